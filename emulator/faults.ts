@@ -1,0 +1,83 @@
+import type { Fault, FaultMatch, Product } from './types';
+
+export interface MatchTarget {
+  product: Product;
+  method: string;
+  /** Raw and percent-decoded forms of the path; `pathIncludes` may match either. */
+  paths: string[];
+}
+
+function matches(match: FaultMatch | undefined, target: MatchTarget): boolean {
+  if (!match) return true;
+  if (match.product && match.product !== target.product) return false;
+  if (match.method && match.method.toUpperCase() !== target.method) return false;
+  const needle = match.pathIncludes;
+  if (needle && !target.paths.some((p) => p.includes(needle))) return false;
+  return true;
+}
+
+interface LatencyRule {
+  ms: number;
+  match?: FaultMatch;
+}
+
+const sameMatch = (a?: FaultMatch, b?: FaultMatch): boolean =>
+  (a?.product ?? '') === (b?.product ?? '') &&
+  (a?.method ?? '').toUpperCase() === (b?.method ?? '').toUpperCase() &&
+  (a?.pathIncludes ?? '') === (b?.pathIncludes ?? '');
+
+/** Injected faults and latency for product requests. */
+export class FaultPlan {
+  private faults: Fault[] = [];
+  private latency: LatencyRule[] = [];
+
+  inject(fault: Fault): void {
+    if (fault.kind === 'status' && !(Number.isInteger(fault.status) && fault.status >= 400 && fault.status <= 599)) {
+      throw new RangeError('status faults need an HTTP error status (400-599)');
+    }
+    if (fault.kind !== 'status' && fault.kind !== 'hang') throw new RangeError(`unknown fault kind`);
+    if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times > 0)) {
+      throw new RangeError('times must be a positive integer');
+    }
+    this.faults.push({ ...fault });
+  }
+
+  /** The first matching fault wins; a fault with `times` is used up after that many requests. */
+  take(target: MatchTarget): Fault | undefined {
+    const index = this.faults.findIndex((f) => matches(f, target));
+    if (index === -1) return undefined;
+    const fault = this.faults[index]!;
+    if (fault.times !== undefined) {
+      fault.times -= 1;
+      if (fault.times <= 0) this.faults.splice(index, 1);
+    }
+    return fault;
+  }
+
+  /**
+   * One rule per distinct match; `ms = 0` removes that rule (or every rule when
+   * called without a match). The longest matching delay applies.
+   */
+  setLatency(ms: number, match?: FaultMatch): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('latency must be a non-negative number of ms');
+    if (ms === 0 && !match) {
+      this.latency = [];
+      return;
+    }
+    this.latency = this.latency.filter((rule) => !sameMatch(rule.match, match));
+    if (ms > 0) this.latency.push({ ms, match: match ? { ...match } : undefined });
+  }
+
+  delayFor(target: MatchTarget): number {
+    return this.latency.reduce((max, rule) => (matches(rule.match, target) ? Math.max(max, rule.ms) : max), 0);
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  reset(): void {
+    this.faults = [];
+    this.latency = [];
+  }
+}

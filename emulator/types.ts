@@ -1,0 +1,83 @@
+export type Product = 'sync' | 'conversations';
+
+export interface EmulatorOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+}
+
+export interface FaultMatch {
+  product?: Product;
+  method?: string;
+  pathIncludes?: string;
+}
+
+export type Fault = FaultMatch &
+  ({ kind: 'status'; status: number; code?: number; times?: number } | { kind: 'hang'; times?: number });
+
+export interface RequestLogEntry {
+  at: number;
+  method: string;
+  product: Product | 'control' | 'unknown';
+  path: string;
+  query: Record<string, string>;
+  /** 0 while the request has not been answered (e.g. a hanging fault). */
+  status: number;
+  ms: number;
+  /** Sync object key, as in counters(). */
+  object?: string;
+}
+
+export interface ObjectCounters {
+  reads: number;
+  writes: number;
+  throttled: number;
+}
+
+export interface SyncRateLimit {
+  perSecond: number;
+  burstSeconds: number;
+}
+
+export type ConversationState = 'active' | 'inactive' | 'closed';
+
+export interface SeedConversation {
+  serviceSid?: string;
+  friendlyName?: string;
+  uniqueName?: string;
+  state?: ConversationState;
+}
+
+export interface SeedParticipant {
+  identity?: string;
+  address?: string;
+  proxyAddress?: string;
+  projectedAddress?: string;
+}
+
+export interface Seeder {
+  /** Returns the new conversation's sid; throws a TwilioError when Twilio would refuse it. */
+  conversation(opts: SeedConversation): string;
+  /** Returns the new participant's sid; applies the same limits as the REST API. */
+  participant(conversationSid: string, p: SeedParticipant): string;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  /** Stops listening and drops open connections, including hanging requests. */
+  close(): Promise<void>;
+  /** Clears data, log, counters, faults and latency, and restores the default Sync rate limit. */
+  reset(): void;
+  /** Every request in arrival order. */
+  log: RequestLogEntry[];
+  clearLog(): void;
+  counters(): Record<string, ObjectCounters>;
+  setLatency(ms: number, match?: FaultMatch): void;
+  injectFault(fault: Fault): void;
+  clearFaults(): void;
+  setSyncRateLimit(opts: SyncRateLimit): void;
+  setClock(now: () => number): void;
+  seed: Seeder;
+}

@@ -1,0 +1,77 @@
+import ms from 'ms';
+
+/** What a parser returns for a value it cannot use. */
+export const INVALID: unique symbol = Symbol('invalid');
+
+/** Turns one environment value into a typed setting. */
+export interface Parser<T> {
+  /** The expected form, as a configuration error shows it. */
+  form: string;
+  parse(raw: string): T | typeof INVALID;
+}
+
+export const wholeNumber: Parser<number> = {
+  form: 'a whole number such as 1600',
+  parse: (raw) => (/^\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : INVALID),
+};
+
+/** A whole number, where `off` (or 0) disables the check. */
+export const optionalCap: Parser<number | undefined> = {
+  form: 'a whole number such as 10, or off',
+  parse: (raw) => (raw.toLowerCase() === 'off' || raw === '0' ? undefined : wholeNumber.parse(raw)),
+};
+
+/** A duration in the `ms` package's format (`3s`, `500ms`, `1 minute`) or a bare number of milliseconds. */
+export const duration: Parser<number> = {
+  form: 'a duration such as 3s, 500ms or 1 minute',
+  parse: (raw) => {
+    const value = /^\d+$/.test(raw) ? Number(raw) : (ms(raw as ms.StringValue) as number | undefined);
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : INVALID;
+  },
+};
+
+export function oneOf<const T extends string>(...values: T[]): Parser<T> {
+  return {
+    form: values.join(' or '),
+    parse: (raw) => values.find((v) => v === raw.toLowerCase()) ?? INVALID,
+  };
+}
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+export const flag: Parser<boolean> = {
+  form: 'true or false',
+  parse: (raw) => {
+    const lower = raw.toLowerCase();
+    return TRUE.includes(lower) ? true : FALSE.includes(lower) ? false : INVALID;
+  },
+};
+
+/** File extensions, comma-separated (`jpg,png,pdf`), or `*` for any. */
+export const extensionList: Parser<readonly string[] | '*'> = {
+  form: 'comma-separated file extensions such as jpg,png,pdf, or *',
+  parse: (raw) => {
+    if (raw.trim() === '*') return '*';
+    const list = raw.split(',').map((e) => e.trim().replace(/^\./, '').toLowerCase());
+    return list.every((e) => /^[a-z0-9]+$/.test(e)) ? list : INVALID;
+  },
+};
+
+/** An absolute http(s) URL, kept without its trailing slash; empty means unset. */
+export const baseUrl: Parser<string | undefined> = {
+  form: 'an absolute http(s) URL such as https://example.ngrok.app',
+  parse: (raw) => {
+    if (raw === '') return undefined;
+    try {
+      return /^https?:$/.test(new URL(raw).protocol) ? raw.replace(/\/+$/, '') : INVALID;
+    } catch {
+      return INVALID;
+    }
+  },
+};
+
+/** Any non-empty string, such as a service SID. */
+export const text: Parser<string> = {
+  form: 'a non-empty value',
+  parse: (raw) => (raw.trim() === '' ? INVALID : raw.trim()),
+};

@@ -1,0 +1,52 @@
+import type { Channel } from '../limits/channels';
+
+/** The pre-event types the guard judges. */
+export const JUDGED_EVENTS = ['onMessageAdd', 'onParticipantAdd', 'onConversationAdd'] as const;
+export type JudgedEventType = (typeof JUDGED_EVENTS)[number];
+
+/** One attachment of a message, whichever casing the request used. */
+export interface MediaItem {
+  sid?: string;
+  filename?: string;
+  contentType?: string;
+  /** Bytes. */
+  size: number;
+}
+
+interface EventBase {
+  /** `ChatServiceSid` when Twilio sends it; absent means the account's default service. */
+  chatServiceSid?: string;
+  source?: string;
+}
+
+export interface MessageAdd extends EventBase {
+  type: 'onMessageAdd';
+  conversationSid: string;
+  author: string;
+  authorChannel: Channel;
+  body: string;
+  attributes: string;
+  media: MediaItem[];
+}
+
+export interface ParticipantAdd extends EventBase {
+  type: 'onParticipantAdd';
+  conversationSid: string;
+  identity?: string;
+  address?: string;
+  proxyAddress?: string;
+  projectedAddress?: string;
+  channel: Channel;
+  attributes: string;
+}
+
+export interface ConversationAdd extends EventBase {
+  type: 'onConversationAdd';
+  friendlyName: string;
+  uniqueName: string;
+  attributes: string;
+  /** The first message, when an inbound SMS, WhatsApp or email creates the conversation. */
+  firstMessage?: { author: string; authorChannel: Channel; body: string; media: MediaItem[] };
+}
+
+export type PreEvent = MessageAdd | ParticipantAdd | ConversationAdd;

@@ -1,0 +1,31 @@
+import type { Violation } from '../rules/violation';
+
+/** What the function answers, independent of the runtime's Response class. */
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Twilio publishes the action unchanged. */
+export const ALLOW: Answer = { status: 200, body: {} };
+
+/** Twilio rejects the action; the body tells the developer why. */
+export function reject(violation: Violation): Answer {
+  return { status: 403, body: { ...violation } };
+}
+
+export function malformed(field: string, message: string): Answer {
+  return { status: 400, body: { code: 'request.malformed', field, message } };
+}
+
+export function unauthorized(message: string): Answer {
+  return { status: 401, body: { code: 'request.signature', message } };
+}
+
+/** FAIL_MODE=closed: reject because the guard could not decide. */
+export function unavailable(reason: string): Answer {
+  return {
+    status: 403,
+    body: { code: 'guard.unavailable', message: `The limits guard could not decide (${reason}) and FAIL_MODE is closed.`, limit: 0, actual: 0 },
+  };
+}

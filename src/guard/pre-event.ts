@@ -1,0 +1,122 @@
+import { ConfigError } from './config/errors';
+import { settingsFor, type Environment } from './config/load';
+import { INVALID } from './config/parsers';
+import { VARIABLES, type Settings } from './config/variables';
+import { DeadlineExceededError, withDeadline } from './deadline';
+import { MalformedRequestError } from './event/errors';
+import { isJudged, parseEvent, type RawEvent } from './event/parse';
+import type { PreEvent } from './event/types';
+import { ALLOW, malformed, reject, unauthorized, unavailable, type Answer } from './http/answer';
+import { calledUrl, verifySignature } from './http/signature';
+import type { DecisionLog, Logger } from './log';
+import { checkPayload } from './rules';
+import type { Violation } from './rules/violation';
+
+/** A webhook request as the function sees it. */
+export interface PreEventRequest {
+  event: RawEvent;
+  /** The function's context: environment variables plus DOMAIN_NAME. */
+  env: Environment;
+  /** The function's URL path, e.g. /conversations/pre-event. */
+  path: string;
+}
+
+/**
+ * Rules that need remote state (the conversation's participants, Sync counters). They receive the
+ * deadline's signal and may throw: the guard then answers per FAIL_MODE.
+ */
+export type RemoteJudge = (event: PreEvent, settings: Settings, signal: AbortSignal) => Promise<Violation | undefined>;
+
+export interface PreEventDeps {
+  log: Logger;
+  now?: () => number;
+  /** Built once settings are known; absent, only payload rules run. */
+  remote?: (settings: Settings) => RemoteJudge | undefined;
+}
+
+/** Judges one pre-event request. Never throws: every failure becomes an answer and a log line. */
+export async function handlePreEvent(request: PreEventRequest, deps: PreEventDeps): Promise<Answer> {
+  const now = deps.now ?? (() => performance.now());
+  const started = now();
+  const eventType = typeof request.event.EventType === 'string' ? request.event.EventType : 'unknown';
+  const conversation = typeof request.event.ConversationSid === 'string' ? request.event.ConversationSid : undefined;
+  const finish = (answer: Answer, line: Omit<DecisionLog, 'event' | 'ms' | 'mode'> & { mode?: DecisionLog['mode'] }) => {
+    deps.log({ event: eventType, conversation, mode: 'enforce', ...line, ms: round(now() - started) });
+    return answer;
+  };
+
+  const auth = authenticate(request);
+  if (auth.answer) return finish(auth.answer, { outcome: 'unauthorized', reason: auth.reason });
+
+  let settings: Settings;
+  try {
+    settings = settingsFor(request.env);
+  } catch (error) {
+    const closed = failClosed(request.env);
+    const reason = error instanceof ConfigError ? error.message : String(error);
+    return finish(closed ? unavailable('invalid configuration') : ALLOW, { outcome: closed ? 'fail-closed' : 'fail-open', error: reason });
+  }
+  const mode = settings.GUARD_MODE;
+  if (!auth.checked) deps.log({ warning: 'SIGNATURE_CHECK=off: this request was not authenticated', event: eventType });
+
+  if (!isJudged(request.event.EventType)) return finish(ALLOW, { outcome: 'ignored', mode });
+
+  try {
+    const event = parseEvent(request.event);
+    const violation = checkPayload(event, settings) ?? (await judgeRemotely(event, settings, deps));
+    if (!violation) return finish(ALLOW, { outcome: 'allow', mode });
+    if (mode === 'shadow') return finish(ALLOW, { outcome: 'shadow-reject', mode, rule: violation.code, reason: violation.message });
+    return finish(reject(violation), { outcome: 'reject', mode, rule: violation.code, reason: violation.message });
+  } catch (error) {
+    if (error instanceof MalformedRequestError) {
+      return finish(malformed(error.field, `${error.field} ${error.problem}.`), { outcome: 'malformed', mode, field: error.field });
+    }
+    const reason = error instanceof DeadlineExceededError ? error.message : describeError(error);
+    const closed = settings.FAIL_MODE === 'closed' && mode === 'enforce';
+    return finish(closed ? unavailable(reason) : ALLOW, { outcome: closed ? 'fail-closed' : 'fail-open', mode, error: reason });
+  }
+}
+
+async function judgeRemotely(event: PreEvent, settings: Settings, deps: PreEventDeps): Promise<Violation | undefined> {
+  const judge = deps.remote?.(settings);
+  if (!judge) return undefined;
+  return withDeadline(settings.DECISION_TIMEOUT, (signal) => judge(event, settings, signal));
+}
+
+type Authentication = { checked: boolean; answer?: undefined; reason?: undefined } | { checked: true; answer: Answer; reason: string };
+
+function authenticate({ event, env, path }: PreEventRequest): Authentication {
+  if (parseOne(env, 'SIGNATURE_CHECK') === 'off') return { checked: false };
+  const headers = (event.request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
+  const base = parseOne(env, 'WEBHOOK_BASE_URL');
+  const url = calledUrl(path, env.DOMAIN_NAME as string | undefined, typeof base === 'string' ? base : undefined);
+  const verdict = verifySignature(env.AUTH_TOKEN as string | undefined, headers['x-twilio-signature'], url, event);
+  switch (verdict) {
+    case 'valid':
+      return { checked: true };
+    case 'no-auth-token':
+      return { checked: true, reason: verdict, answer: unauthorized('AUTH_TOKEN is not set, so the X-Twilio-Signature cannot be checked; set AUTH_TOKEN, or SIGNATURE_CHECK=off to run without the check.') };
+    case 'missing':
+      return { checked: true, reason: verdict, answer: unauthorized('The request has no X-Twilio-Signature header.') };
+    case 'invalid':
+      return { checked: true, reason: verdict, answer: unauthorized(`The X-Twilio-Signature does not match this request to ${url}.`) };
+  }
+}
+
+/** One variable, read on its own so authentication and FAIL_MODE work even when others are invalid. */
+function parseOne<K extends 'SIGNATURE_CHECK' | 'WEBHOOK_BASE_URL' | 'FAIL_MODE'>(env: Environment, name: K) {
+  const raw = typeof env[name] === 'string' && (env[name] as string).trim() !== '' ? (env[name] as string).trim() : VARIABLES[name].default;
+  const value = VARIABLES[name].parser.parse(raw);
+  return value === INVALID ? undefined : value;
+}
+
+function failClosed(env: Environment): boolean {
+  return parseOne(env, 'FAIL_MODE') === 'closed';
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+

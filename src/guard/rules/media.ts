@@ -1,0 +1,58 @@
+import type { VariableName } from '../config/variables';
+import type { MediaItem } from '../event/types';
+import type { Channel } from '../limits/channels';
+import { contentTypeAccepted, extensionOf } from '../limits/media-types';
+import { firstViolation, overLimit, type Violation } from './violation';
+
+/** What one channel accepts in one message, with the variable behind each number. */
+export interface MediaProfile {
+  channel: Channel;
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  extensions: readonly string[] | '*';
+  variables: { files: VariableName; fileBytes: VariableName; totalBytes: VariableName; extensions: VariableName };
+}
+
+/**
+ * Checks a message's files against a channel profile. `codePrefix` keeps ids stable per context
+ * (`message.media` for the author's channel, `message.fanout.sms.media` for a recipient channel);
+ * `by` names who imposes the limit ("WhatsApp", "a chat message").
+ */
+export function checkMedia(media: readonly MediaItem[], profile: MediaProfile, codePrefix: string, by: string): Violation | undefined {
+  if (media.length === 0) return undefined;
+  const { channel, variables } = profile;
+  return firstViolation([
+    () => overLimit({ code: `${codePrefix}.count`, variable: variables.files, channel, what: 'The number of files', unit: 'files', actual: media.length, limit: profile.maxFiles, by }),
+    ...media.map((item) => () => unacceptedType(item, profile, codePrefix, by)),
+    ...media.map((item) => () => overLimit({ code: `${codePrefix}.file-size`, variable: variables.fileBytes, channel, what: `The file ${describe(item)}`, unit: 'bytes', actual: item.size, limit: profile.maxFileBytes, by })),
+    () => overLimit({ code: `${codePrefix}.total-size`, variable: variables.totalBytes, channel, what: 'The total size of the files', unit: 'bytes', actual: totalBytes(media), limit: profile.maxTotalBytes, by }),
+  ]);
+}
+
+export function totalBytes(media: readonly MediaItem[]): number {
+  return media.reduce((sum, item) => sum + item.size, 0);
+}
+
+function unacceptedType(item: MediaItem, profile: MediaProfile, codePrefix: string, by: string): Violation | undefined {
+  if (profile.extensions === '*') return undefined;
+  const extension = item.filename ? extensionOf(item.filename) : undefined;
+  const extensionOk = extension === undefined || profile.extensions.includes(extension);
+  const typeOk = item.contentType === undefined || contentTypeAccepted(item.contentType, profile.extensions);
+  const known = extension !== undefined || item.contentType !== undefined;
+  if (extensionOk && typeOk && known) return undefined;
+  return {
+    code: `${codePrefix}.type`,
+    message: `The file ${describe(item)} is not a type ${by} accepts (${profile.extensions.join(', ')}).`,
+    limit: 0,
+    actual: 1,
+    accepted: profile.extensions,
+    variable: profile.variables.extensions,
+    channel: profile.channel,
+  };
+}
+
+function describe(item: MediaItem): string {
+  const name = item.filename ? `"${item.filename}"` : item.sid ?? 'without a name';
+  return item.contentType ? `${name} (${item.contentType})` : name;
+}
