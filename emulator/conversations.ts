@@ -57,7 +57,7 @@ function conversationJson(c: Conversation, scope: Scope) {
     date_updated: isoDate(c.dateUpdated),
     state: c.state,
     timers: {},
-    bindings: null,
+    bindings: {},
     url,
     links: {
       participants: `${url}/Participants`,

@@ -1,13 +1,13 @@
 import { ConfigError } from './config/errors';
 import { settingsFor, type Environment } from './config/load';
-import { INVALID } from './config/parsers';
-import { VARIABLES, type Settings } from './config/variables';
+import { readOne } from './config/read-one';
+import type { Settings } from './config/variables';
 import { DeadlineExceededError, withDeadline } from './deadline';
 import { MalformedRequestError } from './event/errors';
 import { isJudged, parseEvent, type RawEvent } from './event/parse';
 import type { PreEvent } from './event/types';
-import { ALLOW, malformed, reject, unauthorized, unavailable, type Answer } from './http/answer';
-import { calledUrl, verifySignature } from './http/signature';
+import { ALLOW, malformed, reject, unavailable, type Answer } from './http/answer';
+import { authenticate } from './http/authenticate';
 import type { DecisionLog, Logger } from './log';
 import { checkPayload } from './rules';
 import type { Violation } from './rules/violation';
@@ -63,7 +63,7 @@ export async function handlePreEvent(request: PreEventRequest, deps: PreEventDep
 
   try {
     const event = parseEvent(request.event);
-    const violation = checkPayload(event, settings) ?? (await judgeRemotely(event, settings, deps));
+    const violation = checkPayload(event, settings) ?? (await judgeWithinDeadline(event, settings, deps));
     if (!violation) return finish(ALLOW, { outcome: 'allow', mode });
     if (mode === 'shadow') return finish(ALLOW, { outcome: 'shadow-reject', mode, rule: violation.code, reason: violation.message });
     return finish(reject(violation), { outcome: 'reject', mode, rule: violation.code, reason: violation.message });
@@ -77,41 +77,14 @@ export async function handlePreEvent(request: PreEventRequest, deps: PreEventDep
   }
 }
 
-async function judgeRemotely(event: PreEvent, settings: Settings, deps: PreEventDeps): Promise<Violation | undefined> {
+async function judgeWithinDeadline(event: PreEvent, settings: Settings, deps: PreEventDeps): Promise<Violation | undefined> {
   const judge = deps.remote?.(settings);
   if (!judge) return undefined;
   return withDeadline(settings.DECISION_TIMEOUT, (signal) => judge(event, settings, signal));
 }
 
-type Authentication = { checked: boolean; answer?: undefined; reason?: undefined } | { checked: true; answer: Answer; reason: string };
-
-function authenticate({ event, env, path }: PreEventRequest): Authentication {
-  if (parseOne(env, 'SIGNATURE_CHECK') === 'off') return { checked: false };
-  const headers = (event.request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
-  const base = parseOne(env, 'WEBHOOK_BASE_URL');
-  const url = calledUrl(path, env.DOMAIN_NAME as string | undefined, typeof base === 'string' ? base : undefined);
-  const verdict = verifySignature(env.AUTH_TOKEN as string | undefined, headers['x-twilio-signature'], url, event);
-  switch (verdict) {
-    case 'valid':
-      return { checked: true };
-    case 'no-auth-token':
-      return { checked: true, reason: verdict, answer: unauthorized('AUTH_TOKEN is not set, so the X-Twilio-Signature cannot be checked; set AUTH_TOKEN, or SIGNATURE_CHECK=off to run without the check.') };
-    case 'missing':
-      return { checked: true, reason: verdict, answer: unauthorized('The request has no X-Twilio-Signature header.') };
-    case 'invalid':
-      return { checked: true, reason: verdict, answer: unauthorized(`The X-Twilio-Signature does not match this request to ${url}.`) };
-  }
-}
-
-/** One variable, read on its own so authentication and FAIL_MODE work even when others are invalid. */
-function parseOne<K extends 'SIGNATURE_CHECK' | 'WEBHOOK_BASE_URL' | 'FAIL_MODE'>(env: Environment, name: K) {
-  const raw = typeof env[name] === 'string' && (env[name] as string).trim() !== '' ? (env[name] as string).trim() : VARIABLES[name].default;
-  const value = VARIABLES[name].parser.parse(raw);
-  return value === INVALID ? undefined : value;
-}
-
 function failClosed(env: Environment): boolean {
-  return parseOne(env, 'FAIL_MODE') === 'closed';
+  return readOne(env, 'FAIL_MODE') === 'closed';
 }
 
 function describeError(error: unknown): string {

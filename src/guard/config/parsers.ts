@@ -1,4 +1,6 @@
 import ms from 'ms';
+import { parseRateRules, type RateRule } from '../rate/rules';
+import { parseWindow, type Window } from '../rate/window';
 
 /** What a parser returns for a value it cannot use. */
 export const INVALID: unique symbol = Symbol('invalid');
@@ -74,4 +76,28 @@ export const baseUrl: Parser<string | undefined> = {
 export const text: Parser<string> = {
   form: 'a non-empty value',
   parse: (raw) => (raw.trim() === '' ? INVALID : raw.trim()),
+};
+
+/** `<count>/<period>` such as `30/1s` or `200/1h`, or `off`. */
+export const rateWindow: Parser<Window | undefined> = {
+  form: '<count>/<period> such as 30/1s, 5/10 seconds or 200/1h, or off',
+  parse: (raw) => {
+    try {
+      return parseWindow(raw);
+    } catch {
+      return INVALID;
+    }
+  },
+};
+
+/** The general form of rate rules; see {@link parseRateRules}. */
+export const rateRuleList: Parser<RateRule[]> = {
+  form: 'rules separated by ";", each <name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>]',
+  parse: (raw) => {
+    try {
+      return parseRateRules(raw);
+    } catch {
+      return INVALID;
+    }
+  },
 };

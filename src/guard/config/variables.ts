@@ -4,6 +4,8 @@ import {
   duration,
   extensionList,
   flag,
+  rateRuleList,
+  rateWindow,
   oneOf,
   optionalCap,
   text,
@@ -103,6 +105,14 @@ export const VARIABLES = {
   MMS_EXTENSIONS: variable(extensionList, { group: 'fan-out', default: 'jpg,jpeg,png,mp3,amr,mp4,pdf', description: 'File types chat media may have to reach SMS participants.', source: SOURCES.conversationsLimits }),
   WHATSAPP_MAX_FILES: variable(wholeNumber, { group: 'fan-out', default: '1', description: 'Files in a message delivered to WhatsApp participants.', source: SOURCES.conversationsLimits }),
   WHATSAPP_MAX_FILE_BYTES: variable(wholeNumber, { group: 'fan-out', default: String(16 * MiB), description: 'Bytes per file delivered to WhatsApp.', source: SOURCES.conversationsLimits }),
+  IDENTITY_TALLY_EXACT_MARGIN: variable(wholeNumber, { group: 'participant', default: '50', description: 'Within this many of MAX_CONVERSATIONS_PER_IDENTITY, the identity\'s conversations are counted exactly from the REST API instead of the Sync tally.' }),
+  IDENTITY_TALLY_MAX_AGE: variable(duration, { group: 'participant', default: '1h', description: 'A Sync tally of an identity\'s conversations not rebuilt from the REST API for this long is rebuilt before it is trusted.' }),
+
+  RATE_LIMIT_ACTIONS_PER_CONVERSATION: variable(rateWindow, { group: 'rate', default: '30/1s', description: 'Message and participant actions per conversation, <count>/<period> or off.', source: SOURCES.conversationsLimits }),
+  RATE_LIMIT_CONVERSATIONS_PER_SERVICE: variable(rateWindow, { group: 'rate', default: '30/1s', description: 'Conversations created per Conversations service, <count>/<period> or off.', source: SOURCES.conversationsLimits }),
+  RATE_LIMIT_MESSAGES_PER_AUTHOR: variable(rateWindow, { group: 'rate', default: 'off', description: 'Messages per author (identity or address) across conversations, <count>/<period> or off.' }),
+  RATE_LIMITS: variable(rateRuleList, { group: 'rate', default: '', description: 'More rate rules, separated by ";": <name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>].', source: SOURCES.flexEmail }),
+
   WHATSAPP_EXTENSIONS: variable(extensionList, { group: 'fan-out', default: 'jpg,jpeg,png,mp3,amr,mp4,pdf', description: 'File types delivered to WhatsApp.', source: SOURCES.conversationsLimits }),
 };
 

@@ -1,0 +1,59 @@
+import { ConversationsStore } from './conversations-store';
+import { conversationsRouter } from './conversations';
+import { invalidParameter, notFound } from './errors';
+import { FaultPlan } from './faults';
+import { DEFAULT_CONVERSATIONS_SERVICE_SID, isSid } from './ids';
+import { SyncRateLimiter } from './rate-limit';
+import type { Router } from './router';
+import { syncRouter } from './sync';
+import { SyncStore } from './sync-store';
+import type { Product, RequestLogEntry, SeedConversation, SeedParticipant } from './types';
+
+/** Everything one emulator instance holds; shared by the HTTP front end and the in-process API. */
+export class EmulatorState {
+  private clock: () => number = Date.now;
+  /** Every time-dependent behaviour (dates, TTL, rate limits) reads this, so tests can move time. */
+  readonly now = (): number => this.clock();
+  readonly conversations = new ConversationsStore(this.now);
+  readonly sync = new SyncStore(this.now);
+  readonly limiter = new SyncRateLimiter(this.now);
+  readonly faults = new FaultPlan();
+  readonly log: RequestLogEntry[] = [];
+  readonly routers: Record<Product, Router> = {
+    conversations: conversationsRouter(this.conversations),
+    sync: syncRouter(this.sync, this.limiter),
+  };
+
+  setClock(now: () => number): void {
+    this.clock = now;
+  }
+
+  reset(): void {
+    this.conversations.reset();
+    this.sync.reset();
+    this.limiter.reset();
+    this.faults.reset();
+    this.log.length = 0;
+  }
+
+  seedConversation(opts: SeedConversation): string {
+    const serviceSid = opts.serviceSid ?? DEFAULT_CONVERSATIONS_SERVICE_SID;
+    if (!isSid('IS', serviceSid)) throw invalidParameter(`Invalid service sid: ${serviceSid}`);
+    return this.conversations.createConversation(serviceSid, {
+      friendlyName: opts.friendlyName,
+      uniqueName: opts.uniqueName,
+      state: opts.state,
+    }).sid;
+  }
+
+  seedParticipant(conversationSid: string, p: SeedParticipant): string {
+    const conversation = this.conversations.conversationBySid(conversationSid);
+    if (!conversation) throw notFound(`Conversation ${conversationSid}`);
+    return this.conversations.addParticipant(conversation, {
+      identity: p.identity,
+      address: p.address,
+      proxyAddress: p.proxyAddress,
+      projectedAddress: p.projectedAddress,
+    }).sid;
+  }
+}

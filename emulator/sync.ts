@@ -1,0 +1,240 @@
+import { TwilioError, notFound } from './errors';
+import { SYNC_BASE_URL, isoDate, newSid } from './ids';
+import { pageMeta, paginate, parsePageParams, bySeq } from './paging';
+import type { AccessKind, SyncRateLimiter } from './rate-limit';
+import { Router, type ApiRequest, type ApiResponse } from './router';
+import {
+  objectKey,
+  parseData,
+  parseTtl,
+  requireParam,
+  type SyncCollection,
+  type SyncDocument,
+  type SyncMap,
+  type SyncMapItem,
+  type SyncService,
+} from './sync-model';
+import type { SyncStore } from './sync-store';
+
+const date = (ms: number | null): string | null => (ms === null ? null : isoDate(ms));
+const serviceUrl = (s: SyncService) => `${SYNC_BASE_URL}/Services/${s.sid}`;
+const mapUrl = (s: SyncService, m: SyncMap) => `${serviceUrl(s)}/Maps/${m.sid}`;
+
+function documentJson(s: SyncService, d: SyncDocument) {
+  const url = `${serviceUrl(s)}/Documents/${d.sid}`;
+  return {
+    sid: d.sid,
+    unique_name: d.uniqueName,
+    account_sid: d.accountSid,
+    service_sid: s.sid,
+    url,
+    links: { permissions: `${url}/Permissions` },
+    revision: d.revision,
+    data: d.data,
+    date_expires: date(d.expiresAt),
+    date_created: isoDate(d.dateCreated),
+    date_updated: isoDate(d.dateUpdated),
+    created_by: d.createdBy,
+  };
+}
+
+function mapJson(s: SyncService, m: SyncMap) {
+  const url = mapUrl(s, m);
+  return {
+    sid: m.sid,
+    unique_name: m.uniqueName,
+    account_sid: m.accountSid,
+    service_sid: s.sid,
+    url,
+    links: { items: `${url}/Items`, permissions: `${url}/Permissions` },
+    revision: m.revision,
+    date_expires: date(m.expiresAt),
+    date_created: isoDate(m.dateCreated),
+    date_updated: isoDate(m.dateUpdated),
+    created_by: m.createdBy,
+  };
+}
+
+function itemJson(s: SyncService, m: SyncMap, i: SyncMapItem) {
+  return {
+    key: i.key,
+    account_sid: i.accountSid,
+    service_sid: s.sid,
+    map_sid: m.sid,
+    url: `${mapUrl(s, m)}/Items/${encodeURIComponent(i.key)}`,
+    revision: i.revision,
+    data: i.data,
+    date_expires: date(i.expiresAt),
+    date_created: isoDate(i.dateCreated),
+    date_updated: isoDate(i.dateUpdated),
+    created_by: i.createdBy,
+  };
+}
+
+function ifMatch(req: ApiRequest): string | undefined {
+  const raw = req.headers['if-match'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value ? value.replace(/^"(.*)"$/, '$1') : undefined;
+}
+
+/** Twilio's "alias" TTL parameters: the specific one wins when both are sent. */
+const ttlOf = (req: ApiRequest, specific: string) => parseTtl(req.form[specific]) ?? parseTtl(req.form.Ttl);
+
+function nothingToUpdate(): TwilioError {
+  return new TwilioError(400, 54010, 'No parameters specified: expected at least one of Data or Ttl');
+}
+
+const ok = (body: unknown): ApiResponse => ({ status: 200, body });
+const created = (body: unknown): ApiResponse => ({ status: 201, body });
+const deleted: ApiResponse = { status: 204 };
+
+export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
+  /** Attributes the request to an object and charges it against that object's rate limit. */
+  const charge = (req: ApiRequest, s: SyncService, collection: SyncCollection, name: string, kind: AccessKind) => {
+    req.object = objectKey(s, collection, name);
+    if (!limiter.take(req.object, kind)) {
+      throw new TwilioError(429, 54009, 'Rate limit exceeded for this Sync object');
+    }
+  };
+  const documentFor = (req: ApiRequest, service: string, id: string, kind: AccessKind) => {
+    const s = store.service(service);
+    const doc = store.findDocument(s, id);
+    charge(req, s, 'documents', doc ? (doc.uniqueName ?? doc.sid) : id, kind);
+    if (!doc) throw notFound(`Document ${id}`);
+    return { s, doc };
+  };
+  // A Map's items count against the Map itself.
+  const mapFor = (req: ApiRequest, service: string, id: string, kind: AccessKind) => {
+    const s = store.service(service);
+    const map = store.findMap(s, id);
+    charge(req, s, 'maps', map ? (map.uniqueName ?? map.sid) : id, kind);
+    if (!map) throw notFound(`Map ${id}`);
+    return { s, map };
+  };
+  const itemFor = (map: SyncMap, key: string) => {
+    const item = store.findItem(map, key);
+    if (!item) throw notFound(`Map Item ${key}`);
+    return item;
+  };
+
+  const router = new Router();
+  const docs = 'Services/:service/Documents';
+  router
+    .add('GET', docs, (req, p) => {
+      const s = store.service(p.service!);
+      const paging = parsePageParams(req.query, 100);
+      const page = paginate(store.listDocuments(s), paging, bySeq);
+      return ok({
+        documents: page.items.map((d) => documentJson(s, d)),
+        meta: pageMeta(`${serviceUrl(s)}/Documents`, [], 'documents', paging, page, (d) => d.seq),
+      });
+    })
+    .add('POST', docs, (req, p) => {
+      const s = store.service(p.service!);
+      const uniqueName = req.form.UniqueName || null;
+      const sid = newSid('ET');
+      charge(req, s, 'documents', uniqueName ?? sid, 'write');
+      const input = { data: parseData(req.form.Data), ttl: parseTtl(req.form.Ttl) };
+      return created(documentJson(s, store.createDocument(s, sid, uniqueName, input, req.accountSid)));
+    })
+    .add('GET', `${docs}/:id`, (req, p) => {
+      const { s, doc } = documentFor(req, p.service!, p.id!, 'read');
+      return ok(documentJson(s, doc));
+    })
+    .add('POST', `${docs}/:id`, (req, p) => {
+      const { s, doc } = documentFor(req, p.service!, p.id!, 'write');
+      const input = { data: parseData(req.form.Data), ttl: parseTtl(req.form.Ttl), ifMatch: ifMatch(req) };
+      if (input.data === undefined && input.ttl === undefined) throw nothingToUpdate();
+      return ok(documentJson(s, store.updateDocument(doc, input)));
+    })
+    .add('DELETE', `${docs}/:id`, (req, p) => {
+      const { s, doc } = documentFor(req, p.service!, p.id!, 'write');
+      store.deleteDocument(s, doc);
+      return deleted;
+    });
+
+  const maps = 'Services/:service/Maps';
+  router
+    .add('GET', maps, (req, p) => {
+      const s = store.service(p.service!);
+      const paging = parsePageParams(req.query, 100);
+      const page = paginate(store.listMaps(s), paging, bySeq);
+      return ok({
+        maps: page.items.map((m) => mapJson(s, m)),
+        meta: pageMeta(`${serviceUrl(s)}/Maps`, [], 'maps', paging, page, (m) => m.seq),
+      });
+    })
+    .add('POST', maps, (req, p) => {
+      const s = store.service(p.service!);
+      const uniqueName = req.form.UniqueName || null;
+      const sid = newSid('MP');
+      charge(req, s, 'maps', uniqueName ?? sid, 'write');
+      return created(mapJson(s, store.createMap(s, sid, uniqueName, ttlOf(req, 'CollectionTtl'), req.accountSid)));
+    })
+    .add('GET', `${maps}/:id`, (req, p) => {
+      const { s, map } = mapFor(req, p.service!, p.id!, 'read');
+      return ok(mapJson(s, map));
+    })
+    .add('POST', `${maps}/:id`, (req, p) => {
+      const { s, map } = mapFor(req, p.service!, p.id!, 'write');
+      const ttl = ttlOf(req, 'CollectionTtl');
+      if (ttl === undefined) throw nothingToUpdate();
+      return ok(mapJson(s, store.updateMap(map, ttl)));
+    })
+    .add('DELETE', `${maps}/:id`, (req, p) => {
+      const { s, map } = mapFor(req, p.service!, p.id!, 'write');
+      store.deleteMap(s, map);
+      return deleted;
+    });
+
+  const items = `${maps}/:id/Items`;
+  router
+    .add('GET', items, (req, p) => {
+      const { s, map } = mapFor(req, p.service!, p.id!, 'read');
+      const paging = parsePageParams(req.query, 100);
+      const { From: from, Bounds: bounds, Order: order } = req.query;
+      const desc = order === 'desc';
+      let all = store.listItems(map);
+      if (desc) all = all.reverse();
+      if (from) {
+        const exclusive = bounds === 'exclusive';
+        all = all.filter((i) => (i.key === from ? !exclusive : desc ? i.key < from : i.key > from));
+      }
+      const direction = desc ? -1 : 1;
+      const page = paginate(all, paging, (i, at) => direction * (i.key < String(at) ? -1 : i.key > String(at) ? 1 : 0));
+      const filters = (['From', 'Bounds', 'Order'] as const).flatMap((k): Array<[string, string]> => (req.query[k] ? [[k, req.query[k]!]] : []));
+      return ok({
+        items: page.items.map((i) => itemJson(s, map, i)),
+        meta: pageMeta(`${mapUrl(s, map)}/Items`, filters, 'items', paging, page, (i) => i.key),
+      });
+    })
+    .add('POST', items, (req, p) => {
+      const { s, map } = mapFor(req, p.service!, p.id!, 'write');
+      const key = requireParam(req.form.Key, 'Key');
+      const data = parseData(requireParam(req.form.Data, 'Data'));
+      const input = { data, ttl: ttlOf(req, 'ItemTtl'), collectionTtl: parseTtl(req.form.CollectionTtl) };
+      return created(itemJson(s, map, store.createItem(map, key, input, req.accountSid)));
+    })
+    .add('GET', `${items}/:key`, (req, p) => {
+      const { s, map } = mapFor(req, p.service!, p.id!, 'read');
+      return ok(itemJson(s, map, itemFor(map, p.key!)));
+    })
+    .add('POST', `${items}/:key`, (req, p) => {
+      const { s, map } = mapFor(req, p.service!, p.id!, 'write');
+      const item = itemFor(map, p.key!);
+      const input = {
+        data: parseData(req.form.Data),
+        ttl: ttlOf(req, 'ItemTtl'),
+        collectionTtl: parseTtl(req.form.CollectionTtl),
+        ifMatch: ifMatch(req),
+      };
+      if (input.data === undefined && input.ttl === undefined && input.collectionTtl === undefined) throw nothingToUpdate();
+      return ok(itemJson(s, map, store.updateItem(map, item, input)));
+    })
+    .add('DELETE', `${items}/:key`, (req, p) => {
+      const { map } = mapFor(req, p.service!, p.id!, 'write');
+      store.deleteItem(map, itemFor(map, p.key!), ifMatch(req));
+      return deleted;
+    });
+  return router;
+}

@@ -1,0 +1,63 @@
+/**
+ * `npm start`: serves the built functions with twilio-run on $PORT (default 3000), reading .env at the
+ * project root. Without TWILIO_API_BASE_URL and without real credentials it also starts the bundled
+ * Twilio API emulator and points the functions at it, so everything runs offline.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmulator, type Emulator } from '../emulator';
+import { ConfigError } from '../src/guard/config/errors';
+import { parseSettings } from '../src/guard/config/load';
+import { formatDotenv, hasRealCredentials, readDotenv } from './lib/dotenv';
+
+const root = join(__dirname, '..');
+const dotenvPath = join(root, '.env');
+
+async function main() {
+  if (!existsSync(dotenvPath)) {
+    // A random local AUTH_TOKEN, so signature checks work offline: npm run send-event signs with it.
+    const example = readFileSync(join(root, '.env.example'), 'utf8');
+    writeFileSync(dotenvPath, example.replace(/^AUTH_TOKEN=$/m, `AUTH_TOKEN=${randomBytes(16).toString('hex')}`));
+    console.log('No .env found: created one from .env.example, with a random local AUTH_TOKEN.');
+  }
+  const env = readDotenv(dotenvPath);
+  try {
+    parseSettings(env, '.env');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let emulator: Emulator | undefined;
+  if (!env.TWILIO_API_BASE_URL && !hasRealCredentials(env)) {
+    emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT ?? env.EMULATOR_PORT ?? 4010) });
+    env.TWILIO_API_BASE_URL = emulator.url;
+    console.log(`No Twilio credentials and no TWILIO_API_BASE_URL: Twilio's API is served by the local emulator at ${emulator.url}.`);
+  } else if (env.TWILIO_API_BASE_URL) {
+    console.log(`Twilio REST requests go to ${env.TWILIO_API_BASE_URL}.`);
+  } else {
+    console.log(`Using Twilio with account ${env.ACCOUNT_SID}.`);
+  }
+
+  const runEnv = join(root, 'dist', 'start.env');
+  writeFileSync(runEnv, formatDotenv(env));
+  const port = process.env.PORT ?? env.PORT ?? '3000';
+  const twilioRun = spawn(process.execPath, [require.resolve('twilio-run/bin/twilio-run.js'), 'start', '--env', runEnv, '--port', port], { cwd: root, stdio: 'inherit' });
+  const stop = () => twilioRun.kill('SIGTERM');
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  twilioRun.on('exit', async (code) => {
+    await emulator?.close();
+    process.exit(code ?? 0);
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,117 @@
+import type { Twilio } from 'twilio';
+import type { DocumentStore, StoredDocument } from '../store/document-store';
+import { syncName } from '../store/names';
+import { listCountedConversations } from './identity-conversations';
+
+/**
+ * The set of counted conversations of one identity, kept in a Sync document so the per-identity cap
+ * costs one read instead of one request per 50 conversations. Each conversation is stored as the
+ * first 10 hex digits of its SID (40 bits: no collision to expect among a few thousand), which keeps
+ * 1000 conversations near 10 KB, inside Sync's 16 KiB document limit.
+ */
+export interface TallyData {
+  /** Concatenated 10-character conversation keys. */
+  keys: string;
+  /** When the set was last rebuilt from the REST API (epoch ms). */
+  verifiedAt: number;
+}
+
+const KEY_LENGTH = 10;
+export const conversationKey = (conversationSid: string) => conversationSid.slice(2, 2 + KEY_LENGTH).toLowerCase();
+
+export function tallyKeys(data: TallyData): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < data.keys.length; i += KEY_LENGTH) keys.push(data.keys.slice(i, i + KEY_LENGTH));
+  return keys;
+}
+
+export interface TallyPolicy {
+  limit: number;
+  /** Within this many of the limit the count is taken exactly from the REST API. */
+  exactMargin: number;
+  /** A tally older than this since its last rebuild is doubtful and rebuilt. */
+  maxAgeMs: number;
+}
+
+export interface IdentityCount {
+  /** Counted conversations, the one being joined included if already there. */
+  count: number;
+  includes: boolean;
+  /** Whether the count came from the REST API rather than the tally. */
+  exact: boolean;
+}
+
+/** Attempts at a conditional write before giving up on a contended tally. */
+const WRITE_ATTEMPTS = 4;
+
+export class IdentityTally {
+  readonly name: string;
+  private current?: StoredDocument<TallyData>;
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly client: Twilio,
+    private readonly identity: string,
+    private readonly serviceSid: string | undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.name = syncName('identity', serviceSid ?? 'default', identity);
+  }
+
+  /**
+   * How many counted conversations the identity has. Trusts the tally when it exists, is recent and
+   * is not near the limit; otherwise counts exactly and rewrites the tally, so a lost, repeated or
+   * reordered post-event can neither let the cap be crossed nor keep blocking once the count is exact.
+   */
+  async count(conversationSid: string, policy: TallyPolicy): Promise<IdentityCount> {
+    const key = conversationKey(conversationSid);
+    this.current = await this.store.get<TallyData>(this.name);
+    const data = this.current?.data;
+    if (data && isWellFormed(data) && this.now() - data.verifiedAt <= policy.maxAgeMs) {
+      const keys = tallyKeys(data);
+      if (keys.length < policy.limit - policy.exactMargin) return { count: keys.length, includes: keys.includes(key), exact: false };
+    }
+    const exact = (await listCountedConversations(this.client, this.identity, this.serviceSid)).map(conversationKey);
+    await this.write(() => ({ keys: unique(exact).join(''), verifiedAt: this.now() }));
+    return { count: exact.length, includes: exact.includes(key), exact: true };
+  }
+
+  /** Adds a conversation (idempotent). */
+  record(conversationSid: string): Promise<void> {
+    const key = conversationKey(conversationSid);
+    return this.write((data) => (data && !tallyKeys(data).includes(key) ? { ...data, keys: data.keys + key } : data));
+  }
+
+  /** Removes a conversation (idempotent). */
+  forget(conversationSid: string): Promise<void> {
+    const key = conversationKey(conversationSid);
+    return this.write((data) => (data ? { ...data, keys: tallyKeys(data).filter((k) => k !== key).join('') } : undefined));
+  }
+
+  /**
+   * Applies `change` with a conditional write, re-reading on conflict. A missing tally is left
+   * missing by record/forget: the next decision rebuilds it from the REST API, which is exact.
+   */
+  private async write(change: (data: TallyData | undefined) => TallyData | undefined): Promise<void> {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      if (attempt > 0 || this.current === undefined) this.current = await this.store.get<TallyData>(this.name);
+      const before = this.current && isWellFormed(this.current.data) ? this.current.data : undefined;
+      const next = change(before);
+      if (next === undefined || next === before) return;
+      const result = this.current ? await this.store.replace(this.name, next, this.current.revision) : await this.store.create(this.name, next);
+      if (typeof result === 'object') {
+        this.current = result;
+        return;
+      }
+      await jitter(attempt);
+    }
+  }
+}
+
+function isWellFormed(data: unknown): data is TallyData {
+  const d = data as TallyData | undefined;
+  return typeof d?.keys === 'string' && d.keys.length % KEY_LENGTH === 0 && typeof d.verifiedAt === 'number';
+}
+
+const unique = (keys: string[]) => [...new Set(keys)];
+const jitter = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));

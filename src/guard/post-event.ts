@@ -1,0 +1,62 @@
+import type { Twilio } from 'twilio';
+import { settingsFor, type Environment } from './config/load';
+import type { RawEvent } from './event/parse';
+import { IdentityTally } from './facts/identity-tally';
+import { listParticipants } from './facts/participants';
+import { ALLOW, type Answer } from './http/answer';
+import { authenticate } from './http/authenticate';
+import type { Logger } from './log';
+import type { DocumentStore } from './store/document-store';
+
+export interface PostEventDeps {
+  log: Logger;
+  client: () => Twilio;
+  store: () => DocumentStore;
+}
+
+const text = (event: RawEvent, name: string) => (typeof event[name] === 'string' && event[name] !== '' ? (event[name] as string) : undefined);
+
+/**
+ * Keeps the identity tallies current from post-event webhooks. Twilio ignores a post-event answer,
+ * and every tally is checked against the REST API when it matters, so a failure here is logged and
+ * never retried: a lost update costs an exact recount later, not a wrong decision.
+ */
+export async function handlePostEvent(request: { event: RawEvent; env: Environment; path: string }, deps: PostEventDeps): Promise<Answer> {
+  const auth = authenticate(request);
+  if (auth.answer) return auth.answer;
+  const { event } = request;
+  const eventType = text(event, 'EventType') ?? 'unknown';
+  const conversationSid = text(event, 'ConversationSid');
+  const serviceSid = text(event, 'ChatServiceSid');
+  try {
+    settingsFor(request.env);
+    if (!conversationSid) return ALLOW;
+    const tally = (identity: string) => new IdentityTally(deps.store(), deps.client(), identity, serviceSid);
+    switch (eventType) {
+      case 'onParticipantAdded': {
+        const identity = text(event, 'Identity');
+        if (identity) await tally(identity).record(conversationSid);
+        break;
+      }
+      case 'onParticipantRemoved': {
+        const identity = text(event, 'Identity');
+        if (identity) await tally(identity).forget(conversationSid);
+        break;
+      }
+      case 'onConversationStateUpdated': {
+        const closed = text(event, 'StateTo') === 'closed';
+        const participants = await listParticipants(deps.client(), conversationSid, serviceSid);
+        const identities = participants.filter((p) => p.channel === 'web' && p.identity).map((p) => p.identity!);
+        await Promise.all(identities.map((id) => (closed ? tally(id).forget(conversationSid) : tally(id).record(conversationSid))));
+        break;
+      }
+      default:
+        // onConversationRemoved carries no participants: their tallies shed it at their next exact count.
+        break;
+    }
+    deps.log({ event: eventType, conversation: conversationSid, outcome: 'recorded' });
+  } catch (error) {
+    deps.log({ event: eventType, conversation: conversationSid, outcome: 'error', error: error instanceof Error ? error.message : String(error) });
+  }
+  return ALLOW;
+}

@@ -1,0 +1,99 @@
+import type { Settings, VariableName } from '../config/variables';
+import type { PreEvent } from '../event/types';
+import { CHANNELS, type Channel } from '../limits/channels';
+import { parseWindow, type Window } from './window';
+
+/** What a rate rule counts by. */
+export const RATE_KEYS = ['conversation', 'service', 'author', 'participant'] as const;
+export type RateKey = (typeof RATE_KEYS)[number];
+
+/** The actions a rate rule counts: onMessageAdd, onParticipantAdd, onConversationAdd. */
+export const RATE_EVENTS = { message: 'onMessageAdd', participant: 'onParticipantAdd', conversation: 'onConversationAdd' } as const;
+export type RateEvent = keyof typeof RATE_EVENTS;
+
+export interface RateRule {
+  /** Stable name; the rejection code is `rate.<name>`. */
+  name: string;
+  window: Window;
+  per: RateKey;
+  on: readonly RateEvent[];
+  /** Only actions whose author (or joining participant) is on this channel. */
+  from?: Channel;
+  /** The variable that defines the rule. */
+  variable: VariableName;
+}
+
+/** Events a rule counts when it does not say: what its key can be read from. */
+const DEFAULT_EVENTS: Record<RateKey, RateEvent[]> = {
+  conversation: ['message', 'participant'],
+  service: ['conversation'],
+  author: ['message'],
+  participant: ['participant'],
+};
+
+/**
+ * Parses the general form: rules separated by `;`, each
+ * `<name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>]`,
+ * e.g. `email-actions=30/1s per conversation from email; inbound-email=25/1s per service on message from email`.
+ */
+export function parseRateRules(text: string): RateRule[] {
+  return text
+    .split(';')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map(parseRateRule);
+}
+
+const RULE = /^([a-z0-9][a-z0-9-]*)\s*=\s*(.+?)\s+per\s+(\w+)(?:\s+on\s+([a-z,\s]+?))?(?:\s+from\s+(\w+))?$/i;
+
+function parseRateRule(entry: string): RateRule {
+  const match = RULE.exec(entry);
+  if (!match) throw new RangeError(`"${entry}" is not <name>=<count>/<period> per <key> [on <events>] [from <channel>]`);
+  const [, name, rate, per, on, from] = match;
+  const window = parseWindow(rate!);
+  if (!window) throw new RangeError(`"${entry}": a rule in RATE_LIMITS cannot be off; remove it instead`);
+  if (!(RATE_KEYS as readonly string[]).includes(per!)) throw new RangeError(`"${entry}": per must be one of ${RATE_KEYS.join(', ')}`);
+  const events = on ? on.split(',').map((e) => e.trim()).filter(Boolean) : DEFAULT_EVENTS[per as RateKey];
+  const unknown = events.find((e) => !(e in RATE_EVENTS));
+  if (unknown) throw new RangeError(`"${entry}": "${unknown}" is not one of ${Object.keys(RATE_EVENTS).join(', ')}`);
+  if (from !== undefined && !(CHANNELS as readonly string[]).includes(from)) throw new RangeError(`"${entry}": from must be one of ${CHANNELS.join(', ')}`);
+  return { name: name!.toLowerCase(), window, per: per as RateKey, on: events as RateEvent[], ...(from && { from: from as Channel }), variable: 'RATE_LIMITS' };
+}
+
+/** The rules in force: the three named variables, then the general form. */
+export function rateRulesOf(settings: Settings): RateRule[] {
+  const named: Array<[VariableName, Window | undefined, string, RateKey]> = [
+    ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', settings.RATE_LIMIT_ACTIONS_PER_CONVERSATION, 'actions-per-conversation', 'conversation'],
+    ['RATE_LIMIT_CONVERSATIONS_PER_SERVICE', settings.RATE_LIMIT_CONVERSATIONS_PER_SERVICE, 'conversations-per-service', 'service'],
+    ['RATE_LIMIT_MESSAGES_PER_AUTHOR', settings.RATE_LIMIT_MESSAGES_PER_AUTHOR, 'messages-per-author', 'author'],
+  ];
+  const builtIn = named.flatMap(([variable, window, name, per]) => (window ? [{ name, window, per, on: DEFAULT_EVENTS[per], variable }] : []));
+  return [...builtIn, ...settings.RATE_LIMITS];
+}
+
+/** The key an event is counted under for a rule, or undefined when the rule does not apply to it. */
+export function keyOf(rule: RateRule, event: PreEvent): string | undefined {
+  if (!rule.on.some((e) => RATE_EVENTS[e] === event.type)) return undefined;
+  if (rule.from && channelOf(event) !== rule.from) return undefined;
+  switch (rule.per) {
+    case 'conversation':
+      return event.type === 'onConversationAdd' ? undefined : event.conversationSid;
+    case 'service':
+      return event.chatServiceSid ?? 'default';
+    case 'author':
+      return event.type === 'onMessageAdd' ? event.author : event.type === 'onConversationAdd' ? event.firstMessage?.author || undefined : undefined;
+    case 'participant':
+      return event.type === 'onParticipantAdd' ? (event.identity ?? event.address) : undefined;
+  }
+}
+
+function channelOf(event: PreEvent): Channel {
+  switch (event.type) {
+    case 'onMessageAdd':
+      return event.authorChannel;
+    case 'onParticipantAdd':
+      return event.channel;
+    case 'onConversationAdd':
+      return event.firstMessage?.authorChannel ?? 'web';
+  }
+}

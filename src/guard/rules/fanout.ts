@@ -1,0 +1,44 @@
+import type { Settings } from '../config/variables';
+import type { MessageAdd } from '../event/types';
+import { CHANNELS, isNonChat, type Channel } from '../limits/channels';
+import { utf16Length } from '../text/measure';
+import { smsSegments } from '../text/sms-segments';
+import { checkMedia } from './media';
+import { channelName, recipientMediaProfile } from './profiles';
+import { firstViolation, overLimit, type Violation } from './violation';
+
+/**
+ * What a message breaks on its way to participants of `channel`: SMS and WhatsApp body length
+ * (UTF-16 code units, as Twilio counts), the optional SMS segment cap, and what the channel can carry
+ * as media.
+ */
+export function checkDelivery(message: Pick<MessageAdd, 'body' | 'media'>, channel: Channel, settings: Settings): Violation | undefined {
+  const prefix = `message.fanout.${channel}`;
+  const by = `${channelName(channel)} delivery`;
+  const body = message.body;
+  return firstViolation([
+    () => (channel === 'sms' ? overLimit({ code: `${prefix}.body-chars`, variable: 'MAX_SMS_BODY_CHARS', channel, what: 'The message body', unit: 'characters', actual: utf16Length(body), limit: settings.MAX_SMS_BODY_CHARS, by }) : undefined),
+    () => (channel === 'sms' && settings.MAX_SMS_SEGMENTS !== undefined ? segmentsOver(body, settings.MAX_SMS_SEGMENTS, prefix) : undefined),
+    () => (channel === 'whatsapp' ? overLimit({ code: `${prefix}.body-chars`, variable: 'MAX_WHATSAPP_BODY_CHARS', channel, what: 'The message body', unit: 'characters', actual: utf16Length(body), limit: settings.MAX_WHATSAPP_BODY_CHARS, by }) : undefined),
+    () => checkMedia(message.media, recipientMediaProfile(settings, channel), `${prefix}.media`, by),
+  ]);
+}
+
+/** The non-chat channels a message would break, whoever is in the conversation. */
+export function channelsAtRisk(message: Pick<MessageAdd, 'body' | 'media'>, settings: Settings): Channel[] {
+  return CHANNELS.filter((channel) => isNonChat(channel) && checkDelivery(message, channel, settings) !== undefined);
+}
+
+/**
+ * The first delivery limit the message breaks among the channels it will reach: every non-chat
+ * participant except the author (who does not receive their own message).
+ */
+export function checkFanout(message: MessageAdd, recipients: ReadonlyArray<{ channel: Channel; address?: string }>, settings: Settings): Violation | undefined {
+  const channels = new Set(recipients.filter((r) => isNonChat(r.channel) && r.address !== message.author).map((r) => r.channel));
+  return firstViolation([...channels].map((channel) => () => checkDelivery(message, channel, settings)));
+}
+
+function segmentsOver(body: string, limit: number, prefix: string): Violation | undefined {
+  const { segments, encoding } = smsSegments(body);
+  return overLimit({ code: `${prefix}.segments`, variable: 'MAX_SMS_SEGMENTS', channel: 'sms', what: `The message body (${encoding})`, unit: 'SMS segments', actual: segments, limit, by: 'MAX_SMS_SEGMENTS' });
+}

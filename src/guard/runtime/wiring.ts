@@ -1,0 +1,44 @@
+import type { Twilio } from 'twilio';
+import type { Environment } from '../config/load';
+import type { Settings } from '../config/variables';
+import type { Logger } from '../log';
+import type { RemoteJudge } from '../pre-event';
+import { RateGate } from '../rate/gate';
+import { MemoryRateLimiter } from '../rate/memory-limiter';
+import { SyncRateLimiter } from '../rate/sync-limiter';
+import { judgeRemotely } from '../remote';
+import { SyncDocumentStore } from '../store/sync-document-store';
+import { twilioClientFor } from '../twilio/client';
+
+/** Share of DECISION_TIMEOUT each Sync round of the rate rules may take before the insurance limiter decides. */
+const SYNC_SHARE_OF_DEADLINE = 0.4;
+
+// Module state survives between requests on a warm deployed instance: the insurance limiter's
+// windows and the "denied until" memory of the Sync limiter live here.
+const insurance = new MemoryRateLimiter();
+const limiters = new WeakMap<Twilio, Map<string, SyncRateLimiter>>();
+
+/** The REST client and Sync store of a function's context, built on first use. */
+export function servicesFor(context: Environment, settings: Settings) {
+  const client = () => twilioClientFor(context, settings.TWILIO_API_BASE_URL);
+  return { client, store: () => new SyncDocumentStore(client(), settings.SYNC_SERVICE_SID) };
+}
+
+/** Builds the remote half of the guard from a function's context. */
+export function remoteFor(context: Environment, log: Logger): (settings: Settings) => RemoteJudge {
+  return (settings) => {
+    const { client, store } = servicesFor(context, settings);
+    return (event) => {
+      const rate = new RateGate(() => syncLimiter(client(), settings.SYNC_SERVICE_SID), insurance, log, settings.DECISION_TIMEOUT * SYNC_SHARE_OF_DEADLINE);
+      return judgeRemotely(event, settings, { client, store, rate });
+    };
+  };
+}
+
+function syncLimiter(client: Twilio, serviceSid: string): SyncRateLimiter {
+  let byService = limiters.get(client);
+  if (!byService) limiters.set(client, (byService = new Map()));
+  let limiter = byService.get(serviceSid);
+  if (!limiter) byService.set(serviceSid, (limiter = new SyncRateLimiter(new SyncDocumentStore(client, serviceSid))));
+  return limiter;
+}

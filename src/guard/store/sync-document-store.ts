@@ -1,0 +1,61 @@
+import type { Twilio } from 'twilio';
+import { StoreUnavailableError, type DocumentStore, type StoredDocument } from './document-store';
+
+interface RestError {
+  status?: number;
+  code?: number;
+  message?: string;
+}
+
+/** Twilio Sync Documents as a {@link DocumentStore}, addressed by unique name. */
+export class SyncDocumentStore implements DocumentStore {
+  constructor(
+    private readonly client: Twilio,
+    private readonly serviceSid: string,
+  ) {}
+
+  private get documents() {
+    return this.client.sync.v1.services(this.serviceSid).documents;
+  }
+
+  async get<T>(name: string): Promise<StoredDocument<T> | undefined> {
+    try {
+      const doc = await this.documents(name).fetch();
+      return { data: doc.data as T, revision: doc.revision };
+    } catch (error) {
+      if (status(error) === 404) return undefined;
+      throw unavailable(error, 'read', name);
+    }
+  }
+
+  async create<T>(name: string, data: T, ttlSeconds?: number): Promise<StoredDocument<T> | 'exists'> {
+    try {
+      const doc = await this.documents.create({ uniqueName: name, data, ...(ttlSeconds !== undefined && { ttl: ttlSeconds }) });
+      return { data: doc.data as T, revision: doc.revision };
+    } catch (error) {
+      if (status(error) === 409) return 'exists';
+      throw unavailable(error, 'create', name);
+    }
+  }
+
+  async replace<T>(name: string, data: T, revision: string, ttlSeconds?: number): Promise<StoredDocument<T> | 'conflict' | 'missing'> {
+    try {
+      const doc = await this.documents(name).update({ data, ifMatch: revision, ...(ttlSeconds !== undefined && { ttl: ttlSeconds }) });
+      return { data: doc.data as T, revision: doc.revision };
+    } catch (error) {
+      if (status(error) === 412) return 'conflict';
+      if (status(error) === 404) return 'missing';
+      throw unavailable(error, 'update', name);
+    }
+  }
+}
+
+function status(error: unknown): number | undefined {
+  return (error as RestError | undefined)?.status;
+}
+
+function unavailable(error: unknown, operation: string, name: string): StoreUnavailableError {
+  const rest = (error ?? {}) as RestError;
+  const detail = rest.code ? `${rest.status} / ${rest.code}` : (rest.message ?? String(error));
+  return new StoreUnavailableError(`Sync ${operation} of ${name} failed: ${detail}`, rest.status, rest.code);
+}

@@ -1,0 +1,140 @@
+import { MalformedRequestError } from '../../../src/guard/event/errors';
+import { channelOfAuthor, isJudged, parseEvent } from '../../../src/guard/event/parse';
+import { CHANNELS, type Channel } from '../../../src/guard/limits/channels';
+import { ADDRESSES, AUTHORS, CHAT_SERVICE_SID, conversationAdd, CONVERSATION_SID, messageAdd, participantAdd, smsParticipantAdd } from '../../support/events';
+import { file, mediaField } from '../../support/media';
+
+/** The MalformedRequestError parseEvent throws, so tests can check the field it names. */
+function malformed(raw: Record<string, unknown>): MalformedRequestError {
+  try {
+    parseEvent(raw);
+  } catch (error) {
+    if (error instanceof MalformedRequestError) return error;
+    throw error;
+  }
+  throw new Error('parseEvent accepted the request');
+}
+
+describe('onMessageAdd', () => {
+  test('reads the form fields', () => {
+    const media = [file('png', 1234)];
+    const event = parseEvent(messageAdd({ Body: 'héllo 😀', Attributes: '{"a":1}', Media: mediaField(media) }, 'web'));
+    expect(event).toMatchObject({
+      type: 'onMessageAdd',
+      conversationSid: CONVERSATION_SID,
+      chatServiceSid: CHAT_SERVICE_SID,
+      source: 'SDK',
+      author: AUTHORS.web.Author,
+      authorChannel: 'web',
+      body: 'héllo 😀',
+      attributes: '{"a":1}',
+      media: [{ sid: media[0]!.sid, filename: media[0]!.filename, contentType: 'image/png', size: 1234 }],
+    });
+  });
+
+  test.each(CHANNELS)('an Author of the %s shape gives that channel', (channel) => {
+    const event = parseEvent(messageAdd({}, channel));
+    expect(event).toMatchObject({ type: 'onMessageAdd', authorChannel: channel, author: AUTHORS[channel].Author });
+  });
+
+  test.each(CHANNELS.filter((c) => c !== 'web'))('a message from the SDK is chat even when the identity looks like a %s address', (channel) => {
+    const event = parseEvent(messageAdd({ Source: 'SDK' }, channel));
+    expect(event).toMatchObject({ authorChannel: 'web' });
+  });
+
+  test.each([
+    ['+1 (555) 123-4567', 'sms'],
+    ['WhatsApp:+15551234567', 'whatsapp'],
+    ['mailto:someone@example.com', 'email'],
+    ['Someone.Else@Example.org', 'email'],
+    ['alice', 'web'],
+    ['agent_42', 'web'],
+    ['', 'web'],
+  ] as const)('Author %p from the API is %s', (author, channel) => {
+    expect(channelOfAuthor(author, 'API')).toBe(channel);
+  });
+
+  test('absent Body, Attributes and Media read as empty', () => {
+    const { Body: _b, Attributes: _a, ...raw } = messageAdd();
+    expect(parseEvent(raw)).toMatchObject({ body: '', attributes: '', media: [] });
+  });
+});
+
+describe('onParticipantAdd', () => {
+  test('a participant with an Identity and no address is chat', () => {
+    expect(parseEvent(participantAdd({ Identity: 'bob' }))).toMatchObject({ type: 'onParticipantAdd', identity: 'bob', channel: 'web', conversationSid: CONVERSATION_SID });
+  });
+
+  test.each(Object.keys(ADDRESSES) as Exclude<Channel, 'web'>[])('%s: channel from MessagingBinding.Type, addresses from the dotted fields', (channel) => {
+    const event = parseEvent(smsParticipantAdd(channel));
+    expect(event).toMatchObject({ channel, address: ADDRESSES[channel].address, proxyAddress: ADDRESSES[channel].proxy, identity: undefined });
+  });
+
+  test.each(Object.keys(ADDRESSES) as Exclude<Channel, 'web'>[])('%s: without MessagingBinding.Type the address shape gives the channel', (channel) => {
+    const { 'MessagingBinding.Type': _type, ...raw } = smsParticipantAdd(channel);
+    expect(parseEvent(raw)).toMatchObject({ channel });
+  });
+
+  test('a chat participant with a projected address (Group MMS sender) is chat', () => {
+    const event = parseEvent(participantAdd({ 'MessagingBinding.ProjectedAddress': '+15559870000' }));
+    expect(event).toMatchObject({ channel: 'web', projectedAddress: '+15559870000' });
+  });
+});
+
+describe('onConversationAdd', () => {
+  test('reads the conversation fields; no first message without author, body or media', () => {
+    const event = parseEvent(conversationAdd({ FriendlyName: 'Größe 😀', UniqueName: 'u-1' }));
+    expect(event).toEqual(expect.objectContaining({ type: 'onConversationAdd', friendlyName: 'Größe 😀', uniqueName: 'u-1', attributes: '{}', firstMessage: undefined }));
+  });
+
+  test.each(CHANNELS.filter((c) => c !== 'web'))('an inbound %s message that creates the conversation is its first message', (channel) => {
+    const media = [file('jpg', 99)];
+    const event = parseEvent(conversationAdd({ 'MessagingBinding.AuthorAddress': AUTHORS[channel].Author, MessageBody: 'hi', Media: mediaField(media) }));
+    expect(event).toMatchObject({ firstMessage: { author: AUTHORS[channel].Author, authorChannel: channel, body: 'hi', media: [{ size: 99 }] } });
+  });
+
+  test('a MessageBody without an author address is a chat first message', () => {
+    expect(parseEvent(conversationAdd({ MessageBody: 'hi' }))).toMatchObject({ firstMessage: { authorChannel: 'web', body: 'hi' } });
+  });
+
+  test('a malformed Media is reported for a conversation too', () => {
+    expect(malformed(conversationAdd({ Media: '{' }))).toMatchObject({ field: 'Media' });
+  });
+});
+
+describe('malformed requests name the field', () => {
+  test.each([
+    ['onMessageAdd', messageAdd],
+    ['onParticipantAdd', participantAdd],
+  ] as const)('%s without ConversationSid', (_type, make) => {
+    const { ConversationSid: _sid, ...raw } = make();
+    const error = malformed(raw);
+    expect(error).toMatchObject({ field: 'ConversationSid', problem: 'is required' });
+    expect(error.message).toBe('ConversationSid is required');
+  });
+
+  test('a blank ConversationSid is missing', () => {
+    expect(malformed(messageAdd({ ConversationSid: '  ' }))).toMatchObject({ field: 'ConversationSid' });
+  });
+
+  test('a field given twice (the runtime makes it an array) is rejected', () => {
+    expect(malformed({ ...messageAdd(), Body: ['a', 'b'] })).toMatchObject({ field: 'Body', problem: 'must be given once, as a string' });
+  });
+
+  test('an EventType the guard does not judge', () => {
+    expect(malformed(messageAdd({ EventType: 'onMessageUpdated' }))).toMatchObject({ field: 'EventType' });
+  });
+});
+
+test.each([
+  ['onMessageAdd', true],
+  ['onParticipantAdd', true],
+  ['onConversationAdd', true],
+  ['onMessageUpdate', false],
+  ['onMessageAdded', false],
+  ['onParticipantUpdate', false],
+  ['onConversationRemove', false],
+  [undefined, false],
+])('isJudged(%p) is %p', (type, judged) => {
+  expect(isJudged(type)).toBe(judged);
+});

@@ -1,0 +1,115 @@
+/**
+ * The local Functions runtime as `twilio-run start` assembles it, run in a process of its own
+ * (started by runtime.ts, compiled there with esbuild):
+ *
+ * - routes from @twilio-labs/serverless-api's getListOfFunctionsAndAssets over the configured
+ *   functions and assets folders (twilio-run's findRoutes, with .twilioserverlessrc's
+ *   functionsFolder/assetsFolder);
+ * - `LocalDevelopmentServer` from @twilio/runtime-handler/dev with twilio-run's defaults: live,
+ *   forkProcess (every request runs the function in a fresh child process), the env as `context`;
+ * - served on 127.0.0.1 at a free port, with `url` http://localhost:<port> (what twilio-run passes,
+ *   and where the function's DOMAIN_NAME comes from).
+ *
+ * Forked function processes inherit this process's stdout, so the function's log lines reach the
+ * harness through the same pipe. After each response this process writes a marker line
+ * `{"harness":"done","seq":n}`; the function wrote its lines before answering, so they come first.
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type * as ServerlessApi from '@twilio-labs/serverless-api';
+import type * as DevServer from '@twilio/runtime-handler/dist/dev-runtime/server';
+import type { ServerConfig } from '@twilio/runtime-handler/dist/dev-runtime/types';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- '@twilio/runtime-handler/dev' is only reachable through its exports map */
+const { LocalDevelopmentServer } = require('@twilio/runtime-handler/dev') as typeof DevServer;
+const { fsHelpers } = require('@twilio-labs/serverless-api') as typeof ServerlessApi;
+
+export interface RuntimeServerOptions {
+  baseDir: string;
+  functionsFolder: string;
+  assetsFolder: string;
+  env: Record<string, string>;
+  forkProcess: boolean;
+}
+
+const HOST = '127.0.0.1';
+
+function line(record: Record<string, unknown>) {
+  process.stdout.write(JSON.stringify({ harness: true, ...record }) + '\n');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(options: RuntimeServerOptions): Promise<{ server: Server; port: number; url: string }> {
+  const routes = await fsHelpers.getListOfFunctionsAndAssets(options.baseDir, {
+    functionsFolderNames: [options.functionsFolder],
+    assetsFolderNames: [options.assetsFolder],
+  });
+  if (routes.functions.length === 0) throw new Error(`No functions found in ${join(options.baseDir, options.functionsFolder)}`);
+  let seq = 0;
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const url = `http://localhost:${port}`;
+    const config: ServerConfig = {
+      baseDir: options.baseDir,
+      env: options.env,
+      port,
+      url,
+      detailedLogs: false,
+      live: true,
+      logs: false,
+      legacyMode: false,
+      appName: 'twilio-run',
+      forkProcess: options.forkProcess,
+      routes,
+      enableDebugLogs: false,
+      logger: {
+        debug: (msg) => line({ runtimeLog: 'debug', msg }),
+        info: (msg) => line({ runtimeLog: 'info', msg }),
+        warn: (msg) => line({ runtimeLog: 'warn', msg }),
+        error: (msg) => line({ runtimeLog: 'error', msg }),
+        log: (msg) => line({ runtimeLog: 'log', msg }),
+      },
+    };
+    const app = new LocalDevelopmentServer(port, config).getApp();
+    const server = createHttpServer((req, res) => {
+      const n = ++seq;
+      res.on('finish', () => line({ done: n, status: res.statusCode }));
+      app(req, res);
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, HOST, () => resolve());
+      });
+      return { server, port, url };
+    } catch (error) {
+      // Another process took the port between the probe and listen: try another.
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+    }
+  }
+}
+
+const options = JSON.parse(process.env.GUARD_RUNTIME_OPTIONS ?? '{}') as RuntimeServerOptions;
+start(options).then(
+  ({ server, port, url }) => {
+    const stop = () => server.close(() => process.exit(0));
+    process.on('disconnect', stop);
+    process.on('SIGTERM', stop);
+    process.send?.({ ready: true, port, url });
+  },
+  (error: Error) => {
+    process.send?.({ ready: false, error: error.stack ?? String(error) });
+    process.exit(1);
+  },
+);

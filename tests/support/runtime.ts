@@ -1,0 +1,209 @@
+/**
+ * Integration harness: the built functions (dist/functions) served by the real local Functions
+ * runtime, the one behind `twilio-run start` (see runtime-server.ts), and requests posted the way
+ * Twilio posts a Conversations pre-event webhook.
+ *
+ *   const runtime = await startRuntime({ AUTH_TOKEN });
+ *   const res = await runtime.post('/conversations/pre-event', messageAdd({ Body: '…' }));
+ *   res.status, res.json, res.headers, res.logs   // logs: the guard's JSON log lines for this request
+ *   await runtime.stop();
+ *
+ * dist/ is built first when missing or stale (tests/support/build.ts).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { ensureBuilt, ROOT, TEST_CACHE } from './build';
+import { AUTH_TOKEN, forgedSignature, formBody, twilioSignature } from './twilio-request';
+import type { RuntimeServerOptions } from './runtime-server';
+
+/** One line the guard logged (JSON on stdout). */
+export type GuardLog = Record<string, unknown>;
+
+export interface PostOptions {
+  /** true (default): a valid X-Twilio-Signature; 'forged': signed with another token; false: none. */
+  sign?: boolean | 'forged';
+  /** The URL to sign; default: the URL Twilio called, http://localhost:<port><path>. */
+  signedUrl?: string;
+  /** The token to sign with; default: the runtime's AUTH_TOKEN. */
+  authToken?: string;
+}
+
+export interface RuntimeResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** The body parsed as JSON; undefined when it is not JSON. */
+  json: unknown;
+  /** The guard's log lines written while handling this request. */
+  logs: GuardLog[];
+}
+
+export interface Runtime {
+  port: number;
+  /** http://localhost:<port>: the runtime's `url`, where DOMAIN_NAME comes from. */
+  url: string;
+  post(path: string, params: Readonly<Record<string, string>>, options?: PostOptions): Promise<RuntimeResponse>;
+  /** Everything the runtime and the functions printed that is not a guard log line. */
+  output: string[];
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Run each request in a forked process, as twilio-run does by default. */
+  forkProcess?: boolean;
+}
+
+export const PRE_EVENT_PATH = '/conversations/pre-event';
+
+function compileServer(): string {
+  const source = join(__dirname, 'runtime-server.ts');
+  const out = join(TEST_CACHE, 'runtime-server.js');
+  const result = buildSync({ entryPoints: [source], platform: 'node', format: 'cjs', target: 'node20', bundle: false, write: false, logLevel: 'silent' });
+  mkdirSync(TEST_CACHE, { recursive: true });
+  // Under node_modules/.cache so its requires resolve from the project's node_modules; renamed into
+  // place so parallel test files never read a half-written file.
+  const temp = `${out}.${process.pid}`;
+  writeFileSync(temp, result.outputFiles[0]!.text);
+  renameSync(temp, out);
+  return out;
+}
+
+/** Starts the runtime on a free port of 127.0.0.1 with `env` as the functions' context. */
+export async function startRuntime(env: Record<string, string>, startOptions: StartOptions = {}): Promise<Runtime> {
+  ensureBuilt();
+  const options: RuntimeServerOptions = {
+    baseDir: ROOT,
+    functionsFolder: 'dist/functions',
+    assetsFolder: 'dist/assets',
+    env,
+    forkProcess: startOptions.forkProcess ?? true,
+  };
+  const child = fork(compileServer(), [], {
+    cwd: ROOT,
+    execArgv: [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Not the test process's environment: the functions see `env` only through their context.
+    env: { PATH: process.env.PATH ?? '', GUARD_RUNTIME_OPTIONS: JSON.stringify(options) },
+  });
+
+  const output: string[] = [];
+  const logs: { seq: number; line: GuardLog }[] = [];
+  const done = new Map<number, () => void>();
+  let finished = 0;
+  const onLine = (text: string) => {
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      output.push(text);
+      return;
+    }
+    const r = record as Record<string, unknown>;
+    if (r && r.harness === true && typeof r.done === 'number') {
+      finished = r.done;
+      done.get(r.done)?.();
+    } else if (r && r.guard === 'conversations-limits') logs.push({ seq: finished + 1, line: r });
+    else output.push(text);
+  };
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    lines.filter((l) => l.trim() !== '').forEach(onLine);
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+
+  const { port, url } = await new Promise<{ port: number; url: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the runtime did not start within 20 s:\n${output.join('\n')}`)), 20_000);
+    child.once('message', (message: { ready: boolean; port: number; url: string; error?: string }) => {
+      clearTimeout(timer);
+      if (message.ready) resolve(message);
+      else reject(new Error(`the runtime did not start: ${message.error}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the runtime exited with ${code}:\n${output.join('\n')}`));
+    });
+  });
+
+  // Requests go one at a time, so the n-th request is the n-th the runtime finishes.
+  let queue: Promise<unknown> = Promise.resolve();
+  let sent = 0;
+
+  const send = (path: string, params: Readonly<Record<string, string>>, postOptions: PostOptions): Promise<RuntimeResponse> => {
+    const seq = ++sent;
+    const body = formBody(params);
+    const signedUrl = postOptions.signedUrl ?? `${url}${path}`;
+    const sign = postOptions.sign ?? true;
+    const headers: Record<string, string> = {
+      Host: `localhost:${port}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'Content-Length': String(Buffer.byteLength(body)),
+      'User-Agent': 'TwilioProxy/1.1',
+      Accept: '*/*',
+      'I-Twilio-Idempotency-Token': randomUUID(),
+    };
+    if (sign === true) headers['X-Twilio-Signature'] = twilioSignature(postOptions.authToken ?? env.AUTH_TOKEN ?? AUTH_TOKEN, signedUrl, params);
+    if (sign === 'forged') headers['X-Twilio-Signature'] = forgedSignature(signedUrl, params);
+    const marker = new Promise<void>((resolve, reject) => {
+      if (finished >= seq) return resolve();
+      const timer = setTimeout(() => reject(new Error(`request ${seq} to ${path} finished without a marker:\n${output.join('\n')}`)), 15_000);
+      done.set(seq, () => {
+        clearTimeout(timer);
+        done.delete(seq);
+        resolve();
+      });
+    });
+    marker.catch(() => undefined); // reported through the response promise below
+    return new Promise<RuntimeResponse>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          marker.then(
+            () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, logs: logs.filter((l) => l.seq === seq).map((l) => l.line) }),
+            reject,
+          );
+        });
+      });
+      req.setTimeout(15_000, () => req.destroy(new Error(`no answer from ${path} within 15 s`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+
+  return {
+    port,
+    url,
+    output,
+    post(path, params, postOptions = {}) {
+      const result = queue.then(() => send(path, params, postOptions));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    stop() {
+      return new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
