@@ -9,10 +9,12 @@ interface ShardData {
 }
 
 /**
- * Actions one shard absorbs per second, at one read and one write each: half of Sync's 20 reads/s and
- * 20 writes/s per object, leaving room for conflict retries.
+ * Actions one shard absorbs per second, at one read and one write each: well under Sync's 20 reads/s
+ * and 20 writes/s per object, leaving room for conflict retries and for reads of full shards.
  */
-const SHARD_ACTIONS_PER_SECOND = 10;
+const SHARD_ACTIONS_PER_SECOND = 8;
+/** Past this many remembered shards, expired memories are dropped. */
+const MEMORY_HIGH_WATER = 10_000;
 /** Timestamps one shard holds at most, so its document stays a few KB, far from Sync's 16 KiB. */
 const MAX_LOG_PER_SHARD = 500;
 /** Sync's TTL ceiling (one year), in seconds. */
@@ -27,12 +29,14 @@ export type Outcome = { admitted: true; requests: number } | { admitted: false; 
 /**
  * An exact sliding-window limiter kept in Sync documents. A key's limit is split across shards,
  * separate documents each with its own Sync rate budget, so one hot conversation at 30 actions/s
- * stays inside Sync's 20 writes/s per object. A decision reads one shard (another only when that one
- * is full) and writes it with If-Match, so concurrent instances can never admit more than the limit;
- * a full key is denied on reads alone, and a warm instance remembers until when.
+ * stays inside Sync's 20 writes/s per object. A decision reads one shard (the others only when that
+ * one is full) and writes it with If-Match, so concurrent instances can never admit more than the
+ * limit. A full key is denied on reads alone. A warm instance remembers until when each shard it saw
+ * full stays full (entries only leave a window by ageing, so that memory is exact) and skips reading
+ * it until then.
  */
 export class SyncRateLimiter {
-  private readonly blockedUntil = new Map<string, number>();
+  private readonly fullUntil = new Map<string, number>();
 
   constructor(
     private readonly store: DocumentStore,
@@ -50,21 +54,19 @@ export class SyncRateLimiter {
 
   /** Phase one, reads only: finds a shard with room, or denies. */
   async reserve(id: string, window: Window): Promise<Reservation> {
-    const blocked = this.blockedUntil.get(id);
-    if (blocked !== undefined && blocked > this.now()) return { kind: 'denied', retryAfterMs: blocked - this.now(), requests: 0 };
     const shards = SyncRateLimiter.shardCount(window);
     const capacities = shardCapacities(window, shards);
-    const first = Math.floor((this.options.random ?? Math.random)() * shards);
+    const open = this.shardsNotKnownFull(id, shards);
+    if (open.length === 0) return { kind: 'denied', retryAfterMs: this.knownWait(id, shards), requests: 0 };
+    const first = open[Math.floor((this.options.random ?? Math.random)() * open.length)]!;
     const firstDoc = await this.read(id, first);
-    if (this.hasRoom(firstDoc, capacities[first]!, window)) return { kind: 'candidate', shard: first, doc: firstDoc, requests: 1 };
-    // The chosen shard is full: look at all the others at once rather than one by one.
-    const others = Array.from({ length: shards - 1 }, (_, i) => (first + 1 + i) % shards);
+    if (this.roomIn(id, first, firstDoc, capacities[first]!, window)) return { kind: 'candidate', shard: first, doc: firstDoc, requests: 1 };
+    // The chosen shard is full: look at the other open ones at once rather than one by one.
+    const others = open.filter((shard) => shard !== first);
     const docs = await Promise.all(others.map((shard) => this.read(id, shard)));
-    const open = others.findIndex((shard, i) => this.hasRoom(docs[i], capacities[shard]!, window));
-    if (open >= 0) return { kind: 'candidate', shard: others[open]!, doc: docs[open], requests: shards };
-    const wait = Math.min(...[first, ...others].map((shard, i) => msUntilRoom(logOf(i === 0 ? firstDoc : docs[i - 1]), capacities[shard]!, this.now(), window.windowMs)));
-    this.blockedUntil.set(id, this.now() + wait);
-    return { kind: 'denied', retryAfterMs: wait, requests: shards };
+    const found = others.findIndex((shard, i) => this.roomIn(id, shard, docs[i], capacities[shard]!, window));
+    if (found >= 0) return { kind: 'candidate', shard: others[found]!, doc: docs[found], requests: 1 + others.length };
+    return { kind: 'denied', retryAfterMs: this.knownWait(id, shards), requests: 1 + others.length };
   }
 
   /**
@@ -76,7 +78,6 @@ export class SyncRateLimiter {
     const shards = SyncRateLimiter.shardCount(window);
     const capacities = shardCapacities(window, shards);
     const maxAttempts = this.options.maxAttempts ?? 3 + 2 * shards;
-    const full = new Map<number, number>();
     let { shard, doc } = reservation;
     let requests = reservation.requests;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -91,14 +92,10 @@ export class SyncRateLimiter {
         if (typeof written === 'object') return { admitted: true, requests };
         await jitter(attempt);
       } else {
-        full.set(shard, msUntilRoom(log, capacities[shard]!, now, window.windowMs));
-        const untried = Array.from({ length: shards }, (_, i) => (shard + 1 + i) % shards).find((s) => !full.has(s));
-        if (untried === undefined) {
-          const wait = Math.min(...full.values());
-          this.blockedUntil.set(id, now + wait);
-          return { admitted: false, retryAfterMs: wait, requests };
-        }
-        shard = untried;
+        this.rememberFull(id, shard, now + msUntilRoom(log, capacities[shard]!, now, window.windowMs));
+        const open = this.shardsNotKnownFull(id, shards);
+        if (open.length === 0) return { admitted: false, retryAfterMs: this.knownWait(id, shards), requests };
+        shard = open[0]!;
       }
       doc = await this.read(id, shard);
       requests++;
@@ -106,8 +103,31 @@ export class SyncRateLimiter {
     return { admitted: false, retryAfterMs: 0, requests, contended: true };
   }
 
-  private hasRoom(doc: StoredDocument<ShardData> | undefined, capacity: number, window: Window): boolean {
-    return hasRoom(logOf(doc), capacity, this.now(), window.windowMs);
+  /** Whether a shard just read has room; remembers until when it is full when it has none. */
+  private roomIn(id: string, shard: number, doc: StoredDocument<ShardData> | undefined, capacity: number, window: Window): boolean {
+    const now = this.now();
+    if (hasRoom(logOf(doc), capacity, now, window.windowMs)) return true;
+    this.rememberFull(id, shard, now + msUntilRoom(logOf(doc), capacity, now, window.windowMs));
+    return false;
+  }
+
+  private shardsNotKnownFull(id: string, shards: number): number[] {
+    const now = this.now();
+    return Array.from({ length: shards }, (_, shard) => shard).filter((shard) => (this.fullUntil.get(`${id}\u0000${shard}`) ?? 0) <= now);
+  }
+
+  /** Milliseconds until the first remembered-full shard of a key has room again. */
+  private knownWait(id: string, shards: number): number {
+    const until = Array.from({ length: shards }, (_, shard) => this.fullUntil.get(`${id}\u0000${shard}`) ?? 0);
+    return Math.max(1, Math.min(...until) - this.now());
+  }
+
+  private rememberFull(id: string, shard: number, until: number): void {
+    if (this.fullUntil.size >= MEMORY_HIGH_WATER) {
+      const now = this.now();
+      for (const [key, time] of this.fullUntil) if (time <= now) this.fullUntil.delete(key);
+    }
+    this.fullUntil.set(`${id}\u0000${shard}`, until);
   }
 
   private read(id: string, shard: number) {

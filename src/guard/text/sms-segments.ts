@@ -22,16 +22,32 @@ export interface SmsSegments {
 }
 
 export function smsSegments(body: string): SmsSegments {
-  let septets = 0;
+  const septets: number[] = [];
   for (const char of body) {
-    if (basic.has(char)) septets += 1;
-    else if (extension.has(char)) septets += 2;
-    else return split('UCS-2', body.length, 70, 67);
+    if (basic.has(char)) septets.push(1);
+    else if (extension.has(char)) septets.push(2);
+    else return split('UCS-2', Array.from(body, (c) => c.length), 70, 67);
   }
   return split('GSM-7', septets, 160, 153);
 }
 
-function split(encoding: SmsEncoding, units: number, single: number, perPart: number): SmsSegments {
+/**
+ * Packs characters (their sizes in units) into segments. A character is never split between two
+ * segments (an escape and its extension character, or an emoji's two UTF-16 halves, stay together),
+ * as Twilio's segment calculator does, so a part may carry fewer than `perPart` units.
+ */
+function split(encoding: SmsEncoding, sizes: number[], single: number, perPart: number): SmsSegments {
+  const units = sizes.reduce((sum, size) => sum + size, 0);
   if (units === 0) return { encoding, units, segments: 0 };
-  return { encoding, units, segments: units <= single ? 1 : Math.ceil(units / perPart) };
+  if (units <= single) return { encoding, units, segments: 1 };
+  let segments = 1;
+  let used = 0;
+  for (const size of sizes) {
+    if (used + size > perPart) {
+      segments += 1;
+      used = 0;
+    }
+    used += size;
+  }
+  return { encoding, units, segments };
 }

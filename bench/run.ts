@@ -1,0 +1,207 @@
+/**
+ * `npm run bench`: decisions of the pre-event function, in-process as a warm instance runs them,
+ * against the Twilio API emulator in its own process. Prints remote requests per decision, latency
+ * with injected remote latency, and the rate limiter's throughput, Sync cost and exactness.
+ */
+import { MemoryRateLimiter } from '../src/guard/rate/memory-limiter';
+import { slidingWindow } from '../src/guard/rate/window';
+import { EmulatorProcess } from './emulator-process';
+import { guardInstance, percentile } from './guard-instance';
+import { conversation, message, participant, photo, seedConversation, seedIdentity } from './scenarios';
+
+const LATENCY_MS = 50;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
+async function requestsOf(emulator: EmulatorProcess, work: () => Promise<unknown>) {
+  await emulator.clearLog();
+  await work();
+  const log = await emulator.log();
+  return { conversations: log.filter((e) => e.product === 'conversations').length, sync: log.filter((e) => e.product === 'sync').length };
+}
+
+async function latencies(decide: () => Promise<{ ms: number }>, samples: number) {
+  const ms: number[] = [];
+  for (let i = 0; i < samples; i++) ms.push((await decide()).ms);
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+async function main() {
+  const emulator = await EmulatorProcess.start(Number(process.env.BENCH_EMULATOR_PORT ?? 4590));
+  try {
+    console.log(`# Conversations limits guard benchmark (${new Date().toISOString()}, Node ${process.version})\n`);
+    await remoteRequests(emulator);
+    await decisionLatency(emulator);
+    await rateLimiter(emulator);
+  } finally {
+    emulator.stop();
+  }
+}
+
+async function remoteRequests(emulator: EmulatorProcess) {
+  await emulator.reset();
+  const guard = guardInstance(emulator.url);
+  const conv50 = await seedConversation(emulator, 40, 10);
+  const conv1000 = await seedConversation(emulator, 990, 10);
+  await seedIdentity(emulator, 'agent-900', 900);
+  const target = await seedConversation(emulator, 5, 0);
+  const rows: Array<[string, { conversations: number; sync: number }, string]> = [
+    ['onMessageAdd, short text, 50 participants', await requestsOf(emulator, () => guard.decide(message(conv50))), ''],
+    ['onMessageAdd, one photo, 50 participants', await requestsOf(emulator, () => guard.decide(message(conv50, { Media: photo }))), ''],
+    ['onMessageAdd, 33 KB body (rejected from the payload)', await requestsOf(emulator, () => guard.decide(message(conv50, { Body: 'x'.repeat(33 * 1024) }))), ''],
+    ['onParticipantAdd, identity in 900 conversations, no tally yet', await requestsOf(emulator, () => guard.decide(participant(target, 'agent-900'))), 'rebuilds the tally'],
+    ['onParticipantAdd, identity in 900 conversations, tally kept', await requestsOf(emulator, () => guard.decide(participant(conv50, 'agent-900'))), ''],
+    ['onParticipantAdd, 1000-participant conversation', await requestsOf(emulator, () => guard.decide(participant(conv1000, 'newcomer'))), 'rejected: 1001 > 1000'],
+    ['onConversationAdd', await requestsOf(emulator, () => guard.decide(conversation(1))), ''],
+  ];
+  console.log('## Remote requests per decision (default settings)\n');
+  console.log('| decision | Conversations requests | Sync requests | note |\n|---|---|---|---|');
+  for (const [name, r, note] of rows) console.log(`| ${name} | ${r.conversations} | ${r.sync} | ${note} |`);
+
+  // Requests in sequence: with a fixed latency per request, a decision takes about rounds × latency.
+  await emulator.setLatency(LATENCY_MS);
+  const warm = await guard.decide(participant(await seedConversation(emulator, 3, 0), 'agent-900'));
+  await emulator.setLatency(0);
+  console.log(`\nonParticipantAdd for the identity in 900 conversations, ${LATENCY_MS} ms per remote request: ${fmt(warm.ms)} ms, about ${Math.round(warm.ms / LATENCY_MS)} requests in sequence (${warm.outcome}).\n`);
+}
+
+async function decisionLatency(emulator: EmulatorProcess) {
+  await emulator.reset();
+  const guard = guardInstance(emulator.url);
+  const small = await seedConversation(emulator, 8, 2);
+  const large = await seedConversation(emulator, 990, 10);
+  await seedIdentity(emulator, 'agent-900', 900);
+  await guard.decide(participant(small, 'agent-900')); // builds the tally once
+  await emulator.setLatency(LATENCY_MS);
+  const samples = Number(process.env.BENCH_SAMPLES ?? 30);
+  let n = 0;
+  const cases: Array<[string, () => Promise<{ ms: number }>]> = [
+    ['onMessageAdd text, 10 participants', () => guard.decide(message(small))],
+    ['onMessageAdd photo, 10 participants', () => guard.decide(message(small, { Media: photo }))],
+    ['onMessageAdd photo, 1000 participants', () => guard.decide(message(large, { Media: photo }))],
+    ['onParticipantAdd, 10 participants', () => guard.decide(participant(small, `new-${n++}`))],
+    ['onParticipantAdd, identity in 900 conversations', () => guard.decide(participant(small, 'agent-900'))],
+    ['onParticipantAdd, 1000 participants', () => guard.decide(participant(large, `new-${n++}`))],
+    ['onConversationAdd', () => guard.decide(conversation(n++))],
+  ];
+  console.log(`## Decision latency, ${LATENCY_MS} ms injected per remote request (${samples} sequential decisions each)\n`);
+  console.log('| decision | p50 ms | p99 ms |\n|---|---|---|');
+  for (const [name, decide] of cases) {
+    const { p50, p99 } = await latencies(decide, samples);
+    console.log(`| ${name} | ${fmt(p50)} | ${fmt(p99)} |`);
+    await sleep(1100); // let the per-conversation rate window drain between cases
+  }
+  await emulator.setLatency(0);
+  console.log('');
+}
+
+async function rateLimiter(emulator: EmulatorProcess) {
+  console.log('## Rate limits in Sync\n');
+  console.log('| run | decisions/s | p50 ms | p99 ms | Sync requests per allowed decision |\n|---|---|---|---|---|');
+  for (const latency of [0, LATENCY_MS]) {
+    await emulator.reset();
+    await emulator.setLatency(latency);
+    const guard = guardInstance(emulator.url);
+    const convs = await Promise.all(Array.from({ length: 40 }, () => emulator.conversations([{}]).then(([sid]) => sid!)));
+    await emulator.clearLog();
+    const total = 400;
+    const concurrency = 16;
+    const ms: number[] = [];
+    let next = 0;
+    let allowed = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          const i = next++;
+          const r = await guard.decide(message(convs[i % convs.length]!));
+          ms.push(r.ms);
+          if (r.outcome === 'allow') allowed++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const sync = (await emulator.log()).filter((e) => e.product === 'sync').length;
+    console.log(`| ${total} text messages over 40 conversations, ${concurrency} concurrent, ${latency} ms latency | ${fmt(total / seconds)} | ${fmt(percentile(ms, 50))} | ${fmt(percentile(ms, 99))} | ${(sync / allowed).toFixed(2)} (${allowed} allowed) |`);
+  }
+  await emulator.setLatency(0);
+  console.log('');
+  await deniedCost(emulator);
+  await exactness(emulator);
+  await sustained(emulator);
+}
+
+async function deniedCost(emulator: EmulatorProcess) {
+  await emulator.reset();
+  const guard = guardInstance(emulator.url);
+  const [conv] = await emulator.conversations([{}]);
+  for (let i = 0; i < 30; i++) await guard.decide(message(conv!));
+  const first = await requestsOf(emulator, () => guard.decide(message(conv!)));
+  const next = await requestsOf(emulator, async () => {
+    for (let i = 0; i < 10; i++) await guard.decide(message(conv!));
+  });
+  const writes = (await emulator.log()).filter((e) => e.product === 'sync' && e.method !== 'GET').length;
+  console.log(`Denied decisions (30/1s, 30 admitted in the window): the first costs ${first.sync} Sync reads (shards this instance has not yet seen full); the next 10 on the same warm instance cost ${next.sync} in all; Sync writes for denied decisions: ${writes}.\n`);
+}
+
+/** Replays arrival times through an exact in-process sliding window: what an ideal limiter admits. */
+function ideal(arrivals: number[], limit: number, period: string): number {
+  let clock = 0;
+  const exact = new MemoryRateLimiter(() => clock);
+  const window = slidingWindow(limit, period);
+  return arrivals.filter((t) => ((clock = t), exact.take('k', window).admitted)).length;
+}
+
+async function exactness(emulator: EmulatorProcess) {
+  console.log('| traffic on one conversation | rule | admitted | ideal (exact in-process) |\n|---|---|---|---|');
+  for (const [limit, period] of [[30, '1s'], [5, '10s']] as const) {
+    await emulator.reset();
+    const guard = guardInstance(emulator.url, { RATE_LIMIT_ACTIONS_PER_CONVERSATION: `${limit}/${period}` });
+    const [conv] = await emulator.conversations([{}]);
+    const arrivals: number[] = [];
+    const results = await Promise.all(Array.from({ length: 3 * limit }, () => ((arrivals.push(Date.now())), guard.decide(message(conv!)))));
+    const admitted = results.filter((r) => r.outcome === 'allow').length;
+    console.log(`| burst of ${3 * limit} at once | ${limit}/${period} | ${admitted} | ${ideal(arrivals, limit, period)} |`);
+  }
+  for (const rate of [25, 45]) {
+    await emulator.reset();
+    const guard = guardInstance(emulator.url);
+    const [conv] = await emulator.conversations([{}]);
+    const { arrivals, admitted } = await stream(guard, conv!, rate, 6000);
+    console.log(`| steady ${rate}/s for 6 s | 30/1s | ${admitted} | ${ideal(arrivals, 30, '1s')} |`);
+  }
+  console.log('');
+}
+
+async function stream(guard: ReturnType<typeof guardInstance>, conv: string, perSecond: number, durationMs: number) {
+  const arrivals: number[] = [];
+  const pending: Promise<{ outcome: string }>[] = [];
+  const start = Date.now();
+  for (let i = 0; i < (perSecond * durationMs) / 1000; i++) {
+    const due = start + (i * 1000) / perSecond;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    arrivals.push(Date.now());
+    pending.push(guard.decide(message(conv)));
+  }
+  const results = await Promise.all(pending);
+  return { arrivals, admitted: results.filter((r) => r.outcome === 'allow').length, results };
+}
+
+async function sustained(emulator: EmulatorProcess) {
+  await emulator.reset();
+  const guard = guardInstance(emulator.url);
+  const [conv] = await emulator.conversations([{}]);
+  const seconds = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 15);
+  const { admitted, results, arrivals } = await stream(guard, conv!, 30, seconds * 1000);
+  const counters = await emulator.counters();
+  const shards = Object.entries(counters).filter(([key]) => key.includes('guard_rate_'));
+  const throttled = Object.values(counters).reduce((sum, c) => sum + c.throttled, 0);
+  const fallbacks = guard.lines.filter((l) => typeof l.warning === 'string' && l.warning.includes('insurance')).length;
+  console.log(`Sustained 30 messages/s on one conversation for ${seconds} s (limit 30/1s, Sync limits 20/s per object, 10 s burst): ${admitted}/${results.length} admitted (ideal ${ideal(arrivals, 30, '1s')}), ${throttled} Sync 429s, ${fallbacks} insurance fallbacks, ${shards.length} shard documents, writes/s per shard: ${shards.map(([, c]) => fmt(c.writes / seconds)).join(', ')}; reads/s per shard: ${shards.map(([, c]) => fmt(c.reads / seconds)).join(', ')}.`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
