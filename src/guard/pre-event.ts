@@ -40,40 +40,42 @@ export async function handlePreEvent(request: PreEventRequest, deps: PreEventDep
   const started = now();
   const eventType = typeof request.event.EventType === 'string' ? request.event.EventType : 'unknown';
   const conversation = typeof request.event.ConversationSid === 'string' ? request.event.ConversationSid : undefined;
-  const finish = (answer: Answer, line: Omit<DecisionLog, 'event' | 'ms' | 'mode'> & { mode?: DecisionLog['mode'] }) => {
-    deps.log({ event: eventType, conversation, mode: 'enforce', ...line, ms: round(now() - started) });
-    return answer;
+  // Read on its own so that shadow mode holds even when another variable is invalid.
+  const mode = readOne(request.env, 'GUARD_MODE') ?? 'enforce';
+  /** Logs the decision; in shadow mode every answer but 200 is logged and replaced by an allow. */
+  const finish = (answer: Answer, line: Omit<DecisionLog, 'event' | 'ms' | 'mode'>) => {
+    const shadowed = mode === 'shadow' && answer.status !== 200;
+    deps.log({ event: eventType, conversation, mode, ...line, ...(shadowed && { wouldAnswer: answer.status }), ms: round(now() - started) });
+    return shadowed ? ALLOW : answer;
   };
 
   const auth = authenticate(request);
   if (auth.answer) return finish(auth.answer, { outcome: 'unauthorized', reason: auth.reason });
+  if (!auth.checked) deps.log({ warning: 'SIGNATURE_CHECK=off: this request was not authenticated', event: eventType });
 
   let settings: Settings;
   try {
     settings = settingsFor(request.env);
   } catch (error) {
-    const closed = failClosed(request.env);
+    const closed = mode === 'enforce' && readOne(request.env, 'FAIL_MODE') === 'closed';
     const reason = error instanceof ConfigError ? error.message : String(error);
     return finish(closed ? unavailable('invalid configuration') : ALLOW, { outcome: closed ? 'fail-closed' : 'fail-open', error: reason });
   }
-  const mode = settings.GUARD_MODE;
-  if (!auth.checked) deps.log({ warning: 'SIGNATURE_CHECK=off: this request was not authenticated', event: eventType });
 
-  if (!isJudged(request.event.EventType)) return finish(ALLOW, { outcome: 'ignored', mode });
+  if (!isJudged(request.event.EventType)) return finish(ALLOW, { outcome: 'ignored' });
 
   try {
     const event = parseEvent(request.event);
     const violation = checkPayload(event, settings) ?? (await judgeWithinDeadline(event, settings, deps));
-    if (!violation) return finish(ALLOW, { outcome: 'allow', mode });
-    if (mode === 'shadow') return finish(ALLOW, { outcome: 'shadow-reject', mode, rule: violation.code, reason: violation.message });
-    return finish(reject(violation), { outcome: 'reject', mode, rule: violation.code, reason: violation.message });
+    if (!violation) return finish(ALLOW, { outcome: 'allow' });
+    return finish(reject(violation), { outcome: mode === 'shadow' ? 'shadow-reject' : 'reject', rule: violation.code, reason: violation.message });
   } catch (error) {
     if (error instanceof MalformedRequestError) {
-      return finish(malformed(error.field, `${error.field} ${error.problem}.`), { outcome: 'malformed', mode, field: error.field });
+      return finish(malformed(error.field, `${error.field} ${error.problem}.`), { outcome: 'malformed', field: error.field });
     }
     const reason = error instanceof DeadlineExceededError ? error.message : describeError(error);
     const closed = settings.FAIL_MODE === 'closed' && mode === 'enforce';
-    return finish(closed ? unavailable(reason) : ALLOW, { outcome: closed ? 'fail-closed' : 'fail-open', mode, error: reason });
+    return finish(closed ? unavailable(reason) : ALLOW, { outcome: closed ? 'fail-closed' : 'fail-open', error: reason });
   }
 }
 
@@ -81,10 +83,6 @@ async function judgeWithinDeadline(event: PreEvent, settings: Settings, deps: Pr
   const judge = deps.remote?.(settings);
   if (!judge) return undefined;
   return withDeadline(settings.DECISION_TIMEOUT, (signal) => judge(event, settings, signal));
-}
-
-function failClosed(env: Environment): boolean {
-  return readOne(env, 'FAIL_MODE') === 'closed';
 }
 
 function describeError(error: unknown): string {

@@ -59,6 +59,9 @@ describe('valid values', () => {
     ['WEBHOOK_BASE_URL', 'https://example.ngrok.app/', 'https://example.ngrok.app'],
     ['WEBHOOK_BASE_URL', 'http://localhost:3000', 'http://localhost:3000'],
     ['SYNC_SERVICE_SID', ' IS0123 ', 'IS0123'],
+    ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', '30/1s', { limit: 30, windowMs: 1000 }],
+    ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', '5 / 10 seconds', { limit: 5, windowMs: 10000 }],
+    ['RATE_LIMIT_MESSAGES_PER_AUTHOR', 'off', undefined],
   ] as const)('%s=%p reads as %p', (name, raw, value) => {
     expect(parseSettings({ [name]: raw })[name]).toEqual(value);
   });
@@ -84,6 +87,12 @@ describe('a bad value is a configuration error naming the variable, the value an
     ['extension list', 'WHATSAPP_EXTENSIONS', 'image/png', /comma-separated file extensions/],
     ['URL', 'WEBHOOK_BASE_URL', 'example.ngrok.app', /absolute http\(s\) URL/],
     ['URL', 'TWILIO_API_BASE_URL', 'ftp://127.0.0.1:4010', /absolute http\(s\) URL/],
+    ['rate', 'RATE_LIMIT_ACTIONS_PER_CONVERSATION', 'fast', /<count>\/<period>/],
+    ['rate', 'RATE_LIMIT_ACTIONS_PER_CONVERSATION', '0/1s', /<count>\/<period>/],
+    ['rate', 'RATE_LIMIT_CONVERSATIONS_PER_SERVICE', '30/soon', /<count>\/<period>/],
+    ['rate rules', 'RATE_LIMITS', 'burst=30/1s per planet', /rules separated by ";"/],
+    ['rate rules', 'RATE_LIMITS', 'burst=off per conversation', /rules separated by ";"/],
+    ['rate rules', 'RATE_LIMITS', 'email=30/1s per conversation from fax', /rules separated by ";"/],
   ] as const)('%s: %s=%p', (_kind, name, value, form) => {
     const error = configError({ [name]: value });
     expect(error.problems).toEqual([{ variable: name, value, expected: VARIABLES[name].parser.form }]);
