@@ -78,26 +78,25 @@ export const text: Parser<string> = {
   parse: (raw) => (raw.trim() === '' ? INVALID : raw.trim()),
 };
 
+/** A parser from a function that throws on a value it cannot use. */
+function throwing<T>(form: string, parse: (raw: string) => T): Parser<T> {
+  return {
+    form,
+    parse: (raw) => {
+      try {
+        return parse(raw);
+      } catch {
+        return INVALID;
+      }
+    },
+  };
+}
+
 /** `<count>/<period>` such as `30/1s` or `200/1h`, or `off`. */
-export const rateWindow: Parser<Window | undefined> = {
-  form: '<count>/<period> such as 30/1s, 5/10 seconds or 200/1h, or off',
-  parse: (raw) => {
-    try {
-      return parseWindow(raw);
-    } catch {
-      return INVALID;
-    }
-  },
-};
+export const rateWindow: Parser<Window | undefined> = throwing('<count>/<period> such as 30/1s, 5/10 seconds or 200/1h, or off', parseWindow);
 
 /** The general form of rate rules; see {@link parseRateRules}. */
-export const rateRuleList: Parser<RateRule[]> = {
-  form: 'rules separated by ";", each <name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>]',
-  parse: (raw) => {
-    try {
-      return parseRateRules(raw);
-    } catch {
-      return INVALID;
-    }
-  },
-};
+export const rateRuleList: Parser<RateRule[]> = throwing(
+  'rules separated by ";", each <name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>]',
+  parseRateRules,
+);
