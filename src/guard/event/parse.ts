@@ -17,7 +17,7 @@ export function isJudged(eventType: unknown): eventType is JudgedEventType {
 export function parseEvent(raw: RawEvent): PreEvent {
   const field = fieldReader(raw);
   const type = field.optional('EventType');
-  const base = { chatServiceSid: field.optional('ChatServiceSid'), source: field.optional('Source') };
+  const base = { chatServiceSid: field.optional('ChatServiceSid') || undefined, source: field.optional('Source') };
   switch (type) {
     case 'onMessageAdd': {
       const author = field.optional('Author') ?? '';

@@ -55,7 +55,7 @@ export class IdentityTally {
     private readonly serviceSid: string | undefined,
     private readonly now: () => number = Date.now,
   ) {
-    this.name = syncName('identity', serviceSid ?? 'default', identity);
+    this.name = syncName('identity', serviceSid || 'default', identity);
   }
 
   /**

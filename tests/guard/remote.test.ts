@@ -1,0 +1,214 @@
+import type { Twilio } from 'twilio';
+import { startEmulator, type Emulator, type RequestLogEntry } from '../../emulator';
+import type { Settings } from '../../src/guard/config/variables';
+import type { MessageAdd, ParticipantAdd } from '../../src/guard/event/types';
+import { conversationKey, tallyKeys } from '../../src/guard/facts/identity-tally';
+import { RateGate } from '../../src/guard/rate/gate';
+import { MemoryRateLimiter } from '../../src/guard/rate/memory-limiter';
+import { SyncRateLimiter } from '../../src/guard/rate/sync-limiter';
+import { judgeRemotely } from '../../src/guard/remote';
+import type { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
+import { AUTHORS, CHAT_SERVICE_SID } from '../support/events';
+import { file, files } from '../support/media';
+import { parseSettings } from '../../src/guard/config/load';
+import { textOfChars } from '../support/settings';
+import { expectViolation } from '../support/violations';
+import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
+
+let emulator: Emulator;
+let client: Twilio;
+let store: SyncDocumentStore;
+let logs: Record<string, unknown>[];
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  client = emulatorClient(emulator);
+  store = emulatorStore(client);
+});
+afterAll(() => emulator.close());
+beforeEach(() => {
+  emulator.reset();
+  logs = [];
+});
+
+function judge(event: MessageAdd | ParticipantAdd, settings: Settings) {
+  const rate = new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), (line) => logs.push(line), 2000);
+  return judgeRemotely(event, settings, { client: () => client, store: () => store, rate });
+}
+
+function message(conversationSid: string, fields: Partial<MessageAdd> = {}): MessageAdd {
+  return { type: 'onMessageAdd', conversationSid, author: AUTHORS.web.Author, authorChannel: 'web', body: 'hello', attributes: '{}', media: [], source: 'SDK', ...fields };
+}
+
+function chatJoin(conversationSid: string, identity = 'bob', fields: Partial<ParticipantAdd> = {}): ParticipantAdd {
+  return { type: 'onParticipantAdd', conversationSid, identity, channel: 'web', attributes: '{}', ...fields };
+}
+
+const overlap = (a: RequestLogEntry, b: RequestLogEntry) => a.at < b.at + b.ms && b.at < a.at + a.ms;
+
+describe('onMessageAdd', () => {
+  const settings = remoteSettings();
+
+  test('a short text makes no Conversations request', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 3, sms: 3, whatsapp: 3 });
+    await expect(judge(message(sid), settings)).resolves.toBeUndefined();
+    expect(conversationsRequests(emulator)).toHaveLength(0);
+    expect(syncRequests(emulator)).toHaveLength(0);
+  });
+
+  test('a single small jpg makes no Conversations request either (every channel takes it)', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { sms: 1, whatsapp: 1 });
+    await expect(judge(message(sid, { media: [file('jpg', 1000)] }), settings)).resolves.toBeUndefined();
+    expect(conversationsRequests(emulator)).toHaveLength(0);
+  });
+
+  test('1601 characters with an SMS participant are rejected after one request; 1600 are allowed', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 2, sms: 1 });
+    expectViolation(await judge(message(sid, { body: textOfChars(1601) }), settings), { code: 'message.fanout.sms.body-chars', limit: 1600, actual: 1601, channel: 'sms' });
+    expect(conversationsRequests(emulator)).toHaveLength(1);
+    emulator.clearLog();
+    await expect(judge(message(sid, { body: textOfChars(1600) }), settings)).resolves.toBeUndefined();
+    expect(conversationsRequests(emulator)).toHaveLength(0);
+  });
+
+  test('1601 characters in a chat-only conversation are allowed', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 5 });
+    await expect(judge(message(sid, { body: textOfChars(1601) }), settings)).resolves.toBeUndefined();
+    expect(conversationsRequests(emulator)).toHaveLength(1);
+  });
+
+  test('an SMS author is not a recipient of their own 1601 characters', async () => {
+    const sid = emulator.seed.conversation({});
+    emulator.seed.participant(sid, { address: AUTHORS.sms.Author, proxyAddress: '+15559870000' });
+    seedMembers(emulator, sid, { chat: 2 });
+    const own = message(sid, { author: AUTHORS.sms.Author, authorChannel: 'sms', source: 'SMS', body: textOfChars(1601) });
+    await expect(judge(own, settings)).resolves.toBeUndefined();
+    seedMembers(emulator, sid, { sms: 1 });
+    expect((await judge(own, settings))?.code).toBe('message.fanout.sms.body-chars');
+  });
+
+  test('two files to a WhatsApp participant are rejected', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 1, whatsapp: 1 });
+    expectViolation(await judge(message(sid, { media: files(2, 'jpg', 1000) }), settings), { code: 'message.fanout.whatsapp.media.count', limit: 1, actual: 2, channel: 'whatsapp' });
+  });
+
+  test('media in a 50-participant conversation costs exactly one Conversations request', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 40, sms: 10 });
+    expect((await judge(message(sid, { media: [file('gif', 1000)] }), settings))?.code).toBe('message.fanout.sms.media.type');
+    expect(conversationsRequests(emulator)).toHaveLength(1);
+  });
+
+  test('with a ChatServiceSid the participants come from the service-scoped path', async () => {
+    const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, sid, { sms: 1 });
+    expect((await judge(message(sid, { chatServiceSid: CHAT_SERVICE_SID, body: textOfChars(1601) }), settings))?.code).toBe('message.fanout.sms.body-chars');
+    expect(conversationsRequests(emulator).map((e) => e.path)).toEqual([`/conversations/v1/Services/${CHAT_SERVICE_SID}/Conversations/${sid}/Participants`]);
+  });
+
+  test('a Conversations failure is thrown for FAIL_MODE to decide', async () => {
+    const sid = emulator.seed.conversation({});
+    emulator.injectFault({ kind: 'status', status: 500, product: 'conversations' });
+    await expect(judge(message(sid, { body: textOfChars(1601) }), settings)).rejects.toMatchObject({ status: 500 });
+  });
+});
+
+describe('onParticipantAdd', () => {
+  const settings = remoteSettings({ MAX_PARTICIPANTS: '5', MAX_NON_CHAT_PARTICIPANTS: '3', MAX_GROUP_MMS_PARTICIPANTS: '4', MAX_CONVERSATIONS_PER_IDENTITY: '3', IDENTITY_TALLY_EXACT_MARGIN: '1' });
+
+  test('an allowed chat join builds the missing tally and records the conversation joined', async () => {
+    const [existing] = seedIdentityConversations(emulator, 'bob', 1);
+    const sid = emulator.seed.conversation({});
+    await expect(judge(chatJoin(sid), settings)).resolves.toBeUndefined();
+    expect(tallyKeys((await readTally(store, 'bob'))!).sort()).toEqual([conversationKey(existing!), conversationKey(sid)].sort());
+  });
+
+  test('joining twice is recorded once', async () => {
+    const sid = emulator.seed.conversation({});
+    await judge(chatJoin(sid), settings);
+    await judge(chatJoin(sid), settings);
+    expect(tallyKeys((await readTally(store, 'bob'))!)).toEqual([conversationKey(sid)]);
+  });
+
+  test('a join the participant cap rejects is not recorded', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 5 });
+    expectViolation(await judge(chatJoin(sid), settings), { code: 'participant.count', limit: 5, actual: 6 });
+    const tally = await readTally(store, 'bob');
+    expect(tally && tallyKeys(tally)).toEqual([]);
+  });
+
+  const smsJoin = (sid: string, address: string): ParticipantAdd => ({ type: 'onParticipantAdd', conversationSid: sid, address, proxyAddress: '+15559870000', channel: 'sms', attributes: '{}' });
+
+  test('the participant cap (5): 4 + 1 allowed, 5 + 1 rejected', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 4 });
+    await expect(judge(chatJoin(sid), settings)).resolves.toBeUndefined();
+    seedMembers(emulator, sid, { chat: 1 });
+    expectViolation(await judge(chatJoin(sid, 'carol'), settings), { code: 'participant.count', limit: 5, actual: 6, variable: 'MAX_PARTICIPANTS' });
+  });
+
+  test('the non-chat cap (3): 2 + 1 allowed, 3 + 1 rejected, chat members not counted', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 1, sms: 2 });
+    await expect(judge(smsJoin(sid, '+15550001111'), settings)).resolves.toBeUndefined();
+    seedMembers(emulator, sid, { whatsapp: 1 });
+    expectViolation(await judge(smsJoin(sid, '+15550002222'), settings), { code: 'participant.non-chat.count', limit: 3, actual: 4, channel: 'sms' });
+  });
+
+  test('the Group MMS cap (4): 3 + 1 allowed, 4 + 1 rejected', async () => {
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { groupMms: 1, chat: 2 });
+    await expect(judge(chatJoin(sid), settings)).resolves.toBeUndefined();
+    seedMembers(emulator, sid, { projected: 1 });
+    expectViolation(await judge(chatJoin(sid, 'carol'), settings), { code: 'participant.group-mms.count', limit: 4, actual: 5 });
+  });
+
+  test('the identity cap: 2 others + this one allowed, 3 others + this one rejected', async () => {
+    seedIdentityConversations(emulator, 'bob', 2);
+    await expect(judge(chatJoin(emulator.seed.conversation({})), settings)).resolves.toBeUndefined();
+    emulator.reset();
+    seedIdentityConversations(emulator, 'bob', 3);
+    expectViolation(await judge(chatJoin(emulator.seed.conversation({})), settings), { code: 'participant.identity.conversations', limit: 3, actual: 4, variable: 'MAX_CONVERSATIONS_PER_IDENTITY' });
+  });
+
+  test('at the identity cap, a conversation the identity is already in is allowed', async () => {
+    const sids = seedIdentityConversations(emulator, 'bob', 3);
+    await expect(judge(chatJoin(sids[1]!), settings)).resolves.toBeUndefined();
+  });
+
+  test('an SMS participant has no identity tally: no Sync request', async () => {
+    const sid = emulator.seed.conversation({});
+    await expect(judge({ ...chatJoin(sid), identity: undefined, address: '+15550001234', proxyAddress: '+15559870000', channel: 'sms' }, settings)).resolves.toBeUndefined();
+    expect(syncRequests(emulator)).toHaveLength(0);
+    expect(conversationsRequests(emulator)).toHaveLength(1);
+  });
+
+  test('round one reads participants, tally and rate counters at once; the writes follow', async () => {
+    const withRates = parseSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1s', MAX_CONVERSATIONS_PER_IDENTITY: '1000' });
+    const sid = emulator.seed.conversation({});
+    seedIdentityConversations(emulator, 'bob', 2);
+    // A current tally, so round one is one read each.
+    await judge(chatJoin(emulator.seed.conversation({})), withRates);
+    emulator.clearLog();
+    emulator.setLatency(150);
+
+    await expect(judge(chatJoin(sid), withRates)).resolves.toBeUndefined();
+    const log = emulator.log.filter((e) => e.product !== 'control');
+    const participants = log.find((e) => e.product === 'conversations' && e.path.endsWith('/Participants'))!;
+    const reads = log.filter((e) => e.product === 'sync' && e.method === 'GET');
+    const writes = log.filter((e) => e.method === 'POST');
+    expect(participants).toBeDefined();
+    expect(reads.length).toBeGreaterThanOrEqual(2); // the identity tally and a rate shard
+    for (const read of reads) expect(overlap(read, participants)).toBe(true);
+    expect(writes.length).toBeGreaterThanOrEqual(2); // the rate shard and the tally
+    const readsDone = Math.max(...[participants, ...reads].map((e) => e.at + e.ms));
+    for (const write of writes) expect(write.at).toBeGreaterThanOrEqual(readsDone - 5);
+    expect(conversationsRequests(emulator)).toHaveLength(1);
+  });
+});

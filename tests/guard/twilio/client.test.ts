@@ -1,0 +1,97 @@
+import { startEmulator, type Emulator } from '../../../emulator';
+import { parseSettings } from '../../../src/guard/config/load';
+import { listParticipants } from '../../../src/guard/facts/participants';
+import { redirect, twilioClientFor } from '../../../src/guard/twilio/client';
+import { ACCOUNT_SID } from '../../support/events';
+import { AUTH_TOKEN } from '../../support/twilio-request';
+import { seedMembers } from '../../support/state-emulator';
+
+let emulator: Emulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(() => emulator.close());
+beforeEach(() => emulator.reset());
+
+const productRequests = () => emulator.log.filter((e) => e.product !== 'control');
+
+describe('redirect', () => {
+  const base = 'http://127.0.0.1:4010';
+
+  test.each([
+    ['https://sync.twilio.com/v1/Services/default/Documents/guard_x', `${base}/sync/v1/Services/default/Documents/guard_x`],
+    ['https://conversations.twilio.com/v1/Conversations/CH1/Participants?PageSize=100', `${base}/conversations/v1/Conversations/CH1/Participants?PageSize=100`],
+    [
+      'https://conversations.twilio.com/v1/Services/IS1/ParticipantConversations?Identity=bob&PageSize=50&Page=1&PageToken=PA1',
+      `${base}/conversations/v1/Services/IS1/ParticipantConversations?Identity=bob&PageSize=50&Page=1&PageToken=PA1`,
+    ],
+  ])('%s', (from, to) => {
+    expect(redirect(from, base)).toBe(to);
+  });
+
+  test('leaves anything that is not a Twilio API URL alone', () => {
+    expect(redirect('https://example.com/v1/x', base)).toBe('https://example.com/v1/x');
+    expect(redirect('http://sync.twilio.com/v1/x', base)).toBe('http://sync.twilio.com/v1/x');
+  });
+
+  test('TWILIO_API_BASE_URL loses its trailing slash, so paths never double it', () => {
+    expect(parseSettings({ TWILIO_API_BASE_URL: `${base}/` }).TWILIO_API_BASE_URL).toBe(base);
+  });
+});
+
+describe('twilioClientFor with TWILIO_API_BASE_URL', () => {
+  test('sends Conversations and Sync requests to that origin with the context credentials', async () => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    const conversation = await client.conversations.v1.conversations.create({ friendlyName: 'x' });
+    expect(conversation.accountSid).toBe(ACCOUNT_SID);
+    await client.sync.v1.services('default').documents.create({ uniqueName: 'probe', data: { a: 1 } });
+    expect(productRequests().map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+      'POST /conversations/v1/Conversations 201',
+      'POST /sync/v1/Services/default/Documents 201',
+    ]);
+  });
+
+  test('builds a client offline with placeholder credentials when the context has none', async () => {
+    const client = twilioClientFor({}, emulator.url);
+    const conversation = await client.conversations.v1.conversations.create({});
+    expect(conversation.accountSid).toMatch(/^AC0{32}$/);
+  });
+
+  test('reuses the client for the same origin and credentials, and builds another when they change', () => {
+    const a = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    expect(twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url)).toBe(a);
+    expect(twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, 'http://127.0.0.1:1')).not.toBe(a);
+  });
+
+  test('follows next-page links through the same origin', async () => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    const sid = emulator.seed.conversation({});
+    seedMembers(emulator, sid, { chat: 150 });
+    expect(await listParticipants(client, sid)).toHaveLength(150);
+    const requests = productRequests();
+    expect(requests).toHaveLength(2);
+    expect(requests[1]!.path).toBe(`/conversations/v1/Conversations/${sid}/Participants`);
+    expect(requests[1]!.query.PageToken).toBeDefined();
+  });
+
+  test('does not retry: a 429 reaches the caller after one request', async () => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    const sid = emulator.seed.conversation({});
+    emulator.injectFault({ kind: 'status', status: 429, product: 'conversations', times: 1 });
+    await expect(listParticipants(client, sid)).rejects.toMatchObject({ status: 429 });
+    expect(productRequests()).toHaveLength(1);
+  });
+});
+
+describe('twilioClientFor without TWILIO_API_BASE_URL', () => {
+  test('uses the runtime’s context.getTwilioClient()', () => {
+    const runtimeClient = { fromRuntime: true };
+    const context = { ACCOUNT_SID: 'AC' + 'b'.repeat(32), AUTH_TOKEN: 'c'.repeat(32), getTwilioClient: () => runtimeClient };
+    expect(twilioClientFor(context, undefined)).toBe(runtimeClient);
+  });
+
+  test('explains what is missing when the context has no getTwilioClient', () => {
+    expect(() => twilioClientFor({ ACCOUNT_SID: 'AC' + 'd'.repeat(32), AUTH_TOKEN: 'e'.repeat(32) }, undefined)).toThrow(/getTwilioClient.*TWILIO_API_BASE_URL/);
+  });
+});
