@@ -52,6 +52,9 @@ export class RateGate {
   }
 
   async commit(pending: Pending[]): Promise<Violation | undefined> {
+    // A rule that already refused on reads rejects the action: it must not take a place in the
+    // windows of the other rules (a refused author would otherwise use up the conversation's limit).
+    for (const p of pending) if (p.reservation?.kind === 'denied') return rateViolation(p.rule, p.reservation.retryAfterMs);
     const outcomes = await Promise.all(pending.map((p) => this.commitOne(p)));
     const violation = outcomes.find((o): o is Violation => typeof o === 'object');
     if (violation) return violation;

@@ -37,12 +37,29 @@ const DEFAULT_EVENTS: Record<RateKey, RateEvent[]> = {
  * e.g. `email-actions=30/1s per conversation from email; inbound-email=25/1s per service on message from email`.
  */
 export function parseRateRules(text: string): RateRule[] {
-  return text
+  const rules = text
     .split(';')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '')
     .map(parseRateRule);
+  // The name keys the rule's counters (and its rejection code): two rules of one name would count
+  // into the same Sync documents with different limits.
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    const builtIn = Object.entries(NAMED_RULES).find(([, name]) => name === rule.name);
+    if (builtIn) throw new RangeError(`"${rule.name}" is the rule of ${builtIn[0]}; give this rule another name`);
+    if (seen.has(rule.name)) throw new RangeError(`"${rule.name}" is used by more than one rule`);
+    seen.add(rule.name);
+  }
+  return rules;
 }
+
+/** The rules the three named variables define, by variable. */
+const NAMED_RULES = {
+  RATE_LIMIT_ACTIONS_PER_CONVERSATION: 'actions-per-conversation',
+  RATE_LIMIT_CONVERSATIONS_PER_SERVICE: 'conversations-per-service',
+  RATE_LIMIT_MESSAGES_PER_AUTHOR: 'messages-per-author',
+} as const;
 
 const RULE = /^([a-z0-9][a-z0-9-]*)\s*=\s*(.+?)\s+per\s+(\w+)(?:\s+on\s+([a-z,\s]+?))?(?:\s+from\s+(\w+))?$/i;
 
@@ -54,7 +71,7 @@ function parseRateRule(entry: string): RateRule {
   if (!window) throw new RangeError(`"${entry}": a rule in RATE_LIMITS cannot be off; remove it instead`);
   if (!(RATE_KEYS as readonly string[]).includes(per!)) throw new RangeError(`"${entry}": per must be one of ${RATE_KEYS.join(', ')}`);
   const events = on ? on.split(',').map((e) => e.trim()).filter(Boolean) : DEFAULT_EVENTS[per as RateKey];
-  const unknown = events.find((e) => !(e in RATE_EVENTS));
+  const unknown = events.find((e) => !Object.prototype.hasOwnProperty.call(RATE_EVENTS, e));
   if (unknown) throw new RangeError(`"${entry}": "${unknown}" is not one of ${Object.keys(RATE_EVENTS).join(', ')}`);
   if (from !== undefined && !(CHANNELS as readonly string[]).includes(from)) throw new RangeError(`"${entry}": from must be one of ${CHANNELS.join(', ')}`);
   return { name: name!.toLowerCase(), window, per: per as RateKey, on: events as RateEvent[], ...(from && { from: from as Channel }), variable: 'RATE_LIMITS' };
@@ -63,9 +80,9 @@ function parseRateRule(entry: string): RateRule {
 /** The rules in force: the three named variables, then the general form. */
 export function rateRulesOf(settings: Settings): RateRule[] {
   const named: Array<[VariableName, Window | undefined, string, RateKey]> = [
-    ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', settings.RATE_LIMIT_ACTIONS_PER_CONVERSATION, 'actions-per-conversation', 'conversation'],
-    ['RATE_LIMIT_CONVERSATIONS_PER_SERVICE', settings.RATE_LIMIT_CONVERSATIONS_PER_SERVICE, 'conversations-per-service', 'service'],
-    ['RATE_LIMIT_MESSAGES_PER_AUTHOR', settings.RATE_LIMIT_MESSAGES_PER_AUTHOR, 'messages-per-author', 'author'],
+    ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', settings.RATE_LIMIT_ACTIONS_PER_CONVERSATION, NAMED_RULES.RATE_LIMIT_ACTIONS_PER_CONVERSATION, 'conversation'],
+    ['RATE_LIMIT_CONVERSATIONS_PER_SERVICE', settings.RATE_LIMIT_CONVERSATIONS_PER_SERVICE, NAMED_RULES.RATE_LIMIT_CONVERSATIONS_PER_SERVICE, 'service'],
+    ['RATE_LIMIT_MESSAGES_PER_AUTHOR', settings.RATE_LIMIT_MESSAGES_PER_AUTHOR, NAMED_RULES.RATE_LIMIT_MESSAGES_PER_AUTHOR, 'author'],
   ];
   const builtIn = named.flatMap(([variable, window, name, per]) => (window ? [{ name, window, per, on: DEFAULT_EVENTS[per], variable }] : []));
   return [...builtIn, ...settings.RATE_LIMITS];

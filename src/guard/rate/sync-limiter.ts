@@ -6,6 +6,12 @@ import type { Window } from './window';
 /** One shard of a key: the times (epoch ms) of the actions it admitted within the window. */
 interface ShardData {
   t: number[];
+  /**
+   * What the last writer knew of the key's other shards: `full[i]` is a time until which shard i is
+   * full (0 when unknown). Entries leave a window only by ageing, so such a fact stays true until
+   * then, and a reader can deny without reading those shards.
+   */
+  full?: number[];
 }
 
 /**
@@ -29,11 +35,12 @@ export type Outcome = { admitted: true; requests: number } | { admitted: false; 
 /**
  * An exact sliding-window limiter kept in Sync documents. A key's limit is split across shards,
  * separate documents each with its own Sync rate budget, so one hot conversation at 30 actions/s
- * stays inside Sync's 20 writes/s per object. A decision reads one shard (the others only when that
+ * stays inside Sync's 20 writes/s per object. A decision reads one shard (another only when that
  * one is full) and writes it with If-Match, so concurrent instances can never admit more than the
- * limit. A full key is denied on reads alone. A warm instance remembers until when each shard it saw
+ * limit. A full key is denied on reads alone. An instance remembers until when each shard it saw
  * full stays full (entries only leave a window by ageing, so that memory is exact) and skips reading
- * it until then.
+ * it until then; writers pass that knowledge on inside the shard they write, so even a new instance
+ * usually denies a flooded key after reading a single shard.
  */
 export class SyncRateLimiter {
   private readonly fullUntil = new Map<string, number>();
@@ -52,21 +59,23 @@ export class SyncRateLimiter {
     return Math.min(window.limit, Math.max(1, forRate, forSize));
   }
 
-  /** Phase one, reads only: finds a shard with room, or denies. */
+  /**
+   * Phase one, reads only: finds a shard with room, or denies. Shards are probed one at a time in
+   * random order, skipping those known full (from this instance's memory or from the hints of the
+   * shards already read), so a busy key costs few reads per decision rather than one per shard.
+   */
   async reserve(id: string, window: Window): Promise<Reservation> {
     const shards = SyncRateLimiter.shardCount(window);
     const capacities = shardCapacities(window, shards);
-    const open = this.shardsNotKnownFull(id, shards);
-    if (open.length === 0) return { kind: 'denied', retryAfterMs: this.knownWait(id, shards), requests: 0 };
-    const first = open[Math.floor((this.options.random ?? Math.random)() * open.length)]!;
-    const firstDoc = await this.read(id, first);
-    if (this.roomIn(id, first, firstDoc, capacities[first]!, window)) return { kind: 'candidate', shard: first, doc: firstDoc, requests: 1 };
-    // The chosen shard is full: look at the other open ones at once rather than one by one.
-    const others = open.filter((shard) => shard !== first);
-    const docs = await Promise.all(others.map((shard) => this.read(id, shard)));
-    const found = others.findIndex((shard, i) => this.roomIn(id, shard, docs[i], capacities[shard]!, window));
-    if (found >= 0) return { kind: 'candidate', shard: others[found]!, doc: docs[found], requests: 1 + others.length };
-    return { kind: 'denied', retryAfterMs: this.knownWait(id, shards), requests: 1 + others.length };
+    const tried = new Set<number>();
+    for (;;) {
+      const open = this.shardsNotKnownFull(id, shards).filter((shard) => !tried.has(shard));
+      if (open.length === 0) return { kind: 'denied', retryAfterMs: this.knownWait(id, shards), requests: tried.size };
+      const shard = open[Math.floor((this.options.random ?? Math.random)() * open.length)]!;
+      tried.add(shard);
+      const doc = await this.read(id, shard);
+      if (this.roomIn(id, shard, doc, capacities[shard]!, window)) return { kind: 'candidate', shard, doc, requests: tried.size };
+    }
   }
 
   /**
@@ -84,7 +93,7 @@ export class SyncRateLimiter {
       const now = this.now();
       const log = prune(logOf(doc), now, window.windowMs);
       if (log.length < capacities[shard]!) {
-        const next: ShardData = { t: [...log, now] };
+        const next: ShardData = { t: [...log, now], full: this.knownFull(id, shards, now) };
         const ttl = Math.min(MAX_TTL_SECONDS, Math.ceil(window.windowMs / 1000) + 60);
         const name = this.name(id, shard);
         const written = doc ? await this.store.replace(name, next, doc.revision, ttl) : await this.store.create(name, next, ttl);
@@ -122,16 +131,33 @@ export class SyncRateLimiter {
     return Math.max(1, Math.min(...until) - this.now());
   }
 
+  private knownFull(id: string, shards: number, now: number): number[] {
+    return Array.from({ length: shards }, (_, shard) => {
+      const until = this.fullUntil.get(`${id}\u0000${shard}`) ?? 0;
+      return until > now ? until : 0;
+    });
+  }
+
   private rememberFull(id: string, shard: number, until: number): void {
     if (this.fullUntil.size >= MEMORY_HIGH_WATER) {
       const now = this.now();
       for (const [key, time] of this.fullUntil) if (time <= now) this.fullUntil.delete(key);
     }
-    this.fullUntil.set(`${id}\u0000${shard}`, until);
+    const key = `${id}\u0000${shard}`;
+    this.fullUntil.set(key, Math.max(until, this.fullUntil.get(key) ?? 0));
   }
 
-  private read(id: string, shard: number) {
-    return this.store.get<ShardData>(this.name(id, shard));
+  /** Reads a shard and takes in what its last writer knew about the others. */
+  private async read(id: string, shard: number) {
+    const doc = await this.store.get<ShardData>(this.name(id, shard));
+    const hints = doc?.data?.full;
+    if (Array.isArray(hints)) {
+      const now = this.now();
+      hints.forEach((until, other) => {
+        if (other !== shard && typeof until === 'number' && until > now) this.rememberFull(id, other, until);
+      });
+    }
+    return doc;
   }
 
   private name(id: string, shard: number): string {

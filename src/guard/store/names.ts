@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
  * characters of `[a-z0-9_]`, never shaped like a SID. 128 bits of SHA-256 keep distinct keys apart.
  */
 export function syncName(kind: string, ...parts: string[]): string {
-  const digest = createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+  // JSON keeps the parts apart even when a part holds the separator: ['a\u0000b'] is not ['a', 'b'].
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
   return `guard_${kind.toLowerCase().replace(/[^a-z0-9]/g, '')}_${digest}`;
 }

@@ -1,0 +1,213 @@
+/**
+ * RateGate: every rate rule applied to one event in two phases (reserve reads, commit writes), the
+ * violation a rejected action gets, and what happens when Sync cannot count: the insurance limiter
+ * of this (warm) instance decides, and when it admits the decision goes to FAIL_MODE.
+ */
+import { parseSettings } from '../../../src/guard/config/load';
+import type { Settings } from '../../../src/guard/config/variables';
+import { parseEvent } from '../../../src/guard/event/parse';
+import type { PreEvent } from '../../../src/guard/event/types';
+import { RateGate, RateStoreUnavailableError } from '../../../src/guard/rate/gate';
+import { MemoryRateLimiter } from '../../../src/guard/rate/memory-limiter';
+import { SyncRateLimiter } from '../../../src/guard/rate/sync-limiter';
+import type { DocumentStore } from '../../../src/guard/store/document-store';
+import { syncName } from '../../../src/guard/store/names';
+import { conversationAdd, messageAdd, participantAdd } from '../../support/events';
+import { FailingStore, HangingStore, manualClock, RecordingStore } from '../../support/rate-store';
+
+type Line = Record<string, unknown>;
+
+function gateOver(store: DocumentStore, options: { clock?: () => number; insurance?: MemoryRateLimiter; timeoutMs?: number } = {}) {
+  const lines: Line[] = [];
+  let built = 0;
+  const limiter = new SyncRateLimiter(store, { now: options.clock });
+  const insurance = options.insurance ?? new MemoryRateLimiter(options.clock);
+  const gate = new RateGate(
+    () => {
+      built++;
+      return limiter;
+    },
+    insurance,
+    (line) => lines.push(line),
+    options.timeoutMs ?? 1_000,
+  );
+  const decide = async (event: PreEvent, settings: Settings) => gate.commit(await gate.reserve(event, settings));
+  return { gate, decide, lines, insurance, built: () => built };
+}
+
+const only = (vars: Record<string, string>) =>
+  parseSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: 'off', RATE_LIMIT_CONVERSATIONS_PER_SERVICE: 'off', ...vars });
+
+const inConversation = (sid: string, fields: Record<string, string> = {}) => parseEvent(messageAdd({ ConversationSid: sid, ...fields }));
+const CH = (n: number) => 'CH' + String(n).padStart(32, '0');
+
+describe('with Sync counting', () => {
+  test('admits up to the limit, then rejects with the rule\'s code, the limit in words and when to retry', async () => {
+    const clock = manualClock();
+    const { decide } = gateOver(new RecordingStore(), { clock: clock.now });
+    const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '3/10s' });
+    for (let i = 0; i < 3; i++) {
+      expect(await decide(inConversation(CH(1)), settings)).toBeUndefined();
+      clock.advance(1_000);
+    }
+    const violation = await decide(inConversation(CH(1)), settings);
+    expect(violation).toEqual({
+      code: 'rate.actions-per-conversation',
+      message: 'Too many actions in this conversation: rate limit "actions-per-conversation" allows 3 per 10 seconds; retry in 7000 ms.',
+      limit: 3,
+      actual: 4,
+      variable: 'RATE_LIMIT_ACTIONS_PER_CONVERSATION',
+      retryAfterMs: 7_000,
+    });
+    expect(await decide(inConversation(CH(2)), settings)).toBeUndefined();
+  });
+
+  const EVENTS = { conversationAdd: () => parseEvent(conversationAdd()), messageAdd: () => inConversation(CH(1)) };
+  test.each([
+    ['RATE_LIMIT_CONVERSATIONS_PER_SERVICE', 'rate.conversations-per-service', 'conversationAdd', 'in this Conversations service'],
+    ['RATE_LIMIT_MESSAGES_PER_AUTHOR', 'rate.messages-per-author', 'messageAdd', 'from this author'],
+  ] as const)('%s: the code is %s (on %s) and the message says "%s"', async (variable, code, event, where) => {
+    const { decide } = gateOver(new RecordingStore(), { clock: manualClock().now });
+    const settings = only({ [variable]: '1/1s' });
+    expect(await decide(EVENTS[event](), settings)).toBeUndefined();
+    const violation = await decide(EVENTS[event](), settings);
+    expect(violation).toMatchObject({ code, variable, limit: 1, actual: 2, retryAfterMs: 1_000 });
+    expect(violation?.message).toContain(where);
+  });
+
+  test('a RATE_LIMITS rule rejects with rate.<name> and names RATE_LIMITS', async () => {
+    const { decide } = gateOver(new RecordingStore(), { clock: manualClock().now });
+    const settings = only({ RATE_LIMITS: 'joins=1/1 minute per participant' });
+    expect(await decide(parseEvent(participantAdd({ Identity: 'dave' })), settings)).toBeUndefined();
+    expect(await decide(parseEvent(participantAdd({ Identity: 'dave', ConversationSid: CH(9) })), settings)).toMatchObject({
+      code: 'rate.joins',
+      variable: 'RATE_LIMITS',
+      message: expect.stringContaining('for this participant'),
+      retryAfterMs: 60_000,
+    });
+    expect(await decide(parseEvent(participantAdd({ Identity: 'erin' })), settings)).toBeUndefined();
+  });
+
+  test('an event no rule applies to builds no Sync limiter and makes no request', async () => {
+    const store = new RecordingStore();
+    const { decide, built } = gateOver(store);
+    expect(await decide(parseEvent(conversationAdd()), only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/1s' }))).toBeUndefined();
+    expect(built()).toBe(0);
+    expect(store.calls).toEqual([]);
+  });
+
+  test('rules are counted apart even on the same key: a per-conversation and an email rule', async () => {
+    const store = new RecordingStore();
+    const { decide } = gateOver(store, { clock: manualClock().now });
+    const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '5/10s', RATE_LIMITS: 'email-actions=2/10s per conversation from email' });
+    const email = () => parseEvent(messageAdd({ ConversationSid: CH(1) }, 'email'));
+    expect(await decide(email(), settings)).toBeUndefined();
+    expect(await decide(email(), settings)).toBeUndefined();
+    expect(await decide(email(), settings)).toMatchObject({ code: 'rate.email-actions' });
+    expect(await decide(inConversation(CH(1)), settings)).toBeUndefined();
+    expect(new Set(store.calls.filter((c) => c.op !== 'get').map((c) => c.name)).size).toBe(2);
+  });
+
+  test('an action one rule already refuses on reads takes no place in the other rules\' windows', async () => {
+    const store = new RecordingStore();
+    const { decide } = gateOver(store, { clock: manualClock().now });
+    // A noisy author is held to 2 messages; the conversation allows 4 actions.
+    const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '4/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '2/10s' });
+    const from = (author: string) => inConversation(CH(1), { Author: author, ClientIdentity: author });
+    expect(await decide(from('mallory'), settings)).toBeUndefined();
+    expect(await decide(from('mallory'), settings)).toBeUndefined();
+    for (let i = 0; i < 5; i++) expect(await decide(from('mallory'), settings)).toMatchObject({ code: 'rate.messages-per-author' });
+    // The five refused messages did not happen: the conversation still has room for two more.
+    expect(await decide(from('alice'), settings)).toBeUndefined();
+    expect(await decide(from('bob'), settings)).toBeUndefined();
+    expect(await decide(from('carol'), settings)).toMatchObject({ code: 'rate.actions-per-conversation' });
+  });
+});
+
+describe('when Sync cannot count', () => {
+  const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '2/10s' });
+
+  test.each([
+    ['throttled (429 / 54009)', () => new FailingStore({ status: 429, code: 54009 }), /429 \/ 54009/],
+    ['failing (500)', () => new FailingStore({ status: 500, code: 20500 }), /500 \/ 20500/],
+    ['unreachable', () => new FailingStore({}), /ECONNREFUSED/],
+  ])('%s: the insurance limiter admits, and FAIL_MODE is left to decide', async (_kind, makeStore, detail) => {
+    const { decide, lines } = gateOver(makeStore());
+    const error = await decide(inConversation(CH(1)), settings).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateStoreUnavailableError);
+    expect((error as Error).message).toMatch(/^rate\.actions-per-conversation: /);
+    expect((error as Error).message).toMatch(detail);
+    expect(lines).toEqual([
+      { warning: 'rate counter unavailable, insurance limiter used', rule: 'rate.actions-per-conversation', error: expect.stringMatching(detail), insurance: 'admit' },
+    ]);
+  });
+
+  test('once the insurance limiter is full it rejects with the rate rule\'s code, however FAIL_MODE is set', async () => {
+    const clock = manualClock();
+    const { decide, lines } = gateOver(new FailingStore(), { clock: clock.now });
+    await expect(decide(inConversation(CH(1)), settings)).rejects.toThrow(RateStoreUnavailableError);
+    clock.advance(3_000);
+    await expect(decide(inConversation(CH(1)), settings)).rejects.toThrow(RateStoreUnavailableError);
+    clock.advance(1_000);
+    expect(await decide(inConversation(CH(1)), settings)).toMatchObject({
+      code: 'rate.actions-per-conversation',
+      variable: 'RATE_LIMIT_ACTIONS_PER_CONVERSATION',
+      limit: 2,
+      retryAfterMs: 6_000,
+    });
+    expect(lines.at(-1)).toMatchObject({ warning: 'rate counter unavailable, insurance limiter used', insurance: 'deny' });
+    // Another conversation has its own window in the insurance limiter too.
+    await expect(decide(inConversation(CH(2)), settings)).rejects.toThrow(RateStoreUnavailableError);
+  });
+
+  test('the insurance limiter knows what Sync admitted before Sync failed', async () => {
+    const clock = manualClock();
+    const insurance = new MemoryRateLimiter(clock.now);
+    const healthy = gateOver(new RecordingStore(), { clock: clock.now, insurance });
+    expect(await healthy.decide(inConversation(CH(1)), settings)).toBeUndefined();
+    expect(await healthy.decide(inConversation(CH(1)), settings)).toBeUndefined();
+    const failing = gateOver(new FailingStore(), { clock: clock.now, insurance });
+    expect(await failing.decide(inConversation(CH(1)), settings)).toMatchObject({ code: 'rate.actions-per-conversation' });
+  });
+
+  test('Sync not answering: the insurance limiter decides once syncTimeoutMs has passed', async () => {
+    const store = new HangingStore();
+    const { decide, lines } = gateOver(store, { timeoutMs: 150 });
+    const started = Date.now();
+    const error = await decide(inConversation(CH(1)), settings).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateStoreUnavailableError);
+    expect((error as Error).message).toMatch(/did not answer within 150 ms/);
+    // Generous: the point is that it comes back at all, well before Twilio's 5 s.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(store.requests).toBe(1);
+    expect(lines[0]).toMatchObject({ insurance: 'admit' });
+  });
+
+  test('an error that is not Sync trouble (a bug) is not papered over by the insurance limiter', async () => {
+    const broken: DocumentStore = {
+      get: () => Promise.reject(new TypeError('boom')),
+      create: () => Promise.reject(new TypeError('boom')),
+      replace: () => Promise.reject(new TypeError('boom')),
+    };
+    const { decide, lines } = gateOver(broken);
+    await expect(decide(inConversation(CH(1)), settings)).rejects.toThrow(TypeError);
+    expect(lines).toEqual([]);
+  });
+
+  test('one rule counted in Sync, another whose Sync documents fail: a rejection by the counted rule wins', async () => {
+    const clock = manualClock();
+    const failingNames = new Set([syncName('rate', 'messages-per-author\u0000alice', '0')]);
+    const store = new RecordingStore();
+    const partly: DocumentStore = {
+      get: (name) => (failingNames.has(name) ? new FailingStore().get(name) : store.get(name)),
+      create: (name, data) => (failingNames.has(name) ? new FailingStore().create(name) : store.create(name, data)),
+      replace: (name, data, revision) => (failingNames.has(name) ? new FailingStore().replace(name) : store.replace(name, data, revision)),
+    };
+    const { decide } = gateOver(partly, { clock: clock.now });
+    const both = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' });
+    // The conversation's rule admits, the author's cannot count: FAIL_MODE decides.
+    await expect(decide(inConversation(CH(1)), both)).rejects.toThrow(/^rate\.messages-per-author: /);
+    // Now the conversation is full: that is a rejection, whatever the author's counters do.
+    expect(await decide(inConversation(CH(1)), both)).toMatchObject({ code: 'rate.actions-per-conversation' });
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * The rate limiter against the local Twilio API emulator: a SyncDocumentStore over twilio-node,
+ * redirected with TWILIO_API_BASE_URL the way the functions do it, and readers of the emulator's
+ * request log.
+ */
+import type { Emulator, RequestLogEntry } from '../../emulator';
+import { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
+import { twilioClientFor } from '../../src/guard/twilio/client';
+import { ACCOUNT_SID } from './events';
+import { AUTH_TOKEN } from './twilio-request';
+
+/** The Sync store the functions build for `TWILIO_API_BASE_URL=<emulator url>`. */
+export function emulatorStore(emu: Emulator, serviceSid = 'default'): SyncDocumentStore {
+  const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emu.url);
+  return new SyncDocumentStore(client, serviceSid);
+}
+
+/** The Sync document a log entry addressed, by unique name (`sync:<service>:documents:<name>` → name). */
+export function documentOf(entry: RequestLogEntry): string | undefined {
+  const match = /^sync:[^:]+:documents:(.+)$/.exec(entry.object ?? '');
+  return match?.[1];
+}
+
+/** Sync requests in the log from index `from` on. */
+export function syncRequests(emu: Emulator, from = 0): RequestLogEntry[] {
+  return emu.log.slice(from).filter((e) => e.product === 'sync');
+}
+
+export const isWrite = (e: RequestLogEntry) => e.method !== 'GET';
+
+/**
+ * The most requests matching `filter` that one Sync document received within any `windowMs` of
+ * arrival times, per document.
+ */
+export function peakPerWindow(entries: RequestLogEntry[], windowMs = 1000): Map<string, number> {
+  const byDoc = new Map<string, number[]>();
+  for (const e of entries) {
+    const doc = documentOf(e);
+    if (doc === undefined) continue;
+    byDoc.set(doc, [...(byDoc.get(doc) ?? []), e.at]);
+  }
+  const peaks = new Map<string, number>();
+  for (const [doc, times] of byDoc) {
+    times.sort((a, b) => a - b);
+    let peak = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= windowMs) j++;
+      peak = Math.max(peak, i - j + 1);
+    }
+    peaks.set(doc, peak);
+  }
+  return peaks;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
