@@ -16,8 +16,16 @@ export function parseSettings(env: Environment, origin?: string): Settings {
     const spec = VARIABLES[name];
     const given = env[name];
     const raw = typeof given === 'string' && given.trim() !== '' ? given.trim() : spec.default;
-    const value = spec.parser.parse(raw);
-    if (value === INVALID) problems.push({ variable: name, value: raw, expected: spec.parser.form });
+    let value: unknown;
+    let detail = '';
+    try {
+      value = spec.parser.parse(raw);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      value = INVALID;
+      detail = ` (${error.message})`;
+    }
+    if (value === INVALID) problems.push({ variable: name, value: raw, expected: spec.parser.form + detail });
     else settings[name] = value;
   }
   if (problems.length > 0) throw new ConfigError(problems, origin);

@@ -5,7 +5,10 @@ import { parseWindow, type Window } from '../rate/window';
 /** What a parser returns for a value it cannot use. */
 export const INVALID: unique symbol = Symbol('invalid');
 
-/** Turns one environment value into a typed setting. */
+/**
+ * Turns one environment value into a typed setting: INVALID for a value it cannot use, or a
+ * RangeError whose message says what exactly is wrong (shown after the expected form).
+ */
 export interface Parser<T> {
   /** The expected form, as a configuration error shows it. */
   form: string;
@@ -78,25 +81,14 @@ export const text: Parser<string> = {
   parse: (raw) => (raw.trim() === '' ? INVALID : raw.trim()),
 };
 
-/** A parser from a function that throws on a value it cannot use. */
-function throwing<T>(form: string, parse: (raw: string) => T): Parser<T> {
-  return {
-    form,
-    parse: (raw) => {
-      try {
-        return parse(raw);
-      } catch {
-        return INVALID;
-      }
-    },
-  };
-}
+/** `<count>/<period>` such as `30/1s` or `200/1h`, or `off`; throws saying what is wrong. */
+export const rateWindow: Parser<Window | undefined> = {
+  form: '<count>/<period> such as 30/1s, 5/10 seconds or 200/1h, or off',
+  parse: parseWindow,
+};
 
-/** `<count>/<period>` such as `30/1s` or `200/1h`, or `off`. */
-export const rateWindow: Parser<Window | undefined> = throwing('<count>/<period> such as 30/1s, 5/10 seconds or 200/1h, or off', parseWindow);
-
-/** The general form of rate rules; see {@link parseRateRules}. */
-export const rateRuleList: Parser<RateRule[]> = throwing(
-  'rules separated by ";", each <name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>]',
-  parseRateRules,
-);
+/** The general form of rate rules (see {@link parseRateRules}); throws naming the rule that is wrong. */
+export const rateRuleList: Parser<RateRule[]> = {
+  form: 'rules separated by ";", each <name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>]',
+  parse: parseRateRules,
+};

@@ -73,7 +73,7 @@ export class RateGate {
           this.insurance.record(p.id, p.rule.window);
           return undefined;
         }
-        return rateViolation(p.rule, outcome.retryAfterMs);
+        return rateViolation(p.rule, outcome.retryAfterMs, outcome.contended);
       } catch (error) {
         failure = failureOf(error);
       }
@@ -104,8 +104,12 @@ const PER: Record<RateRule['per'], string> = {
   participant: 'for this participant',
 };
 
-function rateViolation(rule: RateRule, retryAfterMs: number): Violation {
-  const retry = Math.max(1, Math.ceil(retryAfterMs));
+/**
+ * `contended`: so many simultaneous actions on the key that the counter could not be written; the
+ * limit may not be reached, so the retry hint is one average spacing of the window.
+ */
+function rateViolation(rule: RateRule, retryAfterMs: number, contended = false): Violation {
+  const retry = Math.max(1, Math.ceil(contended ? rule.window.windowMs / rule.window.limit : retryAfterMs));
   return {
     code: `rate.${rule.name}`,
     message: `Too many actions ${PER[rule.per]}: rate limit "${rule.name}" allows ${describeWindow(rule.window)}; retry in ${retry} ms.`,

@@ -97,10 +97,11 @@ export function keyOf(rule: RateRule, event: PreEvent): string | undefined {
       return event.type === 'onConversationAdd' ? undefined : event.conversationSid;
     case 'service':
       return event.chatServiceSid ?? 'default';
+    // An empty author or participant is no key: counting them all under '' would throttle strangers together.
     case 'author':
-      return event.type === 'onMessageAdd' ? event.author : event.type === 'onConversationAdd' ? event.firstMessage?.author || undefined : undefined;
+      return (event.type === 'onMessageAdd' ? event.author : event.type === 'onConversationAdd' ? event.firstMessage?.author : undefined) || undefined;
     case 'participant':
-      return event.type === 'onParticipantAdd' ? (event.identity ?? event.address) : undefined;
+      return (event.type === 'onParticipantAdd' ? event.identity || event.address : undefined) || undefined;
   }
 }
 

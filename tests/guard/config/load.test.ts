@@ -95,7 +95,7 @@ describe('a bad value is a configuration error naming the variable, the value an
     ['rate rules', 'RATE_LIMITS', 'email=30/1s per conversation from fax', /rules separated by ";"/],
   ] as const)('%s: %s=%p', (_kind, name, value, form) => {
     const error = configError({ [name]: value });
-    expect(error.problems).toEqual([{ variable: name, value, expected: VARIABLES[name].parser.form }]);
+    expect(error.problems).toEqual([{ variable: name, value, expected: expect.stringContaining(VARIABLES[name].parser.form) }]);
     expect(error.message).toContain(`${name}=${JSON.stringify(value)} is not valid`);
     expect(error.message).toMatch(form);
     expect(error.name).toBe('ConfigError');
