@@ -4,6 +4,9 @@
  * with injected remote latency, and the rate limiter's throughput, Sync cost and exactness.
  */
 import { MemoryRateLimiter } from '../src/guard/rate/memory-limiter';
+import { SyncRateLimiter } from '../src/guard/rate/sync-limiter';
+import { SyncDocumentStore } from '../src/guard/store/sync-document-store';
+import { twilioClientFor } from '../src/guard/twilio/client';
 import { slidingWindow } from '../src/guard/rate/window';
 import { EmulatorProcess } from './emulator-process';
 import { guardInstance, percentile } from './guard-instance';
@@ -30,9 +33,10 @@ async function main() {
   const emulator = await EmulatorProcess.start(Number(process.env.BENCH_EMULATOR_PORT ?? 4590));
   try {
     console.log(`# Conversations limits guard benchmark (${new Date().toISOString()}, Node ${process.version})\n`);
-    await remoteRequests(emulator);
-    await decisionLatency(emulator);
-    await rateLimiter(emulator);
+    // BENCH_ONLY=requests,latency,rate runs some sections only.
+    const only = process.env.BENCH_ONLY?.split(',');
+    const sections: Array<[string, (e: EmulatorProcess) => Promise<void>]> = [['requests', remoteRequests], ['latency', decisionLatency], ['rate', rateLimiter]];
+    for (const [name, run] of sections) if (!only || only.includes(name)) await run(emulator);
   } finally {
     emulator.stop();
   }
@@ -129,6 +133,7 @@ async function rateLimiter(emulator: EmulatorProcess) {
   await deniedCost(emulator);
   await exactness(emulator);
   await sustained(emulator);
+  for (const perSecond of [30, 45]) await sustainedFromNewInstances(emulator, perSecond);
 }
 
 async function deniedCost(emulator: EmulatorProcess) {
@@ -205,3 +210,26 @@ main().catch((error) => {
   console.error(error);
   process.exit(1);
 });
+
+/**
+ * The same stream, but every decision made by a limiter that remembers nothing, as happens when each
+ * request runs in a new process (twilio-run locally) or lands on a cold instance.
+ */
+async function sustainedFromNewInstances(emulator: EmulatorProcess, perSecond: number) {
+  await emulator.reset();
+  const store = new SyncDocumentStore(twilioClientFor({}, emulator.url), 'default');
+  const window = slidingWindow(30, '1s');
+  const seconds = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 15);
+  const decisions: Promise<boolean>[] = [];
+  const start = Date.now();
+  for (let i = 0; i < perSecond * seconds; i++) {
+    const wait = start + (i * 1000) / perSecond - Date.now();
+    if (wait > 0) await sleep(wait);
+    const limiter = new SyncRateLimiter(store);
+    decisions.push(limiter.reserve('conversation', window).then((r) => limiter.commit('conversation', window, r)).then((o) => o.admitted, () => false));
+  }
+  const admitted = (await Promise.all(decisions)).filter(Boolean).length;
+  const counters = Object.values(await emulator.counters());
+  const throttled = counters.reduce((sum, c) => sum + c.throttled, 0);
+  console.log(`${perSecond} decisions/s on one key for ${seconds} s, each from a new instance (30/1s): ${admitted} admitted, ${throttled} Sync 429s, reads/s per shard: ${counters.map((c) => fmt(c.reads / seconds)).join(', ')}; writes/s per shard: ${counters.map((c) => fmt(c.writes / seconds)).join(', ')}.`);
+}
