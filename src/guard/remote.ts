@@ -51,7 +51,10 @@ async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps:
     deps.rate.reserve(event, settings),
   ]);
   const violation = checkMembership(event, participants, settings, identity);
-  if (violation) return violation;
-  const [rateViolation] = await Promise.all([deps.rate.commit(pending), identity && !identity.includes ? tally?.record(event.conversationSid) : undefined]);
+  if (violation) {
+    await tally?.settle(); // keeps a rebuilt tally, without the refused join
+    return violation;
+  }
+  const [rateViolation] = await Promise.all([deps.rate.commit(pending), tally?.settle(event.conversationSid)]);
   return rateViolation;
 }

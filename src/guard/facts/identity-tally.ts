@@ -47,6 +47,8 @@ const WRITE_ATTEMPTS = 4;
 export class IdentityTally {
   readonly name: string;
   private current?: StoredDocument<TallyData>;
+  /** The exact set counted by {@link count}, written by {@link settle} with the rest of the decision. */
+  private rebuilt?: TallyData;
 
   constructor(
     private readonly store: DocumentStore,
@@ -60,8 +62,9 @@ export class IdentityTally {
 
   /**
    * How many counted conversations the identity has. Trusts the tally when it exists, is recent and
-   * is not near the limit; otherwise counts exactly and rewrites the tally, so a lost, repeated or
-   * reordered post-event can neither let the cap be crossed nor keep blocking once the count is exact.
+   * is not near the limit; otherwise counts exactly (and {@link settle} rewrites the tally), so a lost,
+   * repeated or reordered post-event can neither let the cap be crossed nor keep blocking once the
+   * count is exact. Reads only.
    */
   async count(conversationSid: string, policy: TallyPolicy): Promise<IdentityCount> {
     const key = conversationKey(conversationSid);
@@ -72,8 +75,21 @@ export class IdentityTally {
       if (keys.length < policy.limit - policy.exactMargin) return { count: keys.length, includes: keys.includes(key), exact: false };
     }
     const exact = (await listCountedConversations(this.client, this.identity, this.serviceSid)).map(conversationKey);
-    await this.write(() => ({ keys: unique(exact).join(''), verifiedAt: this.now() }));
+    this.rebuilt = { keys: unique(exact).join(''), verifiedAt: this.now() };
     return { count: exact.length, includes: exact.includes(key), exact: true };
+  }
+
+  /**
+   * Writes what the decision learned, in one conditional write: the set rebuilt by {@link count} if
+   * there is one, plus `joined`, the conversation being joined once every rule has passed.
+   */
+  settle(joined?: string): Promise<void> {
+    const rebuilt = this.rebuilt;
+    this.rebuilt = undefined;
+    if (!rebuilt) return joined ? this.record(joined) : Promise.resolve();
+    const key = joined && conversationKey(joined);
+    const data = key && !tallyKeys(rebuilt).includes(key) ? { ...rebuilt, keys: rebuilt.keys + key } : rebuilt;
+    return this.write(() => data);
   }
 
   /** Adds a conversation (idempotent). */

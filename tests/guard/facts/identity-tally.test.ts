@@ -26,6 +26,13 @@ const storedKeys = async (identity: string, service?: string) => {
   return data && tallyKeys(data).sort();
 };
 const newConversation = (serviceSid?: string) => emulator.seed.conversation({ serviceSid });
+
+/** A count followed by the write a decision makes when it does not join: a rebuilt set is stored. */
+async function countAndSettle(tally: IdentityTally, conversationSid: string, policy: TallyPolicy) {
+  const result = await tally.count(conversationSid, policy);
+  await tally.settle();
+  return result;
+}
 const participantConversationsRequests = () => conversationsRequests(emulator).filter((e) => e.path.endsWith('/ParticipantConversations'));
 
 describe('listCountedConversations', () => {
@@ -54,7 +61,7 @@ describe('a missing tally', () => {
     expect(await readTally(store, 'bob')).toBeUndefined();
 
     const before = Date.now();
-    const result = await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY);
+    const result = await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY);
     expect(result).toEqual({ count: 5, includes: false, exact: true });
     expect(participantConversationsRequests()).toHaveLength(1);
 
@@ -63,12 +70,26 @@ describe('a missing tally', () => {
     expect(stored.verifiedAt).toBeGreaterThanOrEqual(before);
   });
 
+  test('count only reads; settle stores the rebuilt set with the joined conversation in one write', async () => {
+    seedIdentityConversations(emulator, 'bob', 3);
+    const tally = new IdentityTally(store, client, 'bob', undefined);
+    const joined = newConversation();
+    expect(await tally.count(joined, POLICY)).toEqual({ count: 3, includes: false, exact: true });
+    expect(await readTally(store, 'bob')).toBeUndefined();
+    emulator.clearLog();
+    await tally.settle(joined);
+    const writes = emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST');
+    expect(writes).toHaveLength(1);
+    expect(await storedKeys('bob')).toHaveLength(4);
+    expect(tallyKeys((await readTally(store, 'bob'))!)).toContain(conversationKey(joined));
+  });
+
   test('then serves the next count without the REST API', async () => {
     const counted = seedIdentityConversations(emulator, 'bob', 4);
-    await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY);
+    await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY);
     emulator.clearLog();
 
-    expect(await new IdentityTally(store, client, 'bob', undefined).count(counted[0]!, POLICY)).toEqual({ count: 4, includes: true, exact: false });
+    expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), counted[0]!, POLICY)).toEqual({ count: 4, includes: true, exact: false });
     expect(conversationsRequests(emulator)).toHaveLength(0);
   });
 
@@ -88,9 +109,9 @@ describe('a missing tally', () => {
     seedIdentityConversations(emulator, 'bob', 2);
     seedIdentityConversations(emulator, 'bob', 3, { serviceSid: CHAT_SERVICE_SID });
     seedIdentityConversations(emulator, 'alice', 1);
-    expect((await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY)).count).toBe(2);
-    expect((await new IdentityTally(store, client, 'bob', CHAT_SERVICE_SID).count(newConversation(CHAT_SERVICE_SID), POLICY)).count).toBe(3);
-    expect((await new IdentityTally(store, client, 'alice', undefined).count(newConversation(), POLICY)).count).toBe(1);
+    expect((await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY)).count).toBe(2);
+    expect((await countAndSettle(new IdentityTally(store, client, 'bob', CHAT_SERVICE_SID), newConversation(CHAT_SERVICE_SID), POLICY)).count).toBe(3);
+    expect((await countAndSettle(new IdentityTally(store, client, 'alice', undefined), newConversation(), POLICY)).count).toBe(1);
     expect(tallyName('bob')).not.toBe(tallyName('bob', CHAT_SERVICE_SID));
     expect(await storedKeys('bob', CHAT_SERVICE_SID)).toHaveLength(3);
   });
@@ -143,21 +164,21 @@ describe('when the count is taken exactly', () => {
   test(`a fresh tally below limit - margin (${threshold - 1} < ${threshold}) is trusted, even when wrong`, async () => {
     const real = seedIdentityConversations(emulator, 'bob', threshold);
     await drifted('bob', real.slice(1)); // one Added lost
-    expect(await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY)).toEqual({ count: threshold - 1, includes: false, exact: false });
+    expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY)).toEqual({ count: threshold - 1, includes: false, exact: false });
     expect(participantConversationsRequests()).toHaveLength(0);
   });
 
   test(`a tally at limit - margin (${threshold}) is recounted from the REST API`, async () => {
     const real = seedIdentityConversations(emulator, 'bob', threshold);
     await drifted('bob', real);
-    expect(await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY)).toMatchObject({ count: threshold, exact: true });
+    expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY)).toMatchObject({ count: threshold, exact: true });
     expect(participantConversationsRequests()).toHaveLength(1);
   });
 
   test('lost onParticipantAdded: at the cap, a tally one short is corrected and the cap holds', async () => {
     const real = seedIdentityConversations(emulator, 'bob', limit);
     await drifted('bob', real.slice(1));
-    const result = await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY);
+    const result = await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY);
     expect(result).toEqual({ count: limit, includes: false, exact: true }); // count + 1 > limit: the join is refused
     expect(await storedKeys('bob')).toEqual(keysOf(real));
   });
@@ -165,7 +186,7 @@ describe('when the count is taken exactly', () => {
   test('lost onParticipantRemoved: a tally at the cap with a conversation already left does not block', async () => {
     const real = seedIdentityConversations(emulator, 'bob', limit - 1);
     await drifted('bob', [...real, newConversation()]);
-    const result = await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY);
+    const result = await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY);
     expect(result).toEqual({ count: limit - 1, includes: false, exact: true }); // count + 1 = limit: allowed
     expect(await storedKeys('bob')).toEqual(keysOf(real));
   });
@@ -173,13 +194,13 @@ describe('when the count is taken exactly', () => {
   test('a tally over the cap (several Removed lost) does not block either', async () => {
     const real = seedIdentityConversations(emulator, 'bob', 2);
     await drifted('bob', [...real, ...Array.from({ length: limit + 3 }, () => newConversation())]);
-    expect(await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY)).toEqual({ count: 2, includes: false, exact: true });
+    expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY)).toEqual({ count: 2, includes: false, exact: true });
   });
 
   test('already a member at the cap: includes is true, so joining again is not counted twice', async () => {
     const real = seedIdentityConversations(emulator, 'bob', limit);
     await drifted('bob', real);
-    expect(await new IdentityTally(store, client, 'bob', undefined).count(real[3]!, POLICY)).toEqual({ count: limit, includes: true, exact: true });
+    expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), real[3]!, POLICY)).toEqual({ count: limit, includes: true, exact: true });
   });
 
   describe('a stale tally (older than maxAgeMs)', () => {
@@ -188,7 +209,7 @@ describe('when the count is taken exactly', () => {
     test('is rebuilt', async () => {
       const real = seedIdentityConversations(emulator, 'bob', 3);
       await drifted('bob', real.slice(0, 1), now - POLICY.maxAgeMs - 1);
-      const result = await new IdentityTally(store, client, 'bob', undefined, () => now).count(newConversation(), POLICY);
+      const result = await countAndSettle(new IdentityTally(store, client, 'bob', undefined, () => now), newConversation(), POLICY);
       expect(result).toEqual({ count: 3, includes: false, exact: true });
       expect(await readTally(store, 'bob')).toEqual({ keys: expect.any(String), verifiedAt: now });
       expect(await storedKeys('bob')).toEqual(keysOf(real));
@@ -211,7 +232,7 @@ describe('when the count is taken exactly', () => {
     test('is rebuilt and overwritten', async () => {
       const real = seedIdentityConversations(emulator, 'bob', 2);
       await writeTally(store, 'bob', data);
-      expect(await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), POLICY)).toEqual({ count: 2, includes: false, exact: true });
+      expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), POLICY)).toEqual({ count: 2, includes: false, exact: true });
       expect(await storedKeys('bob')).toEqual(keysOf(real));
     });
 
@@ -227,7 +248,7 @@ describe('at the documented limit', () => {
   test('1000 conversations fit in one Sync document and are counted exactly near the cap', async () => {
     const policy: TallyPolicy = { limit: 1000, exactMargin: 50, maxAgeMs: HOUR };
     const real = seedIdentityConversations(emulator, 'bob', 1000);
-    const result = await new IdentityTally(store, client, 'bob', undefined).count(newConversation(), policy);
+    const result = await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), policy);
     expect(result).toEqual({ count: 1000, includes: false, exact: true });
     expect(await storedKeys('bob')).toEqual(keysOf(real));
     expect(participantConversationsRequests()).toHaveLength(20);
