@@ -51,10 +51,8 @@ async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps:
     deps.rate.reserve(event, settings),
   ]);
   const violation = checkMembership(event, participants, settings, identity);
-  if (violation) {
-    await tally?.settle(); // keeps a rebuilt tally, without the refused join
-    return violation;
-  }
+  // A refusal writes nothing, not even a rebuilt tally: the next decision rebuilds it if it must.
+  if (violation) return violation;
   const [rateViolation] = await Promise.all([deps.rate.commit(pending), tally?.settle(event.conversationSid)]);
   return rateViolation;
 }
