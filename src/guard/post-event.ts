@@ -23,12 +23,13 @@ const text = (event: RawEvent, name: string) => (typeof event[name] === 'string'
  */
 export async function handlePostEvent(request: { event: RawEvent; env: Environment; path: string }, deps: PostEventDeps): Promise<Answer> {
   const auth = authenticate(request);
-  if (auth.answer) return auth.answer;
+  if (auth.kind === 'refused') return auth.answer;
   const { event } = request;
   const eventType = text(event, 'EventType') ?? 'unknown';
   const conversationSid = text(event, 'ConversationSid');
   const serviceSid = text(event, 'ChatServiceSid');
   try {
+    if (auth.kind === 'unconfigured') throw new Error(auth.reason);
     settingsFor(request.env);
     if (!conversationSid) return ALLOW;
     const tally = (identity: string) => new IdentityTally(deps.store(), deps.client(), identity, serviceSid);

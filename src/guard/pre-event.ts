@@ -36,6 +36,21 @@ export interface PreEventDeps {
 
 /** Judges one pre-event request. Never throws: every failure becomes an answer and a log line. */
 export async function handlePreEvent(request: PreEventRequest, deps: PreEventDeps): Promise<Answer> {
+  try {
+    return await judge(request, deps);
+  } catch (error) {
+    // Unreachable by design; a throw here would become a 500, which rejects the action.
+    const closed = readOne(request.env, 'GUARD_MODE') !== 'shadow' && readOne(request.env, 'FAIL_MODE') === 'closed';
+    try {
+      deps.log({ event: String(request.event?.EventType ?? 'unknown'), outcome: closed ? 'fail-closed' : 'fail-open', error: describeError(error) });
+    } catch {
+      // Nothing left to report with.
+    }
+    return closed ? unavailable('unexpected error') : ALLOW;
+  }
+}
+
+async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answer> {
   const now = deps.now ?? (() => performance.now());
   const started = now();
   const eventType = typeof request.event.EventType === 'string' ? request.event.EventType : 'unknown';
@@ -49,17 +64,20 @@ export async function handlePreEvent(request: PreEventRequest, deps: PreEventDep
     return shadowed ? ALLOW : answer;
   };
 
+  const failClosed = () => mode === 'enforce' && readOne(request.env, 'FAIL_MODE') === 'closed';
+  const cannotDecide = (reason: string, error: string) =>
+    failClosed() ? finish(unavailable(reason), { outcome: 'fail-closed', error }) : finish(ALLOW, { outcome: 'fail-open', error });
+
   const auth = authenticate(request);
-  if (auth.answer) return finish(auth.answer, { outcome: 'unauthorized', reason: auth.reason });
-  if (!auth.checked) deps.log({ warning: 'SIGNATURE_CHECK=off: this request was not authenticated', event: eventType });
+  if (auth.kind === 'refused') return finish(auth.answer, { outcome: 'unauthorized', reason: auth.reason });
+  if (auth.kind === 'unconfigured') return cannotDecide('no AUTH_TOKEN to check the signature with', auth.reason);
+  if (auth.kind === 'off') deps.log({ warning: 'SIGNATURE_CHECK=off: this request was not authenticated', event: eventType });
 
   let settings: Settings;
   try {
     settings = settingsFor(request.env);
   } catch (error) {
-    const closed = mode === 'enforce' && readOne(request.env, 'FAIL_MODE') === 'closed';
-    const reason = error instanceof ConfigError ? error.message : String(error);
-    return finish(closed ? unavailable('invalid configuration') : ALLOW, { outcome: closed ? 'fail-closed' : 'fail-open', error: reason });
+    return cannotDecide('invalid configuration', error instanceof ConfigError ? error.message : String(error));
   }
 
   if (!isJudged(request.event.EventType)) return finish(ALLOW, { outcome: 'ignored' });

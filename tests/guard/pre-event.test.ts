@@ -174,11 +174,27 @@ describe('signature', () => {
     expect(decision).not.toHaveProperty('rule');
   });
 
-  test('no AUTH_TOKEN: 401 saying how to fix it', async () => {
-    const { answer } = await handle(messageAdd(), { env: { AUTH_TOKEN: '' } });
+  test('no AUTH_TOKEN is the guard\'s fault, not the caller\'s: FAIL_MODE decides, and the log says how to fix it', async () => {
+    const remote = jest.fn();
+    const open = await handle(messageAdd({ Body: OVER_BODY }), { env: { AUTH_TOKEN: '' }, remote });
+    expect(open.answer).toEqual({ status: 200, body: {} });
+    expect(open.decision).toMatchObject({ outcome: 'fail-open' });
+    expect(open.decision.error).toContain('AUTH_TOKEN is not set');
+    expect(open.decision.error).toContain('SIGNATURE_CHECK=off');
+    expect(remote).not.toHaveBeenCalled();
+
+    const closed = await handle(messageAdd(), { env: { AUTH_TOKEN: '', FAIL_MODE: 'closed' } });
+    expect(closed.answer.status).toBe(403);
+    expect(closed.answer.body).toMatchObject({ code: 'guard.unavailable' });
+    expect(closed.decision).toMatchObject({ outcome: 'fail-closed' });
+  });
+
+  test('form values that are not strings (a parsed query such as x[toString]=1) are refused, not thrown on', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const event = { ...messageAdd(), x: { toString: '1' }, request: { headers: { 'x-twilio-signature': 'c2lnbmF0dXJl' }, cookies: {} } };
+    const answer = await handlePreEvent({ event, env: ENV, path: PATH }, { log: (line) => lines.push(line) });
     expect(answer.status).toBe(401);
-    expect(answer.body.message).toContain('AUTH_TOKEN is not set');
-    expect(answer.body.message).toContain('SIGNATURE_CHECK=off');
+    expect(lines).toContainEqual(expect.objectContaining({ outcome: 'unauthorized', reason: 'invalid' }));
   });
 
   test('served locally (DOMAIN_NAME localhost:<port>) the signed URL is http', async () => {

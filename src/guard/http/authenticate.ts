@@ -4,24 +4,31 @@ import type { RawEvent } from '../event/parse';
 import { unauthorized, type Answer } from './answer';
 import { calledUrl, verifySignature } from './signature';
 
-/** `checked: false` when SIGNATURE_CHECK=off; an answer when the request must be refused. */
-export type Authentication = { checked: boolean; answer?: undefined; reason?: undefined } | { checked: true; answer: Answer; reason: string };
+/**
+ * `valid`; `off` when SIGNATURE_CHECK=off; `refused` with the 401 to answer; `unconfigured` when no
+ * AUTH_TOKEN is available to check with: the guard's own fault, not the caller's, so the caller
+ * answers per FAIL_MODE rather than refusing every action Twilio sends.
+ */
+export type Authentication =
+  | { kind: 'valid' | 'off' }
+  | { kind: 'refused'; answer: Answer; reason: string }
+  | { kind: 'unconfigured'; reason: string };
 
 export function authenticate({ event, env, path }: { event: RawEvent; env: Environment; path: string }): Authentication {
-  if (readOne(env, 'SIGNATURE_CHECK') === 'off') return { checked: false };
+  if (readOne(env, 'SIGNATURE_CHECK') === 'off') return { kind: 'off' };
   const headers = (event.request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
   const base = readOne(env, 'WEBHOOK_BASE_URL');
   const url = calledUrl(path, env.DOMAIN_NAME as string | undefined, typeof base === 'string' ? base : undefined);
   const verdict = verifySignature(env.AUTH_TOKEN as string | undefined, headers['x-twilio-signature'], url, event);
   switch (verdict) {
     case 'valid':
-      return { checked: true };
+      return { kind: 'valid' };
     case 'no-auth-token':
-      return { checked: true, reason: verdict, answer: unauthorized('AUTH_TOKEN is not set, so the X-Twilio-Signature cannot be checked; set AUTH_TOKEN, or SIGNATURE_CHECK=off to run without the check.') };
+      return { kind: 'unconfigured', reason: 'AUTH_TOKEN is not set, so X-Twilio-Signature cannot be checked: set AUTH_TOKEN (deployed: include the account credentials in the environment), or SIGNATURE_CHECK=off' };
     case 'missing':
-      return { checked: true, reason: verdict, answer: unauthorized('The request has no X-Twilio-Signature header.') };
+      return { kind: 'refused', reason: verdict, answer: unauthorized('The request has no X-Twilio-Signature header.') };
     case 'invalid':
-      return { checked: true, reason: verdict, answer: unauthorized(`The X-Twilio-Signature does not match this request to ${url}.`) };
+      return { kind: 'refused', reason: verdict, answer: unauthorized(`The X-Twilio-Signature does not match this request to ${url}.`) };
   }
 }
 

@@ -9,6 +9,9 @@ export function signedParams(event: RawEvent): Record<string, unknown> {
   return Object.fromEntries(Object.entries(event).filter(([key]) => !RUNTIME_FIELDS.has(key)));
 }
 
+/** Twilio sends only strings (a repeated field arrives as an array of them); anything else is forged. */
+const isFormValue = (value: unknown) => typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+
 /**
  * The URL Twilio called, which is what it signed: `WEBHOOK_BASE_URL` + path when set (a tunnel or
  * proxy in front of the function), otherwise the domain the function is served on; `http` for
@@ -26,5 +29,7 @@ export type SignatureVerdict = 'valid' | 'missing' | 'invalid' | 'no-auth-token'
 export function verifySignature(authToken: string | undefined, signature: unknown, url: string, event: RawEvent): SignatureVerdict {
   if (!authToken) return 'no-auth-token';
   if (typeof signature !== 'string' || signature === '') return 'missing';
-  return validateRequest(authToken, signature, url, signedParams(event)) ? 'valid' : 'invalid';
+  const params = signedParams(event);
+  if (!Object.values(params).every(isFormValue)) return 'invalid';
+  return validateRequest(authToken, signature, url, params) ? 'valid' : 'invalid';
 }
