@@ -35,6 +35,19 @@ export const duration: Parser<number> = {
   },
 };
 
+const exactly = (milliseconds: number) => (milliseconds < 1000 ? `${milliseconds}ms` : `${milliseconds / 1000}s`);
+
+/** A {@link duration} within bounds, e.g. a deadline that must stay under Twilio's 5-second timeout. */
+export function boundedDuration(minMs: number, maxMs: number): Parser<number> {
+  return {
+    form: `a duration from ${exactly(minMs)} to ${exactly(maxMs)}, such as 3s or 800ms`,
+    parse: (raw) => {
+      const value = duration.parse(raw);
+      return value !== INVALID && value >= minMs && value <= maxMs ? value : INVALID;
+    },
+  };
+}
+
 export function oneOf<const T extends string>(...values: T[]): Parser<T> {
   return {
     form: values.join(' or '),

@@ -1,6 +1,7 @@
 import { CHANNELS, type Channel } from '../limits/channels';
 import {
   baseUrl,
+  boundedDuration,
   duration,
   extensionList,
   flag,
@@ -68,7 +69,7 @@ function attachmentVariables(): AttachmentVariables {
 export const VARIABLES = {
   GUARD_MODE: variable(oneOf('enforce', 'shadow'), { group: 'guard', default: 'enforce', description: 'enforce rejects over-limit actions; shadow decides and logs the same way but always allows.' }),
   FAIL_MODE: variable(oneOf('open', 'closed'), { group: 'guard', default: 'open', description: 'Answer when the guard cannot decide (remote facts late or failing, bad configuration, unexpected error): open allows, like Twilio\'s own 5-second timeout; closed rejects.', source: SOURCES.webhooks }),
-  DECISION_TIMEOUT: variable(duration, { group: 'guard', default: '3s', description: 'Deadline for one decision; past it the guard answers per FAIL_MODE. Keep it well under Twilio\'s 5 s webhook timeout.', source: SOURCES.webhooks }),
+  DECISION_TIMEOUT: variable(boundedDuration(50, 4500), { group: 'guard', default: '3s', description: 'Deadline for one decision; past it the guard answers per FAIL_MODE. Keep it well under Twilio\'s 5 s webhook timeout.', source: SOURCES.webhooks }),
   SIGNATURE_CHECK: variable(oneOf('on', 'off'), { group: 'guard', default: 'on', description: 'Validate X-Twilio-Signature with AUTH_TOKEN. off disables it and every request logs a warning.' }),
   WEBHOOK_BASE_URL: variable(baseUrl, { group: 'guard', default: '', description: 'Public origin Twilio calls (e.g. a tunnel), used to validate signatures. Unset: the domain the function is served on.' }),
   TWILIO_API_BASE_URL: variable(baseUrl, { group: 'guard', default: '', description: 'Send every Twilio REST request to this origin instead (https://sync.twilio.com/v1/… becomes <origin>/sync/v1/…). For the local emulator.' }),

@@ -26,14 +26,14 @@ function parseItem(item: unknown, field: string): MediaItem {
   const pick = (...keys: string[]) => keys.map((k) => record[k]).find((v) => v !== undefined && v !== null);
   const size = pick('Size', 'size');
   const numeric = typeof size === 'string' && /^\d+$/.test(size.trim()) ? Number(size) : size;
-  if (typeof numeric !== 'number' || !Number.isSafeInteger(numeric) || numeric < 0) {
+  if (numeric !== undefined && (typeof numeric !== 'number' || !Number.isSafeInteger(numeric) || numeric < 0)) {
     throw new MalformedRequestError(`${field}.Size`, 'must be a whole number of bytes');
   }
   return {
     sid: optionalString(pick('Sid', 'sid'), `${field}.Sid`),
     filename: optionalString(pick('Filename', 'filename'), `${field}.Filename`),
     contentType: optionalString(pick('ContentType', 'content_type', 'contentType'), `${field}.ContentType`),
-    size: numeric,
+    size: numeric as number | undefined,
   };
 }
 

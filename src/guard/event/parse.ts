@@ -33,16 +33,18 @@ export function parseEvent(raw: RawEvent): PreEvent {
       };
     }
     case 'onParticipantAdd': {
-      const address = field.optional('MessagingBinding.Address');
-      const bindingType = field.optional('MessagingBinding.Type');
+      // Twilio may send a binding field empty; an empty one is an absent one.
+      const present = (name: string) => field.optional(name) || undefined;
+      const address = present('MessagingBinding.Address');
+      const bindingType = present('MessagingBinding.Type');
       return {
         type,
         ...base,
         conversationSid: field.required('ConversationSid'),
-        identity: field.optional('Identity'),
+        identity: present('Identity'),
         address,
-        proxyAddress: field.optional('MessagingBinding.ProxyAddress'),
-        projectedAddress: field.optional('MessagingBinding.ProjectedAddress'),
+        proxyAddress: present('MessagingBinding.ProxyAddress'),
+        projectedAddress: present('MessagingBinding.ProjectedAddress'),
         channel: participantChannel(address, bindingType),
         attributes: field.optional('Attributes') ?? '',
       };
@@ -97,7 +99,7 @@ export function channelOfAuthor(author: string, source: string | undefined): Cha
 }
 
 function participantChannel(address: string | undefined, bindingType: string | undefined): Channel {
-  if (address === undefined || address === '') return 'web';
+  if (address === undefined) return 'web';
   if (bindingType && bindingType.toUpperCase() !== 'CHAT') return channelOfBindingType(bindingType);
   return channelOfAddress(address);
 }

@@ -9,8 +9,11 @@ export interface MediaItem {
   sid?: string;
   filename?: string;
   contentType?: string;
-  /** Bytes. */
-  size: number;
+  /**
+   * Bytes. Twilio documents Media only as a JSON array; an item without a Size is judged on its count
+   * and type alone rather than refused (a 400 would reject every such message).
+   */
+  size?: number;
 }
 
 interface EventBase {

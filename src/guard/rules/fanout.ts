@@ -1,16 +1,16 @@
 import type { Settings } from '../config/variables';
 import type { MessageAdd } from '../event/types';
 import { CHANNELS, isNonChat, type Channel } from '../limits/channels';
-import { utf16Length } from '../text/measure';
+import { utf16Length, utf8Bytes } from '../text/measure';
 import { smsSegments } from '../text/sms-segments';
-import { checkMedia } from './media';
+import { checkMedia, totalBytes } from './media';
 import { channelName, recipientMediaProfile } from './profiles';
 import { firstViolation, overLimit, type Violation } from './violation';
 
 /**
  * What a message breaks on its way to participants of `channel`: SMS and WhatsApp body length
- * (UTF-16 code units, as Twilio counts), the optional SMS segment cap, and what the channel can carry
- * as media.
+ * (UTF-16 code units, as Twilio counts), the optional SMS segment cap, what the channel can carry as
+ * media, and the 20 MB of an outbound email.
  */
 export function checkDelivery(message: Pick<MessageAdd, 'body' | 'media'>, channel: Channel, settings: Settings): Violation | undefined {
   const prefix = `message.fanout.${channel}`;
@@ -21,6 +21,7 @@ export function checkDelivery(message: Pick<MessageAdd, 'body' | 'media'>, chann
     () => (channel === 'sms' && settings.MAX_SMS_SEGMENTS !== undefined ? segmentsOver(body, settings.MAX_SMS_SEGMENTS, prefix) : undefined),
     () => (channel === 'whatsapp' ? overLimit({ code: `${prefix}.body-chars`, variable: 'MAX_WHATSAPP_BODY_CHARS', channel, what: 'The message body', unit: 'characters', actual: utf16Length(body), limit: settings.MAX_WHATSAPP_BODY_CHARS, by }) : undefined),
     () => checkMedia(message.media, recipientMediaProfile(settings, channel), `${prefix}.media`, by),
+    () => (channel === 'email' ? overLimit({ code: `${prefix}.bytes`, variable: 'MAX_EMAIL_BYTES', channel, what: 'The email (body and attachments)', unit: 'bytes', actual: utf8Bytes(body) + totalBytes(message.media), limit: settings.MAX_EMAIL_BYTES, by: 'Flex email' }) : undefined),
   ]);
 }
 

@@ -25,18 +25,22 @@ export function checkMedia(media: readonly MediaItem[], profile: MediaProfile, c
   return firstViolation([
     () => overLimit({ code: `${codePrefix}.count`, variable: variables.files, channel, what: 'The number of files', unit: 'files', actual: media.length, limit: profile.maxFiles, by }),
     ...media.map((item) => () => unacceptedType(item, profile, codePrefix, by)),
-    ...media.map((item) => () => overLimit({ code: `${codePrefix}.file-size`, variable: variables.fileBytes, channel, what: `The file ${describe(item)}`, unit: 'bytes', actual: item.size, limit: profile.maxFileBytes, by })),
+    ...media.map((item) => () => overLimit({ code: `${codePrefix}.file-size`, variable: variables.fileBytes, channel, what: `The file ${describe(item)}`, unit: 'bytes', actual: sizeOf(item), limit: profile.maxFileBytes, by })),
     () => overLimit({ code: `${codePrefix}.total-size`, variable: variables.totalBytes, channel, what: 'The total size of the files', unit: 'bytes', actual: totalBytes(media), limit: profile.maxTotalBytes, by }),
   ]);
 }
 
+/** A file's bytes; one without a Size counts as 0, so only its count and type are judged. */
+export const sizeOf = (item: MediaItem) => item.size ?? 0;
+
 export function totalBytes(media: readonly MediaItem[]): number {
-  return media.reduce((sum, item) => sum + item.size, 0);
+  return media.reduce((sum, item) => sum + sizeOf(item), 0);
 }
 
 function unacceptedType(item: MediaItem, profile: MediaProfile, codePrefix: string, by: string): Violation | undefined {
   if (profile.extensions === '*') return undefined;
-  const extension = item.filename ? extensionOf(item.filename) : undefined;
+  // A filename without an extension (IMG_0001) says nothing: the content type decides.
+  const extension = item.filename ? extensionOf(item.filename) || undefined : undefined;
   const extensionOk = extension === undefined || profile.extensions.includes(extension);
   const typeOk = item.contentType === undefined || contentTypeAccepted(item.contentType, profile.extensions);
   const known = extension !== undefined || item.contentType !== undefined;

@@ -2,7 +2,7 @@ import type { Settings } from '../config/variables';
 import type { MediaItem, MessageAdd } from '../event/types';
 import type { Channel } from '../limits/channels';
 import { utf8Bytes } from '../text/measure';
-import { checkMedia, totalBytes } from './media';
+import { checkMedia, sizeOf, totalBytes } from './media';
 import { authorMediaProfile, channelName } from './profiles';
 import { firstViolation, overLimit, type Violation } from './violation';
 
@@ -39,7 +39,7 @@ export function checkMessageAdd(event: MessageAdd, settings: Settings): Violatio
 function checkChatMediaCeiling(media: readonly MediaItem[], settings: Settings): Violation | undefined {
   return firstViolation(
     media.map((item) => () =>
-      overLimit({ code: 'message.media.chat-file-size', variable: 'MAX_CHAT_MEDIA_BYTES', channel: 'web', what: `The file ${item.filename ? `"${item.filename}"` : item.sid ?? ''}`.trimEnd(), unit: 'bytes', actual: item.size, limit: settings.MAX_CHAT_MEDIA_BYTES, by: 'Conversations chat media' }),
+      overLimit({ code: 'message.media.chat-file-size', variable: 'MAX_CHAT_MEDIA_BYTES', channel: 'web', what: `The file ${item.filename ? `"${item.filename}"` : item.sid ?? ''}`.trimEnd(), unit: 'bytes', actual: sizeOf(item), limit: settings.MAX_CHAT_MEDIA_BYTES, by: 'Conversations chat media' }),
     ),
   );
 }

@@ -22,6 +22,10 @@ describe('parseMedia reads the Media field (a JSON array string)', () => {
     expect(parseMedia(raw)).toEqual([{ sid: 'ME2', filename: 'b.pdf', contentType: 'application/pdf', size: 10 }]);
   });
 
+  test('an item without a Size is read with an unknown size, not refused', () => {
+    expect(parseMedia('[{"Filename":"a.png","ContentType":"image/png"}]')).toEqual([{ sid: undefined, filename: 'a.png', contentType: 'image/png', size: undefined }]);
+  });
+
   test('a Size written as a string of digits', () => {
     expect(parseMedia('[{"Size":"4096","ContentType":"image/jpeg"}]')).toEqual([{ sid: undefined, filename: undefined, contentType: 'image/jpeg', size: 4096 }]);
   });
@@ -43,7 +47,6 @@ describe('a malformed Media names the field and the problem', () => {
     ['an item that is not an object', '[42]', 'Media[0]', 'is not an object'],
     ['a null item', '[{"Size":1}, null]', 'Media[1]', 'is not an object'],
     ['a non-numeric Size', '[{"Size":"big"}]', 'Media[0].Size', 'must be a whole number of bytes'],
-    ['a missing Size', '[{"Filename":"a.png"}]', 'Media[0].Size', 'must be a whole number of bytes'],
     ['a negative Size', '[{"Size":-1}]', 'Media[0].Size', 'must be a whole number of bytes'],
     ['a fractional Size', '[{"Size":1.5}]', 'Media[0].Size', 'must be a whole number of bytes'],
     ['a Size in exponent notation', '[{"Size":"1e3"}]', 'Media[0].Size', 'must be a whole number of bytes'],

@@ -75,6 +75,11 @@ describe('onParticipantAdd', () => {
     expect(parseEvent(raw)).toMatchObject({ channel });
   });
 
+  test('empty binding fields are absent: an empty ProjectedAddress does not make a Group MMS sender', () => {
+    const event = parseEvent(participantAdd({ Identity: 'bob', 'MessagingBinding.ProjectedAddress': '', 'MessagingBinding.ProxyAddress': '', 'MessagingBinding.Address': '', 'MessagingBinding.Type': '' }));
+    expect(event).toMatchObject({ channel: 'web', identity: 'bob', address: undefined, proxyAddress: undefined, projectedAddress: undefined });
+  });
+
   test('a chat participant with a projected address (Group MMS sender) is chat', () => {
     const event = parseEvent(participantAdd({ 'MessagingBinding.ProjectedAddress': '+15559870000' }));
     expect(event).toMatchObject({ channel: 'web', projectedAddress: '+15559870000' });

@@ -173,7 +173,7 @@ describe('media delivered to SMS participants (MMS)', () => {
   test('files of exactly 5 MiB in all pass, one byte more is rejected although every file is under 2 MiB', () => {
     const atLimit = [file('jpg', limits.file), file('jpg', limits.file), file('pdf', limits.total - 2 * limits.file)];
     const over = [file('jpg', limits.file), file('jpg', limits.file), file('pdf', limits.total - 2 * limits.file + 1)];
-    expect(over.every((m) => m.size <= limits.file)).toBe(true);
+    expect(over.every((m) => m.size! <= limits.file)).toBe(true);
     expect(deliveredTo('sms', { media: atLimit })).toBeUndefined();
     expectViolation(deliveredTo('sms', { media: over }), {
       code: 'message.fanout.sms.media.total-size',
@@ -252,6 +252,8 @@ describe('media delivered to WhatsApp participants', () => {
 });
 
 describe.each(['email', 'messenger', 'gbm'] as const)('media delivered to a %s participant follows its attachment-table row', (channel) => {
+  // The email row's 150 MB sits above the 20 MB of a whole email: raise that to reach the row's own numbers.
+  const deliveredTo = (to: Channel, fields: Partial<MessageAdd>) => checkFanout(message(fields), [recipient('web'), recipient(to)], settingsWith({ MAX_EMAIL_BYTES: String(1024 ** 3) }));
   const row = attachmentRow(DEFAULTS, channel);
   const prefix = `message.fanout.${channel}.media`;
   const accepted = row.extensions[0]!;
@@ -382,5 +384,14 @@ describe('checkDelivery names its channel in the code', () => {
     const violation = checkDelivery({ body: '', media: files(11, 'jpg', 1000) }, channel, DEFAULTS);
     expect(violation?.code).toBe(`message.fanout.${channel}.media.count`);
     expect(violation?.channel).toBe(channel);
+  });
+});
+
+describe('an email recipient: MAX_EMAIL_BYTES, body and attachments together', () => {
+  const limit = DEFAULTS.MAX_EMAIL_BYTES;
+  test('exactly 20 MB in all is delivered, one byte more is rejected', () => {
+    const body = 'hello';
+    expect(deliveredTo('email', { body, media: [file('pdf', limit - body.length)] })).toBeUndefined();
+    expectViolation(deliveredTo('email', { body, media: [file('pdf', limit - body.length + 1)] }), { code: 'message.fanout.email.bytes', limit, actual: limit + 1, variable: 'MAX_EMAIL_BYTES', channel: 'email' });
   });
 });

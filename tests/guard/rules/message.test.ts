@@ -219,3 +219,20 @@ test('with several limits broken, the body is reported first', () => {
   );
   expect(violation?.code).toBe('message.body.bytes');
 });
+
+describe('a filename without an extension', () => {
+  test('is judged by its content type: image/jpeg from SMS is accepted, an executable refused', () => {
+    const bare = (contentType: string): MediaItem => ({ sid: 'ME1', filename: 'IMG_0001', contentType, size: 1000 });
+    expect(checkMessageAdd(message('sms', { media: [bare('image/jpeg')] }), DEFAULTS)).toBeUndefined();
+    expectViolation(checkMessageAdd(message('sms', { media: [bare('application/x-msdownload')] }), DEFAULTS), { code: 'message.media.type', limit: 0, actual: 1 });
+  });
+
+  test('with neither an extension nor a content type, the type is unknown and refused where types are listed', () => {
+    expectViolation(checkMessageAdd(message('sms', { media: [{ sid: 'ME1', filename: 'IMG_0001', size: 1000 }] }), DEFAULTS), { code: 'message.media.type', limit: 0, actual: 1 });
+  });
+});
+
+test('a file without a Size is judged on count and type only', () => {
+  expect(checkMessageAdd(message('sms', { media: [{ sid: 'ME1', filename: 'a.jpg', contentType: 'image/jpeg' }] }), DEFAULTS)).toBeUndefined();
+  expectViolation(checkMessageAdd(message('sms', { media: [{ sid: 'ME1', filename: 'a.jpg', contentType: 'image/jpeg' }, { sid: 'ME2', filename: 'b.jpg', contentType: 'image/jpeg' }] }), DEFAULTS), { code: 'message.media.count', limit: 1, actual: 2 });
+});
