@@ -38,7 +38,9 @@ export class RateGate {
   async reserve(event: PreEvent, settings: Settings): Promise<Pending[]> {
     const applicable = rateRulesOf(settings).flatMap((rule) => {
       const key = keyOf(rule, event);
-      return key === undefined ? [] : [{ rule, id: `${rule.name}\u0000${key}` }];
+      // The window is part of the id: after a change of limit, facts remembered under the old
+      // capacities (and the old counters) no longer apply.
+      return key === undefined ? [] : [{ rule, id: `${rule.name}\u0000${rule.window.limit}/${rule.window.windowMs}\u0000${key}` }];
     });
     return Promise.all(
       applicable.map(async (p): Promise<Pending> => {
@@ -68,7 +70,11 @@ export class RateGate {
     let failure = p.failure;
     if (p.reservation) {
       try {
-        const outcome = await this.inTime(this.sync().commit(p.id, p.rule.window, p.reservation));
+        const abandon = new AbortController();
+        // Contention (conflict after conflict) ends as a contended denial before the hard timeout,
+        // which is kept for a Sync that does not answer at all.
+        const giveUpAt = Date.now() + this.syncTimeoutMs * 0.75;
+        const outcome = await this.inTime(this.sync().commit(p.id, p.rule.window, p.reservation, { signal: abandon.signal, giveUpAt }), abandon);
         if (outcome.admitted) {
           this.insurance.record(p.id, p.rule.window);
           return undefined;
@@ -83,10 +89,14 @@ export class RateGate {
     return insured.admitted ? `rate.${p.rule.name}: ${failure}` : rateViolation(p.rule, insured.retryAfterMs);
   }
 
-  private inTime<T>(work: Promise<T>): Promise<T> {
+  /** `work`, or a StoreUnavailableError once syncTimeoutMs has passed; `abandon` is aborted then. */
+  private inTime<T>(work: Promise<T>, abandon?: AbortController): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(`Sync did not answer within ${this.syncTimeoutMs} ms`)), this.syncTimeoutMs);
+      timer = setTimeout(() => {
+        abandon?.abort();
+        reject(new StoreUnavailableError(`Sync did not answer within ${this.syncTimeoutMs} ms`));
+      }, this.syncTimeoutMs);
     });
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }

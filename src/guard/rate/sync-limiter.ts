@@ -67,22 +67,25 @@ export class SyncRateLimiter {
   async reserve(id: string, window: Window): Promise<Reservation> {
     const shards = SyncRateLimiter.shardCount(window);
     const capacities = shardCapacities(window, shards);
-    const tried = new Set<number>();
-    for (;;) {
-      const open = this.shardsNotKnownFull(id, shards).filter((shard) => !tried.has(shard));
-      if (open.length === 0) return { kind: 'denied', retryAfterMs: this.knownWait(id, shards), requests: tried.size };
-      const shard = open[Math.floor((this.options.random ?? Math.random)() * open.length)]!;
-      tried.add(shard);
+    // Memory alone decides what is open: a shard read full is remembered until it has room, so a
+    // probe can come back to it if it frees meanwhile. The cap only guarantees an end.
+    for (let requests = 0; requests < 2 * shards; ) {
+      const shard = this.pickOpen(id, shards);
+      if (shard === undefined) return { kind: 'denied', retryAfterMs: this.knownWait(id, shards), requests };
       const doc = await this.read(id, shard);
-      if (this.roomIn(id, shard, doc, capacities[shard]!, window)) return { kind: 'candidate', shard, doc, requests: tried.size };
+      requests++;
+      if (this.roomIn(id, shard, doc, capacities[shard]!, window)) return { kind: 'candidate', shard, doc, requests };
     }
+    return { kind: 'denied', retryAfterMs: this.knownWait(id, shards), requests: 2 * shards };
   }
 
   /**
    * Phase two: records the action in the reserved shard with a conditional write. On a conflict it
-   * re-reads and retries with jitter, moving to another shard when this one filled up meanwhile.
+   * retries with jitter on a random open shard (the contenders spread out instead of queueing on one),
+   * and stops, as a contended denial, when `giveUpAt` passes or the signal aborts: a write that lands
+   * after the decision was answered would hold a slot for an action nobody admitted.
    */
-  async commit(id: string, window: Window, reservation: Reservation): Promise<Outcome> {
+  async commit(id: string, window: Window, reservation: Reservation, limits: { signal?: AbortSignal; giveUpAt?: number } = {}): Promise<Outcome> {
     if (reservation.kind === 'denied') return { admitted: false, retryAfterMs: reservation.retryAfterMs, requests: reservation.requests };
     const shards = SyncRateLimiter.shardCount(window);
     const capacities = shardCapacities(window, shards);
@@ -91,25 +94,34 @@ export class SyncRateLimiter {
     let requests = reservation.requests;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const now = this.now();
+      if (limits.signal?.aborted || (attempt > 0 && limits.giveUpAt !== undefined && now >= limits.giveUpAt)) break;
       const log = prune(logOf(doc), now, window.windowMs);
+      let next: number | undefined = shard;
       if (log.length < capacities[shard]!) {
-        const next: ShardData = { t: [...log, now], full: this.knownFull(id, shards, now) };
+        const data: ShardData = { t: [...log, now], full: this.knownFull(id, shards, now) };
         const ttl = Math.min(MAX_TTL_SECONDS, Math.ceil(window.windowMs / 1000) + 60);
         const name = this.name(id, shard);
-        const written = doc ? await this.store.replace(name, next, doc.revision, ttl) : await this.store.create(name, next, ttl);
+        const written = doc ? await this.store.replace(name, data, doc.revision, ttl) : await this.store.create(name, data, ttl);
         requests++;
         if (typeof written === 'object') return { admitted: true, requests };
         await jitter(attempt);
+        next = this.pickOpen(id, shards) ?? shard;
       } else {
         this.rememberFull(id, shard, now + msUntilRoom(log, capacities[shard]!, now, window.windowMs));
-        const open = this.shardsNotKnownFull(id, shards);
-        if (open.length === 0) return { admitted: false, retryAfterMs: this.knownWait(id, shards), requests };
-        shard = open[0]!;
+        next = this.pickOpen(id, shards);
+        if (next === undefined) return { admitted: false, retryAfterMs: this.knownWait(id, shards), requests };
       }
+      shard = next;
       doc = await this.read(id, shard);
       requests++;
     }
     return { admitted: false, retryAfterMs: 0, requests, contended: true };
+  }
+
+  /** A random shard not known to be full, or undefined when all are. */
+  private pickOpen(id: string, shards: number): number | undefined {
+    const open = this.shardsNotKnownFull(id, shards);
+    return open.length === 0 ? undefined : open[Math.floor((this.options.random ?? Math.random)() * open.length)];
   }
 
   /** Whether a shard just read has room; remembers until when it is full when it has none. */

@@ -196,7 +196,7 @@ describe('when Sync cannot count', () => {
 
   test('one rule counted in Sync, another whose Sync documents fail: a rejection by the counted rule wins', async () => {
     const clock = manualClock();
-    const failingNames = new Set([syncName('rate', 'messages-per-author\u0000alice', '0')]);
+    const failingNames = new Set([syncName('rate', 'messages-per-author\u00005/10000\u0000alice', '0')]);
     const store = new RecordingStore();
     const partly: DocumentStore = {
       get: (name) => (failingNames.has(name) ? new FailingStore().get(name) : store.get(name)),

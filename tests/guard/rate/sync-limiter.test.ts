@@ -333,3 +333,48 @@ test('a writer passes on which shards it saw full, so a new instance denies a fu
   expect(await decide(unlucky, 'CH1', window)).toMatchObject({ admitted: false });
   expect([store.reads(), store.writes()]).toEqual([SyncRateLimiter.shardCount(window), 0]);
 });
+
+describe('a decision that ran out of time writes nothing afterwards', () => {
+  test('an aborted commit makes no write and is a contended denial', async () => {
+    const window = parseWindow('5/1s')!;
+    const store = new RecordingStore();
+    const limiter = new SyncRateLimiter(store, { now: manualClock().now });
+    const reservation = await limiter.reserve('k', window);
+    const abandon = new AbortController();
+    abandon.abort();
+    expect(await limiter.commit('k', window, reservation, { signal: abandon.signal })).toMatchObject({ admitted: false, contended: true });
+    expect(store.writes()).toBe(0);
+  });
+
+  test('conflict after conflict stops once giveUpAt has passed: denied as contended, never admitted late', async () => {
+    const window = parseWindow('5/1s')!;
+    const clock = manualClock();
+    const store = new RecordingStore();
+    // Another instance writes before every one of ours, and time runs on.
+    store.beforeWrite = async (name, raw) => {
+      const current = await raw.get<{ t: number[] }>(name);
+      if (current) await raw.replace(name, { t: current.data.t }, current.revision);
+      clock.advance(100);
+    };
+    const limiter = new SyncRateLimiter(store, { now: clock.now, maxAttempts: 50 });
+    const reservation = await limiter.reserve('k', window);
+    await limiter.commit('k', window, { kind: 'candidate', shard: 0, doc: undefined, requests: 0 });
+    const outcome = await limiter.commit('k', window, reservation, { giveUpAt: clock.now() + 250 });
+    expect(outcome).toMatchObject({ admitted: false, contended: true });
+    expect(store.calls.filter((c) => c.result === 'conflict').length).toBeLessThanOrEqual(4);
+  });
+});
+
+test('a shard that was full when probed is probed again once it has room', async () => {
+  const window = parseWindow('2/1s')!; // one shard of 2
+  const clock = manualClock();
+  const store = new RecordingStore();
+  const filler = new SyncRateLimiter(store, { now: clock.now });
+  expect((await decide(filler, 'k', window)).admitted).toBe(true);
+  clock.advance(500);
+  expect((await decide(filler, 'k', window)).admitted).toBe(true);
+  const limiter = new SyncRateLimiter(store, { now: clock.now });
+  expect(await decide(limiter, 'k', window)).toMatchObject({ admitted: false, retryAfterMs: 500 });
+  clock.advance(500); // the first action leaves the window
+  expect(await decide(limiter, 'k', window)).toMatchObject({ admitted: true });
+});
