@@ -159,15 +159,18 @@ function ideal(arrivals: number[], limit: number, period: string): number {
 
 async function exactness(emulator: EmulatorProcess) {
   console.log('| traffic on one conversation | rule | admitted | ideal (exact in-process) |\n|---|---|---|---|');
-  for (const [limit, period] of [[30, '1s'], [5, '10s']] as const) {
+  for (const [limit, period, latency] of [[30, '1s', 0], [30, '1s', 100], [5, '10s', 0]] as const) {
     await emulator.reset();
+    await emulator.setLatency(latency);
     const guard = guardInstance(emulator.url, { RATE_LIMIT_ACTIONS_PER_CONVERSATION: `${limit}/${period}` });
     const [conv] = await emulator.conversations([{}]);
     const arrivals: number[] = [];
     const results = await Promise.all(Array.from({ length: 3 * limit }, () => ((arrivals.push(Date.now())), guard.decide(message(conv!)))));
     const admitted = results.filter((r) => r.outcome === 'allow').length;
-    console.log(`| burst of ${3 * limit} at once | ${limit}/${period} | ${admitted} | ${ideal(arrivals, limit, period)} |`);
+    const failOpen = guard.lines.filter((l) => l.outcome === 'fail-open').length;
+    console.log(`| burst of ${3 * limit} at once, ${latency} ms per Sync request | ${limit}/${period} | ${admitted} (${failOpen} fail-open) | ${ideal(arrivals, limit, period)} |`);
   }
+  await emulator.setLatency(0);
   for (const rate of [25, 45]) {
     await emulator.reset();
     const guard = guardInstance(emulator.url);
