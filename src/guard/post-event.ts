@@ -1,7 +1,7 @@
 import type { Twilio } from 'twilio';
 import { settingsFor, type Environment } from './config/load';
 import type { RawEvent } from './event/parse';
-import { IdentityTally } from './facts/identity-tally';
+import { IdentityTally, tallyPolicy } from './facts/identity-tally';
 import { listParticipants } from './facts/participants';
 import { ALLOW, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
@@ -30,13 +30,19 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
   const serviceSid = text(event, 'ChatServiceSid');
   try {
     if (auth.kind === 'unconfigured') throw new Error(auth.reason);
-    settingsFor(request.env);
+    const settings = settingsFor(request.env);
     if (!conversationSid) return ALLOW;
     const tally = (identity: string) => new IdentityTally(deps.store(), deps.client(), identity, serviceSid);
     switch (eventType) {
       case 'onParticipantAdded': {
+        // Also the moment to rebuild a missing, old or near-limit tally: a post-event has no
+        // decision waiting on it, so the next join's pre-event finds a fresh tally.
         const identity = text(event, 'Identity');
-        if (identity) await tally(identity).record(conversationSid);
+        if (identity) {
+          const joined = tally(identity);
+          await joined.count(conversationSid, { ...tallyPolicy(settings), rebuildBudgetMs: undefined });
+          await joined.settle(conversationSid);
+        }
         break;
       }
       case 'onParticipantRemoved': {

@@ -1,7 +1,7 @@
 import type { Twilio } from 'twilio';
 import type { Settings } from './config/variables';
 import type { MessageAdd, ParticipantAdd, PreEvent } from './event/types';
-import { IdentityTally } from './facts/identity-tally';
+import { IdentityTally, tallyPolicy } from './facts/identity-tally';
 import { listParticipants } from './facts/participants';
 import type { RateGate } from './rate/gate';
 import { channelsAtRisk, checkFanout } from './rules/fanout';
@@ -44,7 +44,7 @@ async function judgeMessage(event: MessageAdd, settings: Settings, deps: RemoteD
 async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps: RemoteDeps): Promise<Violation | undefined> {
   const client = deps.client();
   const tally = event.identity && event.channel === 'web' ? new IdentityTally(deps.store(), client, event.identity, event.chatServiceSid) : undefined;
-  const policy = { limit: settings.MAX_CONVERSATIONS_PER_IDENTITY, exactMargin: settings.IDENTITY_TALLY_EXACT_MARGIN, maxAgeMs: settings.IDENTITY_TALLY_MAX_AGE };
+  const policy = tallyPolicy(settings);
   const [participants, identity, pending] = await Promise.all([
     listParticipants(client, event.conversationSid, event.chatServiceSid),
     tally?.count(event.conversationSid, policy),

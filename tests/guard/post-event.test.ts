@@ -79,11 +79,12 @@ describe('onParticipantAdded / onParticipantRemoved', () => {
     expect(await stored('bob')).toEqual(keys([b]));
   });
 
-  test('without a tally nothing is written: the next decision builds it exactly', async () => {
+  test('without a tally, onParticipantAdded builds it exactly from the REST API, with the join, in one write', async () => {
+    const earlier = seedIdentityConversations(emulator, 'bob', 3);
     const sid = emulator.seed.conversation({});
     await post(added(sid, 'bob'));
-    expect(await readTally(store, 'bob')).toBeUndefined();
-    expect(syncRequests(emulator).filter((e) => e.method === 'POST')).toHaveLength(0);
+    expect(await stored('bob')).toEqual(keys([...earlier, sid]));
+    expect(syncRequests(emulator).filter((e) => e.method === 'POST')).toHaveLength(1);
   });
 
   test('a ChatServiceSid selects that service’s tally', async () => {

@@ -1,4 +1,5 @@
 import type { Twilio } from 'twilio';
+import type { Settings } from '../config/variables';
 import type { DocumentStore, StoredDocument } from '../store/document-store';
 import { syncName } from '../store/names';
 import { listCountedConversations } from './identity-conversations';
@@ -31,6 +32,18 @@ export interface TallyPolicy {
   exactMargin: number;
   /** A tally older than this since its last rebuild is doubtful and rebuilt. */
   maxAgeMs: number;
+  /** How long a rebuild due to age alone may take before the old tally is used instead. */
+  rebuildBudgetMs?: number;
+}
+
+/** The policy the settings give; a rebuild due to age may use half of the decision's deadline. */
+export function tallyPolicy(settings: Settings): TallyPolicy {
+  return {
+    limit: settings.MAX_CONVERSATIONS_PER_IDENTITY,
+    exactMargin: settings.IDENTITY_TALLY_EXACT_MARGIN,
+    maxAgeMs: settings.IDENTITY_TALLY_MAX_AGE,
+    rebuildBudgetMs: settings.DECISION_TIMEOUT / 2,
+  };
 }
 
 export interface IdentityCount {
@@ -70,13 +83,17 @@ export class IdentityTally {
     const key = conversationKey(conversationSid);
     this.current = await this.store.get<TallyData>(this.name);
     const data = this.current?.data;
-    if (data && isWellFormed(data) && this.now() - data.verifiedAt <= policy.maxAgeMs) {
-      const keys = tallyKeys(data);
-      if (keys.length < policy.limit - policy.exactMargin) return { count: keys.length, includes: keys.includes(key), exact: false };
-    }
-    const exact = (await listCountedConversations(this.client, this.identity, this.serviceSid)).map(conversationKey);
-    this.rebuilt = { keys: unique(exact).join(''), verifiedAt: this.now() };
-    return { count: exact.length, includes: exact.includes(key), exact: true };
+    const keys = data && isWellFormed(data) ? tallyKeys(data) : undefined;
+    const farFromLimit = keys !== undefined && keys.length < policy.limit - policy.exactMargin;
+    if (farFromLimit && this.now() - data!.verifiedAt <= policy.maxAgeMs) return { count: keys.length, includes: keys.includes(key), exact: false };
+    const listing = listCountedConversations(this.client, this.identity, this.serviceSid);
+    // An identity with thousands of (closed) conversations takes many pages. When the rebuild was
+    // only due to age and the old tally is far from the limit, the old tally answers past the budget.
+    const exact = farFromLimit && policy.rebuildBudgetMs !== undefined ? await within(listing, policy.rebuildBudgetMs) : await listing;
+    if (exact === undefined) return { count: keys!.length, includes: keys!.includes(key), exact: false };
+    const exactKeys = exact.map(conversationKey);
+    this.rebuilt = { keys: unique(exactKeys).join(''), verifiedAt: this.now() };
+    return { count: exactKeys.length, includes: exactKeys.includes(key), exact: true };
   }
 
   /**
@@ -130,4 +147,11 @@ function isWellFormed(data: unknown): data is TallyData {
 }
 
 const unique = (keys: string[]) => [...new Set(keys)];
+
+/** `work`'s value, or undefined when it takes longer than `ms` (the work itself goes on). */
+function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 const jitter = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));

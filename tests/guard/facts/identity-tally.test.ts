@@ -254,3 +254,30 @@ describe('at the documented limit', () => {
     expect(participantConversationsRequests()).toHaveLength(20);
   });
 });
+
+describe('a rebuild that takes too long (an identity with many conversations)', () => {
+  const budget = { ...POLICY, rebuildBudgetMs: 100 };
+  const old = (sids: string[]) => writeTally(store, 'bob', { keys: sids.map(conversationKey).join(''), verifiedAt: Date.now() - 2 * HOUR });
+
+  test('an old tally far from the limit answers once the budget has passed', async () => {
+    const real = seedIdentityConversations(emulator, 'bob', 3);
+    await old(real.slice(0, 2));
+    emulator.setLatency(400, { pathIncludes: 'ParticipantConversations' });
+    const started = Date.now();
+    expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), budget)).toEqual({ count: 2, includes: false, exact: false });
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
+  test('near the limit there is no shortcut: the exact count is waited for', async () => {
+    const real = seedIdentityConversations(emulator, 'bob', POLICY.limit - POLICY.exactMargin);
+    await old(real);
+    emulator.setLatency(200, { pathIncludes: 'ParticipantConversations' });
+    expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), budget)).toMatchObject({ count: real.length, exact: true });
+  });
+
+  test('without any tally there is nothing to fall back on: the exact count is waited for', async () => {
+    seedIdentityConversations(emulator, 'bob', 2);
+    emulator.setLatency(200, { pathIncludes: 'ParticipantConversations' });
+    expect(await countAndSettle(new IdentityTally(store, client, 'bob', undefined), newConversation(), budget)).toEqual({ count: 2, includes: false, exact: true });
+  });
+});
