@@ -3,6 +3,7 @@
  * table (parsed with its defaults) or from settings parsed with explicit overrides, never from a
  * number written a second time in a test.
  */
+import { ConfigError } from '../../src/guard/config/errors';
 import { parseSettings } from '../../src/guard/config/load';
 import { VARIABLES, type Settings, type VariableName } from '../../src/guard/config/variables';
 import type { Channel } from '../../src/guard/limits/channels';
@@ -79,3 +80,14 @@ export const TEXT_UNITS = [
   ['é (2 UTF-8 bytes, 1 UTF-16 unit)', 'é'],
   ['😀 (4 UTF-8 bytes, 2 UTF-16 units)', '😀'],
 ] as const;
+
+/** The ConfigError parseSettings throws for `env`; fails the test when it accepts it. */
+export function configError(env: Record<string, string>): ConfigError {
+  try {
+    parseSettings(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`parseSettings accepted ${JSON.stringify(env)}`);
+}

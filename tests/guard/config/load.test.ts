@@ -1,18 +1,9 @@
 import { ConfigError } from '../../../src/guard/config/errors';
 import { parseSettings, settingsFor } from '../../../src/guard/config/load';
 import { VARIABLES, type VariableName } from '../../../src/guard/config/variables';
+import { configError } from '../../support/settings';
 
 /** The ConfigError parseSettings throws for `env`. */
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    parseSettings(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error(`parseSettings accepted ${JSON.stringify(env)}`);
-}
-
 describe('defaults', () => {
   test('every default in VARIABLES is itself a valid value', () => {
     expect(() => parseSettings({})).not.toThrow();

@@ -3,25 +3,15 @@
  * form of RATE_LIMITS, read the way a deployment reads them (parseSettings), plus which events each
  * rule counts and under which key.
  */
-import { ConfigError } from '../../../src/guard/config/errors';
 import { parseSettings } from '../../../src/guard/config/load';
 import { VARIABLES, type VariableName } from '../../../src/guard/config/variables';
+import { configError } from '../../support/settings';
 import { parseEvent } from '../../../src/guard/event/parse';
 import { keyOf, parseRateRules, rateRulesOf, type RateRule } from '../../../src/guard/rate/rules';
 import { describeWindow, parseWindow, slidingWindow } from '../../../src/guard/rate/window';
 import { CHAT_SERVICE_SID, CONVERSATION_SID, conversationAdd, messageAdd, participantAdd, smsParticipantAdd } from '../../support/events';
 
 const NAMED = ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', 'RATE_LIMIT_CONVERSATIONS_PER_SERVICE', 'RATE_LIMIT_MESSAGES_PER_AUTHOR'] as const;
-
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    parseSettings(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error(`parseSettings accepted ${JSON.stringify(env)}`);
-}
 
 describe('<count>/<period>', () => {
   test.each([
