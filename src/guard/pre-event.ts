@@ -84,7 +84,7 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answ
 
   try {
     const event = parseEvent(request.event);
-    const violation = checkPayload(event, settings) ?? (await judgeWithinDeadline(event, settings, deps));
+    const violation = checkPayload(event, settings) ?? (event.update ? undefined : await judgeWithinDeadline(event, settings, deps));
     if (!violation) return finish(ALLOW, { outcome: 'allow' });
     return finish(reject(violation), { outcome: mode === 'shadow' ? 'shadow-reject' : 'reject', rule: violation.code, reason: violation.message });
   } catch (error) {

@@ -84,7 +84,7 @@ describe('decisions', () => {
     expectViolation(answer.body, { code: 'message.body.bytes', limit: 5, actual: 6 });
   });
 
-  test.each(['onMessageUpdated', 'onMessageUpdate', 'onMessageAdded', 'onParticipantRemove', 'onSomethingNew'])('EventType %s is not judged: 200 {}', async (type) => {
+  test.each(['onMessageUpdated', 'onMessageAdded', 'onParticipantRemove', 'onSomethingNew'])('EventType %s is not judged: 200 {}', async (type) => {
     const { answer, decision } = await handle(messageAdd({ EventType: type, Body: OVER_BODY }));
     expect(answer).toEqual({ status: 200, body: {} });
     expect(decision).toMatchObject({ outcome: 'ignored', event: type });
@@ -352,4 +352,27 @@ test('SIGNATURE_CHECK=off warns on every request, even when the configuration is
   const { answer, lines } = await handle(messageAdd(), { env: { SIGNATURE_CHECK: 'off', MAX_CHAT_BODY_BYTES: 'lots' }, sign: 'none' });
   expect(answer).toEqual({ status: 200, body: {} });
   expect(lines).toContainEqual(expect.objectContaining({ warning: expect.stringContaining('SIGNATURE_CHECK=off') }));
+});
+
+describe('updates are held to the field limits of their adds, without counts or rates', () => {
+  test.each([
+    ['onMessageUpdate', () => messageAdd({ EventType: 'onMessageUpdate', Body: OVER_BODY }), 'message.body.bytes'],
+    ['onParticipantUpdate', () => participantAdd({ EventType: 'onParticipantUpdate', Attributes: `{"a":"${'x'.repeat(DEFAULTS.MAX_PARTICIPANT_ATTRIBUTES_BYTES)}"}` }), 'participant.attributes.bytes'],
+    ['onConversationUpdate', () => conversationAdd({ EventType: 'onConversationUpdate', FriendlyName: 'n'.repeat(DEFAULTS.MAX_FRIENDLY_NAME_CHARS + 1) }), 'conversation.friendly-name.length'],
+  ])('%s over a limit: 403 with the add\'s rule; no remote request', async (eventType, fields, code) => {
+    const remote = jest.fn();
+    const { answer, decision } = await handle(fields(), { remote });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ code });
+    expect(decision).toMatchObject({ event: eventType, outcome: 'reject', rule: code });
+    expect(remote).not.toHaveBeenCalled();
+  });
+
+  test('an update within the limits is allowed without any remote request', async () => {
+    const remote = jest.fn();
+    const { answer, decision } = await handle(messageAdd({ EventType: 'onMessageUpdate', Body: AT_BODY }), { remote });
+    expect(answer).toEqual({ status: 200, body: {} });
+    expect(decision).toMatchObject({ event: 'onMessageUpdate', outcome: 'allow' });
+    expect(remote).not.toHaveBeenCalled();
+  });
 });

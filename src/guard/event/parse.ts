@@ -1,12 +1,12 @@
 import { channelOfAddress, channelOfBindingType, type Channel } from '../limits/channels';
 import { MalformedRequestError } from './errors';
 import { parseMedia } from './media';
-import { JUDGED_EVENTS, type JudgedEventType, type PreEvent } from './types';
+import { JUDGED_EVENTS, UPDATE_EVENTS, type PreEvent } from './types';
 
 /** The request as the Functions runtime hands it over: flat form fields, all strings. */
 export type RawEvent = Readonly<Record<string, unknown>>;
 
-export function isJudged(eventType: unknown): eventType is JudgedEventType {
+export function isJudged(eventType: unknown): eventType is string {
   return (JUDGED_EVENTS as readonly unknown[]).includes(eventType);
 }
 
@@ -16,8 +16,10 @@ export function isJudged(eventType: unknown): eventType is JudgedEventType {
  */
 export function parseEvent(raw: RawEvent): PreEvent {
   const field = fieldReader(raw);
-  const type = field.optional('EventType');
-  const base = { chatServiceSid: field.optional('ChatServiceSid') || undefined, source: field.optional('Source') };
+  const eventType = field.optional('EventType');
+  const update = eventType !== undefined && Object.hasOwn(UPDATE_EVENTS, eventType);
+  const type = update ? UPDATE_EVENTS[eventType!] : eventType;
+  const base = { chatServiceSid: field.optional('ChatServiceSid') || undefined, source: field.optional('Source'), ...(update && { update }) };
   switch (type) {
     case 'onMessageAdd': {
       const author = field.optional('Author') ?? '';

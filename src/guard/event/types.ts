@@ -1,8 +1,21 @@
 import type { Channel } from '../limits/channels';
 
-/** The pre-event types the guard judges. */
-export const JUDGED_EVENTS = ['onMessageAdd', 'onParticipantAdd', 'onConversationAdd'] as const;
-export type JudgedEventType = (typeof JUDGED_EVENTS)[number];
+/** The pre-event types the guard judges in full. */
+export const ADD_EVENTS = ['onMessageAdd', 'onParticipantAdd', 'onConversationAdd'] as const;
+export type AddEventType = (typeof ADD_EVENTS)[number];
+
+/**
+ * Updates carry the same fields as the adds, and the same field limits apply: without them a long
+ * body or large Attributes could be added small and then updated. They are judged on their payload
+ * only (no counts, no delivery, no rate).
+ */
+export const UPDATE_EVENTS: Readonly<Record<string, AddEventType>> = {
+  onMessageUpdate: 'onMessageAdd',
+  onParticipantUpdate: 'onParticipantAdd',
+  onConversationUpdate: 'onConversationAdd',
+};
+
+export const JUDGED_EVENTS = [...ADD_EVENTS, ...Object.keys(UPDATE_EVENTS)] as readonly string[];
 
 /** One attachment of a message, whichever casing the request used. */
 export interface MediaItem {
@@ -20,6 +33,8 @@ interface EventBase {
   /** `ChatServiceSid` when Twilio sends it; absent means the account's default service. */
   chatServiceSid?: string;
   source?: string;
+  /** An onXxxUpdate judged with the rules of its add: payload only. */
+  update?: boolean;
 }
 
 export interface MessageAdd extends EventBase {

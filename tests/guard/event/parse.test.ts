@@ -135,11 +135,22 @@ test.each([
   ['onMessageAdd', true],
   ['onParticipantAdd', true],
   ['onConversationAdd', true],
-  ['onMessageUpdate', false],
+  ['onMessageUpdate', true],
+  ['onParticipantUpdate', true],
+  ['onConversationUpdate', true],
   ['onMessageAdded', false],
-  ['onParticipantUpdate', false],
+  ['toString', false],
   ['onConversationRemove', false],
   [undefined, false],
 ])('isJudged(%p) is %p', (type, judged) => {
   expect(isJudged(type)).toBe(judged);
+});
+
+test.each([
+  ['onMessageUpdate', messageAdd, 'onMessageAdd'],
+  ['onParticipantUpdate', participantAdd, 'onParticipantAdd'],
+  ['onConversationUpdate', conversationAdd, 'onConversationAdd'],
+] as const)('%s is read like its add, marked as an update', (eventType, fields, type) => {
+  expect(parseEvent({ ...fields(), EventType: eventType })).toMatchObject({ type, update: true });
+  expect(parseEvent(fields())).not.toHaveProperty('update');
 });
