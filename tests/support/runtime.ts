@@ -11,13 +11,11 @@
  * dist/ is built first when missing or stale (tests/support/build.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { ensureBuilt, ROOT, TEST_CACHE } from './build';
-import { AUTH_TOKEN, forgedSignature, formBody, twilioSignature } from './twilio-request';
+import { AUTH_TOKEN, forgedSignature, formBody, postForm, twilioSignature, webhookHeaders } from './twilio-request';
 import type { RuntimeServerOptions } from './runtime-server';
 
 /** One line the guard logged (JSON on stdout). */
@@ -135,21 +133,14 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
   let queue: Promise<unknown> = Promise.resolve();
   let sent = 0;
 
-  const send = (path: string, params: Readonly<Record<string, string>>, postOptions: PostOptions): Promise<RuntimeResponse> => {
+  const send = async (path: string, params: Readonly<Record<string, string>>, postOptions: PostOptions): Promise<RuntimeResponse> => {
     const seq = ++sent;
     const body = formBody(params);
     const signedUrl = postOptions.signedUrl ?? `${url}${path}`;
     const sign = postOptions.sign ?? true;
-    const headers: Record<string, string> = {
-      Host: `localhost:${port}`,
-      'Content-Type': 'application/x-www-form-urlencoded',
-      'Content-Length': String(Buffer.byteLength(body)),
-      'User-Agent': 'TwilioProxy/1.1',
-      Accept: '*/*',
-      'I-Twilio-Idempotency-Token': randomUUID(),
-    };
-    if (sign === true) headers['X-Twilio-Signature'] = twilioSignature(postOptions.authToken ?? env.AUTH_TOKEN ?? AUTH_TOKEN, signedUrl, params);
-    if (sign === 'forged') headers['X-Twilio-Signature'] = forgedSignature(signedUrl, params);
+    const authToken = postOptions.authToken ?? env.AUTH_TOKEN ?? AUTH_TOKEN;
+    const signature = sign === true ? twilioSignature(authToken, signedUrl, params) : sign === 'forged' ? forgedSignature(signedUrl, params) : undefined;
+    const headers = webhookHeaders(port, body, signature);
     const marker = new Promise<void>((resolve, reject) => {
       if (finished >= seq) return resolve();
       const timer = setTimeout(() => reject(new Error(`request ${seq} to ${path} finished without a marker:\n${output.join('\n')}`)), 15_000);
@@ -160,29 +151,9 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
       });
     });
     marker.catch(() => undefined); // reported through the response promise below
-    return new Promise<RuntimeResponse>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          marker.then(
-            () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, logs: logs.filter((l) => l.seq === seq).map((l) => l.line) }),
-            reject,
-          );
-        });
-      });
-      req.setTimeout(15_000, () => req.destroy(new Error(`no answer from ${path} within 15 s`)));
-      req.on('error', reject);
-      req.end(body);
-    });
+    const response = await postForm(port, path, headers, body, 15_000);
+    await marker;
+    return { ...response, logs: logs.filter((l) => l.seq === seq).map((l) => l.line) };
   };
 
   return {
