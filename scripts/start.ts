@@ -13,6 +13,12 @@ import { parseSettings } from '../src/guard/config/load';
 import { formatDotenv, hasRealCredentials, readDotenv } from './lib/dotenv';
 
 const root = join(__dirname, '..');
+/**
+ * One process that keeps its modules between requests, like a warm deployed Functions instance: the
+ * rate limiter's memory and the rejection counters' buffer behave as they do in production. (By
+ * default twilio-run runs every request in a fresh process and reloads modules on each one.)
+ */
+const WARM_INSTANCE = ['--no-fork-process', '--no-live'];
 const dotenvPath = join(root, '.env');
 
 async function main() {
@@ -47,7 +53,7 @@ async function main() {
   const runEnv = join(root, 'dist', 'start.env');
   writeFileSync(runEnv, formatDotenv(env));
   const port = process.env.PORT ?? env.PORT ?? '3000';
-  const twilioRun = spawn(process.execPath, [require.resolve('twilio-run/bin/twilio-run.js'), 'start', '--env', runEnv, '--port', port], { cwd: root, stdio: 'inherit' });
+  const twilioRun = spawn(process.execPath, [require.resolve('twilio-run/bin/twilio-run.js'), 'start', '--env', runEnv, '--port', port, ...WARM_INSTANCE], { cwd: root, stdio: 'inherit' });
   const stop = () => twilioRun.kill('SIGTERM');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -8,6 +8,7 @@ const GROUP_TITLES: Record<string, string> = {
   attachments: 'Attachments by the author\'s channel (Flex attachment table)',
   'fan-out': 'Delivery to the channels a message reaches (needs the participant list)',
   rate: 'Rate limits, counted in Twilio Sync',
+  status: 'Rejection counters for /status and the status page',
 };
 
 /** The text of .env.example: credentials, then every variable commented out at its default. */

@@ -20,6 +20,17 @@ export const wholeNumber: Parser<number> = {
   parse: (raw) => (/^\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : INVALID),
 };
 
+/** A {@link wholeNumber} from `min` to `max`. */
+export function boundedWholeNumber(min: number, max: number): Parser<number> {
+  return {
+    form: `a whole number from ${min} to ${max}`,
+    parse: (raw) => {
+      const value = wholeNumber.parse(raw);
+      return value !== INVALID && value >= min && value <= max ? value : INVALID;
+    },
+  };
+}
+
 /** A whole number, where `off` (or 0) disables the check. */
 export const optionalCap: Parser<number | undefined> = {
   form: 'a whole number such as 10, or off',

@@ -7,6 +7,7 @@ import {
   flag,
   rateRuleList,
   rateWindow,
+  boundedWholeNumber,
   oneOf,
   optionalCap,
   text,
@@ -21,7 +22,7 @@ export interface Variable<T> {
   default: string;
   description: string;
   source?: string;
-  group: 'guard' | 'message' | 'participant' | 'conversation' | 'attachments' | 'fan-out' | 'rate';
+  group: 'guard' | 'message' | 'participant' | 'conversation' | 'attachments' | 'fan-out' | 'rate' | 'status';
 }
 
 function variable<T>(parser: Parser<T>, spec: Omit<Variable<T>, 'parser'>): Variable<T> {
@@ -115,6 +116,10 @@ export const VARIABLES = {
   RATE_LIMITS: variable(rateRuleList, { group: 'rate', default: '', description: 'More rate rules, separated by ";": <name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>].', source: SOURCES.flexEmail }),
 
   WHATSAPP_EXTENSIONS: variable(extensionList, { group: 'fan-out', default: 'jpg,jpeg,png,mp3,amr,mp4,pdf', description: 'File types delivered to WhatsApp.', source: SOURCES.conversationsLimits }),
+
+  STATUS_COUNTERS: variable(oneOf('on', 'off'), { group: 'status', default: 'on', description: 'Count rejections per rule in Sync for /status and the status page. off: nothing is written.' }),
+  STATUS_FLUSH_INTERVAL: variable(duration, { group: 'status', default: '10s', description: 'An instance adds its rejection counts to Sync at most once per interval; in between they wait in its memory.', source: SOURCES.sync }),
+  STATUS_SHARDS: variable(boundedWholeNumber(1, 20), { group: 'status', default: '2', description: 'Sync documents the rejection counts are spread over, so that flushes from many instances stay under Sync\'s per-document write rate.', source: SOURCES.sync }),
 };
 
 export type VariableName = keyof typeof VARIABLES;

@@ -4,6 +4,8 @@ import type { Violation } from '../rules/violation';
 export interface Answer {
   status: number;
   body: Record<string, unknown>;
+  /** Extra response headers, e.g. WWW-Authenticate on a 401 from /status. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Twilio publishes the action unchanged. */

@@ -6,6 +6,7 @@ export function respond(callback: ServerlessCallback, answer: Answer): void {
   const response = new Twilio.Response();
   response.setStatusCode(answer.status);
   response.appendHeader('Content-Type', 'application/json');
+  for (const [name, value] of Object.entries(answer.headers ?? {})) response.appendHeader(name, value);
   response.setBody(answer.body);
   callback(null, response);
 }

@@ -1,0 +1,105 @@
+// The status page: renders GET /status (signed in with Basic auth: account SID and auth token).
+// Every value goes through textContent, never innerHTML.
+'use strict';
+
+const GROUP_TITLES = {
+  guard: 'How the guard runs',
+  message: 'Messages',
+  participant: 'Participants',
+  conversation: 'Conversations',
+  attachments: "Attachments by the author's channel",
+  'fan-out': 'Delivery to the channels a message reaches',
+  rate: 'Rate limits',
+  status: 'Rejection counters',
+};
+
+function element(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function renderBars(table, totals) {
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  if (totals.length === 0) {
+    body.append(element('tr', {}, element('td', { colspan: '3', class: 'note' }, 'No rejections.')));
+    return;
+  }
+  const largest = Math.max(...totals.map((t) => Math.max(t.enforced, t.shadow)), 1);
+  for (const { rule, enforced, shadow } of totals) {
+    const bars = element('td', {}, element('code', {}, rule));
+    if (enforced > 0) bars.append(element('span', { class: 'bar', style: `width: ${(100 * enforced) / largest}%`, 'data-count': String(enforced) }));
+    if (shadow > 0) bars.append(element('span', { class: 'bar shadow', style: `width: ${(100 * shadow) / largest}%`, 'data-count': String(shadow) }));
+    body.append(element('tr', { 'data-rule': rule }, bars, element('td', { class: 'count enforced' }, String(enforced)), element('td', { class: 'count shadow' }, String(shadow))));
+  }
+}
+
+function renderLimits(table, rows) {
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  let group;
+  for (const row of rows) {
+    if (row.group !== group) {
+      group = row.group;
+      body.append(element('tr', { class: 'group' }, element('th', { colspan: '4', scope: 'colgroup' }, GROUP_TITLES[group] || group)));
+    }
+    const what = element('td', {}, row.description);
+    if (row.source) {
+      const source = /^https:\/\//.test(row.source) ? element('a', { href: row.source, rel: 'noreferrer' }, 'source') : element('span', { class: 'note' }, row.source);
+      what.append(' ', source);
+    }
+    body.append(
+      element('tr', { 'data-variable': row.variable, class: row.changed ? 'changed' : '' },
+        element('td', {}, element('code', {}, row.variable)),
+        element('td', { class: 'value' }, row.value === '' ? '(unset)' : row.value),
+        element('td', { class: 'default' }, row.default === '' ? '(unset)' : row.default),
+        what),
+    );
+  }
+}
+
+function sum(totals, key) {
+  return totals.reduce((n, t) => n + t[key], 0);
+}
+
+function render(status) {
+  const summary = document.getElementById('summary');
+  summary.replaceChildren(
+    'Mode ', element('span', { class: `badge ${status.mode}`, id: 'mode' }, status.mode),
+    `, fail mode ${status.failMode}; as of ${new Date(status.generatedAt).toLocaleString()}.`,
+  );
+  const problem = document.getElementById('problem');
+  const problems = [status.configurationError, status.rejections.error].filter(Boolean);
+  problem.hidden = problems.length === 0;
+  problem.textContent = problems.join(' ');
+
+  const hour = status.rejections.lastHour || [];
+  const day = status.rejections.lastDay || [];
+  renderBars(document.getElementById('last-hour'), hour);
+  renderBars(document.getElementById('last-day'), day);
+  const shadowSummary = document.getElementById('shadow-summary');
+  const wouldReject = sum(hour, 'shadow');
+  shadowSummary.hidden = status.mode !== 'shadow' && wouldReject === 0;
+  shadowSummary.textContent = `Shadow mode: ${wouldReject} action(s) in the last hour and ${sum(day, 'shadow')} in the last day would have been rejected; they were allowed.`;
+  document.getElementById('counters-note').textContent = status.counters.enabled
+    ? `${status.counters.note} Flush interval ${status.counters.flushInterval}, ${status.counters.shards} Sync document(s).`
+    : 'Rejection counters are off (STATUS_COUNTERS=off).';
+  renderLimits(document.getElementById('limits'), status.configuration);
+}
+
+async function load() {
+  const summary = document.getElementById('summary');
+  try {
+    const response = await fetch('status', { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
+    if (response.status === 401) throw new Error('Not signed in: reload the page and sign in with the account SID and auth token.');
+    if (!response.ok) throw new Error(`The status could not be read (HTTP ${response.status}).`);
+    render(await response.json());
+  } catch (error) {
+    summary.textContent = error.message;
+  }
+}
+
+document.getElementById('refresh').addEventListener('click', load);
+load();

@@ -1,0 +1,19 @@
+import '@twilio-labs/serverless-runtime-types';
+import type { Context, ServerlessCallback, ServerlessEventObject } from '@twilio-labs/serverless-runtime-types/types';
+import { consoleLogger } from '../guard/log';
+import { respond } from '../guard/runtime/respond';
+import { servicesFor } from '../guard/runtime/wiring';
+import { readCounts } from '../guard/stats/recorder';
+import { handleStatus } from '../guard/status';
+
+/**
+ * GET /status: effective configuration and rejections per rule. Public at the runtime level,
+ * because a browser cannot sign requests; the guard checks Basic auth or X-Twilio-Signature itself.
+ */
+export const handler = async (context: Context, event: ServerlessEventObject, callback: ServerlessCallback) => {
+  const answer = await handleStatus(
+    { event, env: context, path: '/status' },
+    { log: consoleLogger, readCounts: (settings) => readCounts(servicesFor(context, settings).store(), settings.STATUS_SHARDS) },
+  );
+  respond(callback, answer);
+};

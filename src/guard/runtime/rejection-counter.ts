@@ -1,0 +1,60 @@
+import type { Environment } from '../config/load';
+import { settingsFor } from '../config/load';
+import type { Settings } from '../config/variables';
+import type { Logger } from '../log';
+import { RejectionRecorder } from '../stats/recorder';
+import { rejectionIn } from '../stats/rejections';
+import { servicesFor } from './wiring';
+
+/** Twilio waits 5 s for a pre-event answer; a flush never pushes the answer past this. */
+const ANSWER_BY_MS = 4500;
+/** A flush is two Sync requests; past this it is abandoned and its counts kept for the next one. */
+const FLUSH_BUDGET_MS = 1000;
+/** Not worth starting with less time than this left. */
+const MIN_FLUSH_MS = 100;
+
+// Module state: a warm instance keeps its pending counts between requests.
+const recorder = new RejectionRecorder();
+
+/** A logger that also counts the rejections the decision lines report. */
+export function countingLogger(log: Logger, now: () => number = Date.now): Logger {
+  return (line) => {
+    log(line);
+    const rejection = rejectionIn(line);
+    if (rejection) recorder.record(rejection.rule, rejection.outcome, now());
+  };
+}
+
+/**
+ * Adds this instance's pending rejection counts to Sync when a flush is due. Runs before the
+ * answer is sent, because a Functions instance may be frozen once it has answered; it is bounded so
+ * the answer still reaches Twilio in time, and never throws.
+ *
+ * Cost: one Sync read and one conditional write per instance per STATUS_FLUSH_INTERVAL, added to
+ * the decision that happens to flush.
+ */
+export async function flushRejections(context: Environment, log: Logger, startedAt: number, now: () => number = Date.now): Promise<void> {
+  if (!recorder.pending) return;
+  let settings: Settings;
+  try {
+    settings = settingsFor(context);
+  } catch {
+    return; // The decision already logged the configuration error.
+  }
+  if (settings.STATUS_COUNTERS === 'off') return recorder.discard();
+  const at = now();
+  if (!recorder.due(at, settings.STATUS_FLUSH_INTERVAL)) return;
+  const budget = Math.min(FLUSH_BUDGET_MS, ANSWER_BY_MS - (at - startedAt));
+  if (budget < MIN_FLUSH_MS) return;
+  const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  const flushed = (async () => recorder.flush({ store: servicesFor(context, settings).store(), shards: settings.STATUS_SHARDS, now: at }))().then(
+    (result) => {
+      if (result === 'kept') log({ warning: 'rejection counts kept for the next flush: the Sync document was contended' });
+    },
+    (error: unknown) => log({ warning: 'rejection counts kept for the next flush', error: describe(error) }),
+  );
+  // Waits for the flush, but never past the budget: the answer matters more than the counts.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([flushed, new Promise<void>((resolve) => (timer = setTimeout(resolve, budget)))]);
+  clearTimeout(timer);
+}

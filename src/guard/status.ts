@@ -1,0 +1,126 @@
+import { ConfigError } from './config/errors';
+import { parseSettings, type Environment } from './config/load';
+import { VARIABLES, type Settings, type VariableName } from './config/variables';
+import type { RawEvent } from './event/parse';
+import type { Answer } from './http/answer';
+import { authenticate } from './http/authenticate';
+import { isAccountBasicAuth } from './http/basic-auth';
+import type { Logger } from './log';
+import { totals, type RejectionCounts, type Totals } from './stats/counts';
+
+export interface StatusRequest {
+  event: RawEvent;
+  env: Environment;
+  /** The function's URL path, /status. */
+  path: string;
+}
+
+export interface StatusDeps {
+  log: Logger;
+  /** Every shard of the rejection counts, summed. */
+  readCounts: (settings: Settings) => Promise<RejectionCounts>;
+  now?: () => number;
+}
+
+/** One row of the effective configuration: never a credential, only the variables of the table. */
+export interface ConfigurationRow {
+  variable: VariableName;
+  group: string;
+  value: string;
+  default: string;
+  changed: boolean;
+  description: string;
+  source?: string;
+}
+
+const REALM = 'Conversations limits guard';
+
+/**
+ * GET /status: the effective configuration and the rejections per rule over the last hour and day.
+ * A person signs in with the account's credentials (Basic auth: ACCOUNT_SID and AUTH_TOKEN, as the
+ * REST API takes them); a machine may sign the request the way Twilio signs webhooks instead.
+ */
+export async function handleStatus(request: StatusRequest, deps: StatusDeps): Promise<Answer> {
+  try {
+    return await report(request, deps);
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    deps.log({ warning: 'status: unexpected error', error: reason });
+    return { status: 500, body: { code: 'status.error', message: `The status could not be built (${reason}).` } };
+  }
+}
+
+async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer> {
+  const auth = authenticate(request);
+  const headers = (request.event.request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
+  const basic = isAccountBasicAuth(headers.authorization, request.env.ACCOUNT_SID, request.env.AUTH_TOKEN);
+  if (!basic && auth.kind !== 'valid' && auth.kind !== 'off') {
+    return {
+      status: 401,
+      headers: { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` },
+      body: { code: 'status.unauthorized', message: 'Sign in with the account SID as user name and the auth token as password, or sign the request with X-Twilio-Signature.' },
+    };
+  }
+
+  const now = deps.now ?? Date.now;
+  const configuration = configurationRows(request.env);
+  let settings: Settings | undefined;
+  let configurationError: string | undefined;
+  try {
+    settings = parseSettings(request.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    configurationError = error.message;
+  }
+  const body: Record<string, unknown> = {
+    generatedAt: new Date(now()).toISOString(),
+    mode: settings?.GUARD_MODE ?? valueOf(configuration, 'GUARD_MODE'),
+    failMode: settings?.FAIL_MODE ?? valueOf(configuration, 'FAIL_MODE'),
+    ...(configurationError && { configurationError }),
+    configuration,
+    counters: {
+      enabled: valueOf(configuration, 'STATUS_COUNTERS') === 'on',
+      flushInterval: valueOf(configuration, 'STATUS_FLUSH_INTERVAL'),
+      shards: Number(valueOf(configuration, 'STATUS_SHARDS')),
+      note: 'Each instance adds its counts to Sync at most once per flush interval: the most recent rejections may not be counted yet.',
+    },
+    rejections: await rejections(settings, deps, now),
+  };
+  return { status: 200, body };
+}
+
+async function rejections(settings: Settings | undefined, deps: StatusDeps, now: () => number): Promise<Totals | { error: string }> {
+  if (!settings) return { error: 'the configuration is invalid, so the counters cannot be read' };
+  try {
+    return totals(await deps.readCounts(settings), now());
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    deps.log({ warning: 'status: rejection counts unreadable', error: reason });
+    return { error: `the counters could not be read from Sync (${reason})` };
+  }
+}
+
+/** Each variable as set (trimmed), or its default. */
+export function configurationRows(env: Environment): ConfigurationRow[] {
+  return (Object.keys(VARIABLES) as VariableName[]).map((variable) => {
+    const spec = VARIABLES[variable];
+    const given = env[variable];
+    const value = typeof given === 'string' && given.trim() !== '' ? given.trim() : spec.default;
+    return {
+      variable,
+      group: spec.group,
+      value: variable === 'TWILIO_API_BASE_URL' ? withoutUserInfo(value) : value,
+      default: spec.default,
+      changed: value !== spec.default,
+      description: spec.description,
+      ...(spec.source && { source: spec.source }),
+    };
+  });
+}
+
+const valueOf = (rows: ConfigurationRow[], name: VariableName) => rows.find((row) => row.variable === name)!.value;
+
+/** A base URL could carry credentials (https://user:secret@host): never show them. */
+function withoutUserInfo(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+}
