@@ -7,6 +7,7 @@
  *   functionsFolder/assetsFolder);
  * - `LocalDevelopmentServer` from @twilio/runtime-handler/dev with twilio-run's defaults: live,
  *   forkProcess (every request runs the function in a fresh child process), the env as `context`;
+ *   without forkProcess, one warm process with live reload off, as `npm start` serves;
  * - served on 127.0.0.1 at a free port, with `url` http://localhost:<port> (what twilio-run passes,
  *   and where the function's DOMAIN_NAME comes from).
  *
@@ -66,7 +67,8 @@ async function start(options: RuntimeServerOptions): Promise<{ server: Server; p
       port,
       url,
       detailedLogs: false,
-      live: true,
+      // Live reload clears the require cache on every request; a warm (unforked) instance keeps it.
+      live: options.forkProcess,
       logs: false,
       legacyMode: false,
       appName: 'twilio-run',

@@ -1,0 +1,108 @@
+/**
+ * The status page in a real headless Chromium, served by the local runtime with the emulator as
+ * Twilio: what a person sees after signing in.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { startEmulator, type Emulator } from '../../emulator';
+import { browserPath, browserRequired, launchBrowser } from '../support/browser';
+import { ACCOUNT_SID, messageAdd } from '../support/events';
+import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
+import { runtimeEnv } from '../support/state-emulator';
+import { AUTH_TOKEN } from '../support/twilio-request';
+
+const available = Boolean(browserPath()) || browserRequired();
+if (!available) console.warn('Status page tests skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH).');
+const describeInBrowser = available ? describe : describe.skip;
+
+const overLong = () => messageAdd({ Body: 'x'.repeat(11) });
+const signedIn = { httpCredentials: { username: ACCOUNT_SID, password: AUTH_TOKEN } };
+
+async function openStatus(browser: Browser, runtime: Runtime, options = signedIn): Promise<Page> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await page.goto(`${runtime.url}/status.html`);
+  return page;
+}
+
+const cells = (page: Page, table: string, rule: string) =>
+  page.locator(`#${table} tr[data-rule="${rule}"] td.count`).allTextContents();
+
+describeInBrowser('status page', () => {
+  let emulator: Emulator;
+  let browser: Browser;
+  beforeAll(async () => {
+    [emulator, browser] = await Promise.all([startEmulator(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await emulator?.close();
+  });
+
+  describe('enforcing', () => {
+    let runtime: Runtime;
+    beforeAll(async () => {
+      runtime = await startRuntime(runtimeEnv(emulator, { MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms' }), { forkProcess: false });
+      for (let i = 0; i < 3; i += 1) expect((await runtime.post(PRE_EVENT_PATH, overLong())).status).toBe(403);
+      expect((await runtime.post(PRE_EVENT_PATH, overLong(), { sign: false })).status).toBe(401);
+      expect((await runtime.post(PRE_EVENT_PATH, messageAdd({ Body: 'ok' }))).status).toBe(200);
+    });
+    afterAll(() => runtime.stop());
+
+    it('shows rejections per rule for the last hour and day, as bars scaled to the largest', async () => {
+      const page = await openStatus(browser, runtime);
+      await page.locator('#last-hour tr[data-rule="message.body.bytes"]').waitFor();
+      expect(await cells(page, 'last-hour', 'message.body.bytes')).toEqual(['3', '0']);
+      expect(await cells(page, 'last-hour', 'request.signature')).toEqual(['1', '0']);
+      expect(await cells(page, 'last-day', 'message.body.bytes')).toEqual(['3', '0']);
+      const widths = await page.$$eval('#last-hour tr[data-rule] .bar', (bars) => bars.map((bar) => [bar.closest('tr')!.dataset.rule, bar.getBoundingClientRect().width]));
+      const width = Object.fromEntries(widths) as Record<string, number>;
+      expect(width['request.signature']! / width['message.body.bytes']!).toBeCloseTo(1 / 3, 1);
+      expect(await page.locator('#mode').textContent()).toBe('enforce');
+      expect(await page.locator('#shadow-summary').isHidden()).toBe(true);
+      await page.context().close();
+    });
+
+    it('lists every limit with its value, its default and where it comes from, marking changed ones', async () => {
+      const page = await openStatus(browser, runtime);
+      const row = page.locator('#limits tr[data-variable="MAX_CHAT_BODY_BYTES"]');
+      await row.waitFor();
+      expect(await row.getAttribute('class')).toBe('changed');
+      expect(await row.locator('td.value').textContent()).toBe('10');
+      expect(await row.locator('td.default').textContent()).toBe('32768');
+      expect(await row.locator('a').getAttribute('href')).toBe('https://www.twilio.com/docs/conversations/conversations-limits');
+      const sms = page.locator('#limits tr[data-variable="MAX_SMS_BODY_CHARS"]');
+      expect(await sms.getAttribute('class')).toBe('');
+      expect(await sms.locator('td.value').textContent()).toBe('1600');
+      expect(await page.locator('#limits tr.group th').allTextContents()).toContain('Rate limits');
+      expect(await page.content()).not.toContain(AUTH_TOKEN);
+      await page.context().close();
+    });
+
+    it('tells a person who is not signed in how to sign in', async () => {
+      const page = await openStatus(browser, runtime, { httpCredentials: { username: ACCOUNT_SID, password: 'wrong' } });
+      await page.locator('#summary', { hasText: 'Not signed in' }).waitFor();
+      expect(await page.locator('#last-hour tr[data-rule]').count()).toBe(0);
+      await page.context().close();
+    });
+  });
+
+  describe('in shadow mode', () => {
+    let runtime: Runtime;
+    beforeAll(async () => {
+      emulator.reset();
+      runtime = await startRuntime(runtimeEnv(emulator, { GUARD_MODE: 'shadow', MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms' }), { forkProcess: false });
+      for (let i = 0; i < 2; i += 1) expect((await runtime.post(PRE_EVENT_PATH, overLong())).status).toBe(200);
+    });
+    afterAll(() => runtime.stop());
+
+    it('shows what would have been rejected, with the shadow badge', async () => {
+      const page = await openStatus(browser, runtime);
+      await page.locator('#last-hour tr[data-rule="message.body.bytes"]').waitFor();
+      expect(await cells(page, 'last-hour', 'message.body.bytes')).toEqual(['0', '2']);
+      expect(await page.locator('#mode').textContent()).toBe('shadow');
+      expect(await page.locator('#shadow-summary').textContent()).toMatch(/^Shadow mode: 2 action\(s\) in the last hour and 2 in the last day would have been rejected/);
+      await page.screenshot({ path: 'node_modules/.cache/status-page.png', fullPage: false });
+      await page.context().close();
+    });
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * /status and the rejection counters through the real local runtime, in one warm process (as
+ * `npm start` serves, and as a deployed instance lives), with the emulator as Twilio.
+ */
+import { startEmulator, type Emulator } from '../../emulator';
+import { countsDocumentName } from '../../src/guard/stats/recorder';
+import { messageAdd } from '../support/events';
+import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
+import { runtimeEnv } from '../support/state-emulator';
+import { accountBasicAuth, getStatus } from '../support/status-client';
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(() => emulator.close());
+
+const overLong = () => messageAdd({ Body: 'x'.repeat(11) });
+const countsRequests = () => emulator.log.filter((entry) => entry.product === 'sync' && /guard_rejections_/.test(decodeURIComponent(entry.path)));
+
+describe('rejection counters under a flood', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await startRuntime(runtimeEnv(emulator, { MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '500ms', STATUS_SHARDS: '1' }), { forkProcess: false });
+  });
+  afterAll(() => runtime.stop());
+
+  it('counts every rejection while writing each counts document far below Sync’s 20 writes per second', async () => {
+    emulator.reset();
+    emulator.clearLog();
+    const started = Date.now();
+    for (let i = 0; i < 150; i += 1) expect((await runtime.post(PRE_EVENT_PATH, overLong())).status).toBe(403);
+    const elapsedMs = Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // An allowed message after the interval carries the last pending counts to Sync.
+    expect((await runtime.post(PRE_EVENT_PATH, messageAdd({ Body: 'short' }))).status).toBe(200);
+
+    const writes = countsRequests().filter((entry) => entry.method === 'POST');
+    const flushesAllowed = Math.ceil((elapsedMs + 600) / 500) + 1;
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.length).toBeLessThanOrEqual(flushesAllowed);
+    expect(writes.length / ((elapsedMs + 600) / 1000)).toBeLessThan(20);
+    expect(emulator.log.filter((entry) => entry.status === 429)).toEqual([]);
+
+    const status = await getStatus(runtime.url);
+    expect(status.status).toBe(200);
+    expect(status.json.rejections.lastHour).toEqual([{ rule: 'message.body.bytes', enforced: 150, shadow: 0 }]);
+    expect(status.json.rejections.lastDay).toEqual([{ rule: 'message.body.bytes', enforced: 150, shadow: 0 }]);
+    // STATUS_SHARDS=1: every read goes to the one shard document.
+    const reads = countsRequests().filter((entry) => entry.method === 'GET');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((entry) => decodeURIComponent(entry.path).endsWith(countsDocumentName(0)))).toBe(true);
+  });
+});
+
+describe('GET /status', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await startRuntime(runtimeEnv(emulator, { GUARD_MODE: 'shadow', MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms' }), { forkProcess: false });
+  });
+  afterAll(() => runtime.stop());
+
+  it('asks a browser to sign in, with a Basic challenge', async () => {
+    const res = await getStatus(runtime.url, '');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="Conversations limits guard"/);
+  });
+
+  it('refuses a wrong auth token', async () => {
+    expect((await getStatus(runtime.url, accountBasicAuth(undefined, 'wrong'))).status).toBe(401);
+  });
+
+  it('reports shadow-mode rejections as would-be rejections, and the effective configuration', async () => {
+    emulator.reset();
+    const answer = await runtime.post(PRE_EVENT_PATH, overLong());
+    expect(answer.status).toBe(200); // shadow mode allows
+    const res = await getStatus(runtime.url);
+    expect(res.json.mode).toBe('shadow');
+    expect(res.json.rejections.lastHour).toEqual([{ rule: 'message.body.bytes', enforced: 0, shadow: 1 }]);
+    expect(res.json.configuration).toContainEqual(expect.objectContaining({ variable: 'MAX_CHAT_BODY_BYTES', value: '10', default: '32768', changed: true }));
+  });
+
+  it('serves the status page as a public asset', async () => {
+    const res = await fetch(`${runtime.url}/status.html`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<script src="status.js">');
+  });
+});
