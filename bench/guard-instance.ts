@@ -1,7 +1,6 @@
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { Answer } from '../src/guard/http/answer';
-import { handlePreEvent } from '../src/guard/pre-event';
-import { remoteFor } from '../src/guard/runtime/wiring';
+import { answerPreEvent } from '../src/guard/runtime/answer-pre-event';
 
 const AUTH_TOKEN = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
 const PATH = '/conversations/pre-event';
@@ -15,21 +14,20 @@ export interface Timed {
 }
 
 /**
- * The pre-event function as a warm deployed instance runs it: one module instance, many requests,
- * each signed and form-shaped as Twilio sends it. Decision logs are kept, not printed.
+ * The pre-event function as a warm deployed instance runs it (what its entry point runs, rejection
+ * counters included): one module instance, many requests, each signed and form-shaped as Twilio sends it. Decision logs are kept, not printed.
  */
 export function guardInstance(apiBaseUrl: string, env: Record<string, string> = {}) {
   const context = { AUTH_TOKEN, DOMAIN_NAME: DOMAIN, TWILIO_API_BASE_URL: apiBaseUrl, ...env };
   const lines: Record<string, unknown>[] = [];
   const log = (line: Record<string, unknown>) => void lines.push(line);
-  const remote = remoteFor(context, log);
   return {
     lines,
     async decide(params: Record<string, string>): Promise<Timed> {
       const signature = getExpectedTwilioSignature(AUTH_TOKEN, `http://${DOMAIN}${PATH}`, params);
       const event = { ...params, request: { headers: { 'x-twilio-signature': signature }, cookies: {} } };
       const started = performance.now();
-      const answer = await handlePreEvent({ event, env: context, path: PATH }, { log, remote });
+      const answer = await answerPreEvent(context, event, log);
       const ms = performance.now() - started;
       return { answer, ms, outcome: answer.status === 200 ? 'allow' : String(answer.body.code) };
     },

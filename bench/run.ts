@@ -33,9 +33,9 @@ async function main() {
   const emulator = await EmulatorProcess.start(Number(process.env.BENCH_EMULATOR_PORT ?? 4590));
   try {
     console.log(`# Conversations limits guard benchmark (${new Date().toISOString()}, Node ${process.version})\n`);
-    // BENCH_ONLY=requests,latency,rate runs some sections only.
+    // BENCH_ONLY=requests,latency,rate,counters runs some sections only.
     const only = process.env.BENCH_ONLY?.split(',');
-    const sections: Array<[string, (e: EmulatorProcess) => Promise<void>]> = [['requests', remoteRequests], ['latency', decisionLatency], ['rate', rateLimiter]];
+    const sections: Array<[string, (e: EmulatorProcess) => Promise<void>]> = [['requests', remoteRequests], ['latency', decisionLatency], ['rate', rateLimiter], ['counters', rejectionCounters]];
     for (const [name, run] of sections) if (!only || only.includes(name)) await run(emulator);
   } finally {
     emulator.stop();
@@ -235,4 +235,40 @@ async function sustainedFromNewInstances(emulator: EmulatorProcess, perSecond: n
   const counters = Object.values(await emulator.counters());
   const throttled = counters.reduce((sum, c) => sum + c.throttled, 0);
   console.log(`${perSecond} decisions/s on one key for ${seconds} s, each from a new instance (30/1s): ${admitted} admitted, ${throttled} Sync 429s, reads/s per shard: ${counters.map((c) => fmt(c.reads / seconds)).join(', ')}; writes/s per shard: ${counters.map((c) => fmt(c.writes / seconds)).join(', ')}.`);
+}
+
+/**
+ * A flood of rejected messages on one warm instance: the rejection counters must cost a bounded
+ * number of Sync requests per interval, whatever the flood's size.
+ */
+async function rejectionCounters(emulator: EmulatorProcess) {
+  await emulator.reset();
+  const intervalMs = 2000;
+  const guard = guardInstance(emulator.url, { MAX_CHAT_BODY_BYTES: '10', RATE_LIMIT_ACTIONS_PER_CONVERSATION: 'off', STATUS_FLUSH_INTERVAL: `${intervalMs}ms` });
+  const [conv] = await emulator.conversations([{}]);
+  const rows: string[] = [];
+  for (const latency of [0, LATENCY_MS]) {
+    await emulator.setLatency(latency);
+    await sleep(intervalMs); // every run starts with a flush due
+    await emulator.clearLog();
+    const durationMs = 6000;
+    const ms: number[] = [];
+    let rejected = 0;
+    const started = performance.now();
+    while (performance.now() - started < durationMs) {
+      const r = await guard.decide(message(conv!, { Body: 'over ten bytes' }));
+      ms.push(r.ms);
+      if (r.outcome === 'message.body.bytes') rejected++;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const counters = (await emulator.log()).filter((e) => e.product === 'sync');
+    const perDocument = new Map<string, number>();
+    for (const e of counters) perDocument.set(e.object ?? e.path, (perDocument.get(e.object ?? e.path) ?? 0) + 1);
+    rows.push(`| ${latency} | ${rejected} | ${fmt(rejected / seconds)} | ${counters.length} | ${fmt(Math.max(0, ...perDocument.values()) / seconds)} | ${fmt(percentile(ms, 50))} | ${fmt(percentile(ms, 100))} |`);
+  }
+  await emulator.setLatency(0);
+  console.log(`## Rejection counters under a flood (one warm instance, STATUS_FLUSH_INTERVAL=${intervalMs} ms, 6 s)\n`);
+  console.log('| ms per remote request | rejections | rejections/s | Sync requests for the counters | busiest document, requests/s | p50 ms | slowest ms (a decision that flushed) |\n|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+  console.log('');
 }

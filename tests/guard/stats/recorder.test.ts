@@ -40,8 +40,12 @@ describe('RejectionRecorder', () => {
   });
 
   it('keeps its counts for the next flush when Sync is unavailable', async () => {
-    const memory = new MemoryDocumentStore();
-    const failing: DocumentStore = { ...memory, get: async () => Promise.reject(new StoreUnavailableError('Sync answered 429', 429, 54009)) };
+    const memory: DocumentStore = new MemoryDocumentStore();
+    const failing: DocumentStore = {
+      get: async () => Promise.reject(new StoreUnavailableError('Sync answered 429', 429, 54009)),
+      create: (name, data, ttl) => memory.create(name, data, ttl),
+      replace: (name, data, revision, ttl) => memory.replace(name, data, revision, ttl),
+    };
     const recorder = new RejectionRecorder(() => 0);
     recorder.record('r', 'enforced', NOW);
     await expect(recorder.flush({ store: failing, shards: 1, now: NOW })).rejects.toThrow('429');
@@ -52,7 +56,7 @@ describe('RejectionRecorder', () => {
   });
 
   it('adds to what other instances wrote, and retries a write another instance got in first', async () => {
-    const memory = new MemoryDocumentStore();
+    const memory: DocumentStore = new MemoryDocumentStore();
     const other = new RejectionRecorder(() => 0);
     other.record('r', 'enforced', NOW);
     await other.flush({ store: memory, shards: 1, now: NOW });
