@@ -1,0 +1,97 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LocalRuntimeServerOptions } from './load-runtime-server';
+
+const ROOT = join(__dirname, '..');
+
+export interface LocalRuntime {
+  port: number;
+  /** http://localhost:<port>: where the functions' DOMAIN_NAME comes from, and the URL Twilio signs. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface LocalRuntimeOptions {
+  /** The functions' context (AUTH_TOKEN, TWILIO_API_BASE_URL, limits…). */
+  env: Record<string, string>;
+  /** Run every request in a fresh child process (twilio-run's default) instead of a warm module. @default false */
+  forkProcess?: boolean;
+  /** @default 0 (a free port) */
+  port?: number;
+  /** Extra functions served beside dist/functions: route path (without .js) → source. @default {} */
+  extraFunctions?: Record<string, string>;
+  /** Receives each line the runtime prints (the guard's JSON decision lines); unset: discarded. @default undefined */
+  onLine?: (line: string) => void;
+}
+
+/**
+ * The built functions (dist/functions) served by the local Functions runtime in its own process.
+ * The folder served is a copy under node_modules/.cache, so extra functions can sit beside the
+ * guard's and `require('twilio')` still resolves from the project's node_modules.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const baseDir = join(ROOT, 'node_modules', '.cache', 'conversations-limits-guard-local', `${process.pid}-${Date.now()}`);
+  const functions = join(baseDir, 'functions');
+  mkdirSync(functions, { recursive: true });
+  cpSync(join(ROOT, 'dist', 'functions'), functions, { recursive: true });
+  for (const [route, source] of Object.entries(options.extraFunctions ?? {})) {
+    const file = join(functions, `${route.replace(/^\//, '')}.js`);
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, source);
+  }
+  const serverOptions: LocalRuntimeServerOptions = { baseDir, functionsFolder: 'functions', env: options.env, forkProcess: options.forkProcess ?? false, port: options.port ?? 0 };
+  const child = fork(join(__dirname, 'load-runtime-server.ts'), [], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', options.onLine ? 'pipe' : 'ignore', 'inherit', 'ipc'],
+    // Not this process's environment: the functions see `env` only through their context.
+    env: { PATH: process.env.PATH ?? '', LOCAL_RUNTIME_OPTIONS: JSON.stringify(serverOptions) },
+  });
+  if (options.onLine) forEachLine(child, options.onLine);
+  const cleanUp = () => rmSync(baseDir, { recursive: true, force: true });
+  try {
+    const { port, url } = await ready(child);
+    return { port, url, stop: () => stop(child).then(cleanUp) };
+  } catch (error) {
+    child.kill('SIGKILL');
+    cleanUp();
+    throw error;
+  }
+}
+
+function forEachLine(child: ChildProcess, onLine: (line: string) => void) {
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (buffered + chunk).split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) if (line !== '') onLine(line);
+  });
+}
+
+function ready(child: ChildProcess): Promise<{ port: number; url: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the local Functions runtime did not start within 30 s')), 30_000);
+    child.once('message', (message: { ready: boolean; port: number; url: string; error?: string }) => {
+      clearTimeout(timer);
+      if (message.ready) resolve(message);
+      else reject(new Error(`the local Functions runtime did not start: ${message.error}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the local Functions runtime exited with ${code}`));
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
