@@ -1,0 +1,192 @@
+/**
+ * `npm run deploy`, end to end against a loopback Serverless API (tests/support/serverless-*): the
+ * real scripts/deploy.ts, build and `twilio-run deploy` run in a child process whose HTTPS calls to
+ * serverless(-upload).twilio.com go through a local proxy. Each run happens in a copy of the project
+ * so its build and its .env never touch the working tree other tests read.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { deployCredentials, parseDeployArguments, twilioRunArguments } from '../../scripts/lib/deploy-args';
+import { deployEnvironment, undeployableReason } from '../../scripts/lib/deploy-env';
+import { VARIABLES } from '../../src/guard/config/variables';
+import { filesUnder, ROOT } from '../support/build';
+import { startServerlessEmulator, type ServerlessEmulator } from '../support/serverless-emulator';
+
+const ACCOUNT_SID = `AC${'1a'.repeat(16)}`;
+const AUTH_TOKEN = 'f'.repeat(32);
+const API_KEY = `SK${'2b'.repeat(16)}`;
+const API_SECRET = 'api-key-secret';
+const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+describe('deploy environment', () => {
+  it('uploads .env minus local-only variables and empty values', () => {
+    const env = deployEnvironment(
+      { ACCOUNT_SID, AUTH_TOKEN, TWILIO_API_BASE_URL: 'http://127.0.0.1:4010', PORT: '3000', EMULATOR_PORT: '4010', GUARD_MODE: 'shadow', FAIL_MODE: '', MY_OWN: 'x' },
+      {},
+    );
+    expect(env.variables).toEqual({ GUARD_MODE: 'shadow', MY_OWN: 'x' });
+    expect(env.leftOut.sort()).toEqual(['ACCOUNT_SID', 'AUTH_TOKEN', 'EMULATOR_PORT', 'PORT', 'TWILIO_API_BASE_URL']);
+    expect(env.account).toEqual({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+  });
+
+  it('takes guard variables and credentials from the shell over .env, and nothing else from the shell', () => {
+    const env = deployEnvironment({ GUARD_MODE: 'shadow', WEBHOOK_BASE_URL: 'http://localhost:3000', AUTH_TOKEN: 'local' }, { GUARD_MODE: 'enforce', WEBHOOK_BASE_URL: '', AUTH_TOKEN, HOME: '/root', PATH: '/bin' });
+    expect(env.variables).toEqual({ GUARD_MODE: 'enforce' });
+    expect(env.account.authToken).toBe(AUTH_TOKEN);
+  });
+
+  it.each([
+    ['http://localhost:3000', true],
+    ['http://127.0.0.2', true],
+    ['http://[::1]:3000', true],
+    ['http://app.localhost', true],
+    ['https://localhost.example.com', false],
+    ['https://guard.example.com', false],
+  ])('WEBHOOK_BASE_URL=%s is refused: %s', (url, refused) => {
+    expect(undeployableReason({ WEBHOOK_BASE_URL: url }) !== undefined).toBe(refused);
+  });
+});
+
+describe('deploy arguments', () => {
+  it('reads --env, credentials and the output format, and passes everything but --env on', () => {
+    const args = parseDeployArguments(['--env=prod.env', '-u', API_KEY, '--password', API_SECRET, '--environment', 'stage', '-o', 'json']);
+    expect(args).toEqual({ envPath: 'prod.env', username: API_KEY, password: API_SECRET, json: true, passOn: ['-u', API_KEY, '--password', API_SECRET, '--environment', 'stage', '-o', 'json'] });
+    expect(parseDeployArguments(['--env', 'a.env', '--service-name=x']).passOn).toEqual(['--service-name=x']);
+  });
+
+  it('overrides an existing project unless told otherwise', () => {
+    expect(twilioRunArguments('/tmp/e', ['--environment', 'stage'])).toEqual(['deploy', '--env', '/tmp/e', '--override-existing-project', '--environment', 'stage']);
+    expect(twilioRunArguments('/tmp/e', ['--no-override-existing-project'])).toEqual(['deploy', '--env', '/tmp/e', '--no-override-existing-project']);
+    expect(twilioRunArguments('/tmp/e', ['--force'])).toEqual(['deploy', '--env', '/tmp/e', '--force']);
+  });
+
+  it('needs an account pair or an API key pair', () => {
+    const none = { accountSid: '', authToken: '' };
+    expect(deployCredentials({}, { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })).toEqual({ from: 'environment', username: ACCOUNT_SID, password: AUTH_TOKEN });
+    expect(deployCredentials({ username: API_KEY, password: API_SECRET }, none)).toEqual({ from: 'flags', username: API_KEY });
+    expect(deployCredentials({}, { accountSid: '', authToken: AUTH_TOKEN })).toHaveProperty('problem', expect.stringContaining('ACCOUNT_SID and AUTH_TOKEN'));
+    expect(deployCredentials({ username: API_KEY }, { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })).toHaveProperty('problem', expect.stringContaining('--password'));
+    expect(deployCredentials({ username: 'me', password: 'x' }, none)).toHaveProperty('problem', expect.stringContaining('--username me'));
+    expect(deployCredentials({}, { accountSid: 'ACnotasid', authToken: AUTH_TOKEN })).toHaveProperty('problem', expect.stringContaining('ACCOUNT_SID=ACnotasid'));
+  });
+});
+
+describe('npm run deploy against a loopback Serverless API', () => {
+  let emulator: ServerlessEmulator;
+  let project: string;
+
+  beforeAll(async () => {
+    emulator = await startServerlessEmulator();
+    project = mkdtempSync(join(tmpdir(), 'deploy-project-'));
+    for (const entry of ['src', 'scripts', 'package.json', '.twilioserverlessrc', 'tsconfig.json']) cpSync(join(ROOT, entry), join(project, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    if (project) rmSync(project, { recursive: true, force: true });
+  });
+
+  /** Runs `npm run deploy -- <args>` in the copy, with `dotenv` as its .env and `shell` added to a clean environment. */
+  function deploy(dotenv: string, args: string[] = [], shell: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    writeFileSync(join(project, '.env'), dotenv);
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in VARIABLES) && !['ACCOUNT_SID', 'AUTH_TOKEN', 'PORT', 'EMULATOR_PORT'].includes(name)));
+    return new Promise((done) => {
+      const child = spawn(process.execPath, [TSX_CLI, 'scripts/deploy.ts', ...args], { cwd: project, env: { ...inherited, ...emulator.env(), ...shell }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('close', (code) => done({ code, stdout, stderr }));
+    });
+  }
+
+  const localDotenv = [
+    `ACCOUNT_SID=${ACCOUNT_SID}`,
+    `AUTH_TOKEN=${AUTH_TOKEN}`,
+    'TWILIO_API_BASE_URL=http://127.0.0.1:4010',
+    'PORT=3000',
+    'EMULATOR_PORT=4010',
+    'GUARD_MODE=shadow',
+    'MAX_CHAT_BODY_BYTES=2000',
+    'RATE_LIMITS="sms-sender=5/10s per author from sms; inbound=25/1s per service on message"',
+    'FAIL_MODE=',
+  ].join('\n');
+  const uploadedVariables = (environmentSid: string) => Object.fromEntries(emulator.state.variables.filter((v) => v.environment_sid === environmentSid).map((v) => [v.key, v.value]));
+
+  it('stops on an invalid configuration before building or uploading, naming the variable', async () => {
+    const result = await deploy(`${localDotenv}\nMAX_PARTICIPANTS=lots\n`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('.env: invalid configuration, nothing was built or deployed.');
+    expect(result.stderr).toContain('MAX_PARTICIPANTS="lots": expected a whole number');
+    expect(existsSync(join(project, 'dist'))).toBe(false);
+    expect(emulator.state.requests).toEqual([]);
+  }, 60_000);
+
+  it('stops without credentials in one sentence, without a stack trace', async () => {
+    const result = await deploy('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\n');
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('No Twilio credentials to deploy with: set ACCOUNT_SID and AUTH_TOKEN in .env (or in the shell), or pass an API key with --username SK… --password <secret>.');
+    expect(existsSync(join(project, 'dist'))).toBe(false);
+    expect(emulator.state.requests).toEqual([]);
+  }, 60_000);
+
+  it('refuses a WEBHOOK_BASE_URL on this machine', async () => {
+    const result = await deploy(`${localDotenv}\nWEBHOOK_BASE_URL=http://localhost:3000\n`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('WEBHOOK_BASE_URL=http://localhost:3000 is an address on this machine');
+    expect(emulator.state.requests).toEqual([]);
+  }, 60_000);
+
+  it('builds, uploads the protected functions on runtime node22 with the guard variables only, and prints the webhook URLs', async () => {
+    const result = await deploy(localDotenv);
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('not deployed: TWILIO_API_BASE_URL');
+
+    const [service] = emulator.state.services;
+    expect(emulator.state.services).toHaveLength(1);
+    expect(service).toMatchObject({ unique_name: 'conversations-limits-guard', include_credentials: true });
+    const [environment] = emulator.state.environments;
+    expect(environment).toMatchObject({ domain_suffix: 'dev', build_sid: emulator.state.builds[0]!.sid });
+    expect(result.stdout).toContain(`  pre-event:  https://${environment!.domain_name}/conversations/pre-event `);
+    expect(result.stdout).toContain(`  post-event: https://${environment!.domain_name}/conversations/post-event `);
+
+    const [build] = emulator.state.builds;
+    expect(build!.runtime).toBe('node22');
+    expect(build!.dependencies.map((d) => d.name)).toEqual(expect.arrayContaining(['@twilio/runtime-handler', 'twilio']));
+    // Exactly the built files, each uploaded once and part of the build.
+    const built = filesUnder(join(project, 'dist', 'functions')).map((file) => '/' + relative(join(project, 'dist', 'functions'), file).replace(/(\.protected)?\.js$/, ''));
+    const versions = emulator.state.functionVersions;
+    expect(versions.map((v) => v.path).sort()).toEqual(built.sort());
+    expect(build!.functionVersions.sort()).toEqual(versions.map((v) => v.sid).sort());
+    const preEvent = versions.find((v) => v.path === '/conversations/pre-event')!;
+    expect(preEvent.visibility).toBe('protected');
+    expect(versions.find((v) => v.path === '/conversations/post-event')!.visibility).toBe('protected');
+    expect(preEvent.content).toBe(readFileSync(join(project, 'dist', 'functions', 'conversations', 'pre-event.protected.js'), 'utf8'));
+
+    expect(uploadedVariables(environment!.sid)).toEqual({
+      GUARD_MODE: 'shadow',
+      MAX_CHAT_BODY_BYTES: '2000',
+      RATE_LIMITS: 'sms-sender=5/10s per author from sms; inbound=25/1s per service on message',
+    });
+    expect(new Set(emulator.state.requests.map((r) => r.username))).toEqual(new Set([ACCOUNT_SID]));
+    expect(new Set(emulator.connects)).toEqual(new Set(['serverless.twilio.com:443', 'serverless-upload.twilio.com:443']));
+  }, 60_000);
+
+  it('deploys from a fresh checkout (CI) with an API key to another environment, reusing the service, with JSON output', async () => {
+    rmSync(join(project, '.twiliodeployinfo'), { force: true });
+    const before = emulator.state.requests.length;
+    const result = await deploy('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\nGUARD_MODE=enforce\n', ['--username', API_KEY, '--password', API_SECRET, '--environment', 'stage', '-o', 'json'], { MAX_PARTICIPANTS: '500' });
+    expect(result.code).toBe(0);
+    expect(emulator.state.services).toHaveLength(1);
+    const stage = emulator.state.environments.find((e) => e.domain_suffix === 'stage')!;
+    expect(stage.domain_name).toMatch(/-stage\.twil\.io$/);
+    const printed = JSON.parse(result.stdout);
+    expect(printed.functions).toContainEqual({ access: 'protected', path: '/conversations/pre-event', url: `https://${stage.domain_name}/conversations/pre-event` });
+    expect(result.stderr).toContain(`pre-event:  https://${stage.domain_name}/conversations/pre-event`);
+    expect(uploadedVariables(stage.sid)).toEqual({ GUARD_MODE: 'enforce', MAX_PARTICIPANTS: '500' });
+    expect(new Set(emulator.state.requests.slice(before).map((r) => r.username))).toEqual(new Set([API_KEY]));
+  }, 60_000);
+});
