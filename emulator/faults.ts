@@ -16,6 +16,14 @@ function matches(match: FaultMatch | undefined, target: MatchTarget): boolean {
   return true;
 }
 
+const FAULT_KINDS: readonly Fault['kind'][] = ['status', 'hang', 'invalid-json'];
+
+/**
+ * What an `invalid-json` fault answers with status 200: the start of a Sync document, cut off
+ * inside a string, so any JSON parser fails on it.
+ */
+export const TRUNCATED_JSON_BODY = '{"sid": "ET00000000000000000000000000000000", "unique_name": "cut-off", "data": {"note": "the connection dropped he';
+
 interface LatencyRule {
   ms: number;
   match?: FaultMatch;
@@ -35,7 +43,7 @@ export class FaultPlan {
     if (fault.kind === 'status' && !(Number.isInteger(fault.status) && fault.status >= 400 && fault.status <= 599)) {
       throw new RangeError('status faults need an HTTP error status (400-599)');
     }
-    if (fault.kind !== 'status' && fault.kind !== 'hang') throw new RangeError(`unknown fault kind`);
+    if (!FAULT_KINDS.includes(fault.kind)) throw new RangeError(`unknown fault kind (expected ${FAULT_KINDS.join(', ')})`);
     if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times > 0)) {
       throw new RangeError('times must be a positive integer');
     }

@@ -7,6 +7,8 @@ export interface ApiRequest {
   query: Record<string, string>;
   /** Form body; dotted names such as `MessagingBinding.Address` stay flat keys. */
   form: Record<string, string>;
+  /** Every value of a repeated form field, such as `Filters`; empty when absent. */
+  formAll(name: string): string[];
   headers: IncomingHttpHeaders;
   accountSid: string;
   /** Set by Sync handlers to attribute the request to an object in the log. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { handleControl } from './control';
 import { TwilioError, defaultCodeForStatus, errorBody } from './errors';
-import type { MatchTarget } from './faults';
+import { TRUNCATED_JSON_BODY, type MatchTarget } from './faults';
 import { DEFAULT_ACCOUNT_SID } from './ids';
 import type { ApiRequest, ApiResponse } from './router';
 import type { EmulatorState } from './state';
@@ -46,15 +46,21 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: http.ServerResponse, result: ApiResponse): void {
+/** A body sent as it is, not serialized: what an `invalid-json` fault answers. */
+interface RawJsonResponse {
+  status: number;
+  rawJson: string;
+}
+
+function send(res: http.ServerResponse, result: ApiResponse | RawJsonResponse): void {
   if (res.destroyed || res.headersSent) return;
   const headers: http.OutgoingHttpHeaders = {};
   if (result.status === 401) headers['WWW-Authenticate'] = 'Basic realm="Twilio API"';
-  if (result.body === undefined) {
+  if (!('rawJson' in result) && result.body === undefined) {
     res.writeHead(result.status, headers).end();
     return;
   }
-  const text = JSON.stringify(result.body);
+  const text = 'rawJson' in result ? result.rawJson : JSON.stringify(result.body);
   headers['Content-Type'] = 'application/json; charset=utf-8';
   headers['Content-Length'] = Buffer.byteLength(text);
   res.writeHead(result.status, headers).end(text);
@@ -77,7 +83,7 @@ export async function startServer(state: EmulatorState, port: number, host: stri
       timers.add(timer);
     });
 
-  async function answer(req: http.IncomingMessage, res: http.ServerResponse, entry: RequestLogEntry, url: URL): Promise<ApiResponse | 'hang'> {
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse, entry: RequestLogEntry, url: URL): Promise<ApiResponse | RawJsonResponse | 'hang'> {
     const method = entry.method;
     const segments = decodeSegments(url.pathname);
     const body = await readBody(req);
@@ -99,14 +105,17 @@ export async function startServer(state: EmulatorState, port: number, host: stri
       const code = fault.code ?? defaultCodeForStatus(fault.status);
       return failure(fault.status, code, `Injected fault: HTTP ${fault.status}`);
     }
+    if (fault?.kind === 'invalid-json') return { status: 200, rawJson: TRUNCATED_JSON_BODY };
 
     const accountSid = authenticate(req.headers.authorization);
     if (!accountSid) return failure(401, 20003, 'Authenticate');
     if (segments[1] !== 'v1') return failure(404, 20404, `The requested resource ${url.pathname} was not found`);
+    const form = new URLSearchParams(body);
     const apiRequest: ApiRequest = {
       method,
       query: entry.query,
-      form: Object.fromEntries(new URLSearchParams(body)),
+      form: Object.fromEntries(form),
+      formAll: (name) => form.getAll(name),
       headers: req.headers,
       accountSid,
     };

@@ -8,6 +8,7 @@ import type { Router } from './router';
 import { syncRouter } from './sync';
 import { SyncStore } from './sync-store';
 import type { Product, RequestLogEntry, SeedConversation, SeedParticipant } from './types';
+import { WebhookConfigStore, addWebhookConfigRoutes } from './webhook-config';
 
 /** Everything one emulator instance holds; shared by the HTTP front end and the in-process API. */
 export class EmulatorState {
@@ -18,9 +19,10 @@ export class EmulatorState {
   readonly sync = new SyncStore(this.now);
   readonly limiter = new SyncRateLimiter(this.now);
   readonly faults = new FaultPlan();
+  readonly webhookConfig = new WebhookConfigStore();
   readonly log: RequestLogEntry[] = [];
   readonly routers: Record<Product, Router> = {
-    conversations: conversationsRouter(this.conversations),
+    conversations: addWebhookConfigRoutes(conversationsRouter(this.conversations), this.webhookConfig),
     sync: syncRouter(this.sync, this.limiter),
   };
 
@@ -31,6 +33,7 @@ export class EmulatorState {
   reset(): void {
     this.conversations.reset();
     this.sync.reset();
+    this.webhookConfig.reset();
     this.limiter.reset();
     this.faults.reset();
     this.log.length = 0;

@@ -13,8 +13,19 @@ export interface FaultMatch {
   pathIncludes?: string;
 }
 
+/**
+ * `status`: an error answer with Twilio's error body (`code` defaults per status).
+ * `hang`: no answer at all until the emulator closes.
+ * `invalid-json`: a 200 whose JSON body is cut off midway, as a dropped connection or a broken
+ * proxy leaves it.
+ * `times`: used up after that many matching requests; absent, it stays until cleared.
+ */
 export type Fault = FaultMatch &
-  ({ kind: 'status'; status: number; code?: number; times?: number } | { kind: 'hang'; times?: number });
+  (
+    | { kind: 'status'; status: number; code?: number; times?: number }
+    | { kind: 'hang'; times?: number }
+    | { kind: 'invalid-json'; times?: number }
+  );
 
 export interface RequestLogEntry {
   at: number;
