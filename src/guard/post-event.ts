@@ -6,6 +6,7 @@ import { listParticipants } from './facts/participants';
 import { ALLOW, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
 import type { Logger } from './log';
+import { DeadlineExceededError, withDeadline } from './deadline';
 import type { DocumentStore } from './store/document-store';
 
 export interface PostEventDeps {
@@ -13,6 +14,12 @@ export interface PostEventDeps {
   client: () => Twilio;
   store: () => DocumentStore;
 }
+
+/**
+ * Twilio waits up to 5 s for any webhook. A post-event answer changes nothing, but a function that
+ * never answers holds its instance, so the tally work gets 4 s, REST pages and Sync writes included.
+ */
+export const POST_EVENT_BUDGET_MS = 4000;
 
 const text = (event: RawEvent, name: string) => (typeof event[name] === 'string' && event[name] !== '' ? (event[name] as string) : undefined);
 
@@ -33,37 +40,40 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
     const settings = settingsFor(request.env);
     if (!conversationSid) return ALLOW;
     const tally = (identity: string) => new IdentityTally(deps.store(), deps.client(), identity, serviceSid);
-    switch (eventType) {
-      case 'onParticipantAdded': {
-        // Also the moment to rebuild a missing, old or near-limit tally: a post-event has no
-        // decision waiting on it, so the next join's pre-event finds a fresh tally.
-        const identity = text(event, 'Identity');
-        if (identity) {
-          const joined = tally(identity);
-          await joined.count(conversationSid, { ...tallyPolicy(settings), rebuildBudgetMs: undefined });
-          await joined.settle(conversationSid);
+    await withDeadline(POST_EVENT_BUDGET_MS, async () => {
+      switch (eventType) {
+        case 'onParticipantAdded': {
+          // Also the moment to rebuild a missing, old or near-limit tally: a post-event has no
+          // decision waiting on it, so the next join's pre-event finds a fresh tally.
+          const identity = text(event, 'Identity');
+          if (identity) {
+            const joined = tally(identity);
+            await joined.count(conversationSid, { ...tallyPolicy(settings), rebuildBudgetMs: undefined });
+            await joined.settle(conversationSid);
+          }
+          break;
         }
-        break;
+        case 'onParticipantRemoved': {
+          const identity = text(event, 'Identity');
+          if (identity) await tally(identity).forget(conversationSid);
+          break;
+        }
+        case 'onConversationStateUpdated': {
+          const closed = text(event, 'StateTo') === 'closed';
+          const participants = await listParticipants(deps.client(), conversationSid, serviceSid);
+          const identities = participants.filter((p) => p.channel === 'web' && p.identity).map((p) => p.identity!);
+          await Promise.all(identities.map((id) => (closed ? tally(id).forget(conversationSid) : tally(id).record(conversationSid))));
+          break;
+        }
+        default:
+          // onConversationRemoved carries no participants: their tallies shed it at their next exact count.
+          break;
       }
-      case 'onParticipantRemoved': {
-        const identity = text(event, 'Identity');
-        if (identity) await tally(identity).forget(conversationSid);
-        break;
-      }
-      case 'onConversationStateUpdated': {
-        const closed = text(event, 'StateTo') === 'closed';
-        const participants = await listParticipants(deps.client(), conversationSid, serviceSid);
-        const identities = participants.filter((p) => p.channel === 'web' && p.identity).map((p) => p.identity!);
-        await Promise.all(identities.map((id) => (closed ? tally(id).forget(conversationSid) : tally(id).record(conversationSid))));
-        break;
-      }
-      default:
-        // onConversationRemoved carries no participants: their tallies shed it at their next exact count.
-        break;
-    }
+    });
     deps.log({ event: eventType, conversation: conversationSid, outcome: 'recorded' });
   } catch (error) {
-    deps.log({ event: eventType, conversation: conversationSid, outcome: 'error', error: error instanceof Error ? error.message : String(error) });
+    const reason = error instanceof DeadlineExceededError ? `tally update abandoned after ${error.ms} ms` : error instanceof Error ? error.message : String(error);
+    deps.log({ event: eventType, conversation: conversationSid, outcome: 'error', error: reason });
   }
   return ALLOW;
 }

@@ -1,0 +1,185 @@
+/**
+ * Fault injection through the emulator: for each way Twilio's REST APIs can fail (Sync throttling,
+ * 5xx, no answer, a 200 whose JSON is cut off, pages arriving slowly) and each FAIL_MODE, the answer
+ * the webhook gets, the log line that explains it, and that it arrives before the deadline.
+ *
+ * Every scenario makes the guard need the failing API: a rate rule for Sync; a GIF that SMS
+ * participants cannot receive, or a chat join (participant list plus identity tally), for
+ * Conversations. Cells covered elsewhere are not repeated here: Conversations hanging or answering
+ * 500 and the whole API slower than the deadline (tests/integration/deadline.test.ts), Sync 429
+ * with FAIL_MODE=open and Sync 429, 500 and hang with FAIL_MODE=closed on a rate rule
+ * (tests/integration/rate-limits.test.ts).
+ *
+ * The runtime runs the function in its own process (forkProcess: false), so the time measured is
+ * the decision's and not a process start's.
+ */
+import { startEmulator, type Emulator, type Fault, type FaultMatch } from '../../emulator';
+import { conversationKey, type TallyData } from '../../src/guard/facts/identity-tally';
+import { CHAT_SERVICE_SID, messageAdd, participantAdd, type FormFields } from '../support/events';
+import { file, mediaField } from '../support/media';
+import { PRE_EVENT_PATH, startRuntime, type Runtime, type RuntimeResponse } from '../support/runtime';
+import { emulatorClient, emulatorStore, runtimeEnv, seedIdentityConversations, seedMembers, writeTally } from '../support/state-emulator';
+
+const DECISION_TIMEOUT_MS = 300;
+/** "Answers before the deadline", with room for a loaded machine; Twilio itself waits 5 s. */
+const ANSWER_WITHIN_MS = DECISION_TIMEOUT_MS + 1500;
+const SYNC_TIMEOUT_MS = DECISION_TIMEOUT_MS * 0.4;
+/** Per page of a list: a few pages stay within the deadline, ten do not. */
+const PAGE_LATENCY_MS = 120;
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(() => emulator.close());
+beforeEach(() => emulator.reset());
+
+const freshConversation = () => emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+
+/** A chat author's GIF: every chat participant takes it, SMS participants cannot (MMS has no GIF). */
+function gifToSms(members = { chat: 2, sms: 1 }): FormFields {
+  const sid = freshConversation();
+  seedMembers(emulator, sid, members);
+  return messageAdd({ ConversationSid: sid, Body: '', Media: mediaField([file('gif', 50_000)]) });
+}
+
+/** A chat join: the participant list (Conversations) and the identity's tally (Sync), read together. */
+function chatJoin(members = { chat: 2 }): FormFields {
+  const sid = freshConversation();
+  seedMembers(emulator, sid, members);
+  return participantAdd({ ConversationSid: sid, Identity: `joiner-${sid.slice(-6)}` });
+}
+
+/** A short chat message: only the rate rule needs a remote fact (Sync). */
+const rateCountedMessage = (): FormFields => messageAdd({ ConversationSid: freshConversation(), Body: 'hello' });
+
+async function timedPost(runtime: Runtime, params: FormFields): Promise<RuntimeResponse & { elapsed: number }> {
+  const started = performance.now();
+  const res = await runtime.post(PRE_EVENT_PATH, params);
+  return { ...res, elapsed: performance.now() - started };
+}
+
+type Mode = 'open' | 'closed';
+
+/** What FAIL_MODE says the webhook gets when the guard cannot decide, and the line it logs. */
+function expectFailMode(res: RuntimeResponse, mode: Mode, error: RegExp) {
+  if (mode === 'open') {
+    expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
+  } else {
+    expect(res.status).toBe(403);
+    expect(res.json).toEqual({ code: 'guard.unavailable', message: expect.stringMatching(/could not decide \(.+\) and FAIL_MODE is closed\./), limit: 0, actual: 0 });
+    expect((res.json as { message: string }).message).toMatch(error);
+  }
+  expect(res.logs).toContainEqual(expect.objectContaining({ outcome: `fail-${mode}`, error: expect.stringMatching(error) }));
+}
+
+const SYNC: FaultMatch = { product: 'sync' };
+const CONVERSATIONS: FaultMatch = { product: 'conversations' };
+const PARTICIPANT_PAGES: FaultMatch = { product: 'conversations', method: 'GET', pathIncludes: '/Participants' };
+
+interface Case {
+  name: string;
+  fault?: Fault;
+  latency?: { ms: number; match: FaultMatch };
+  request: () => FormFields;
+  /** The error the log line (and, closed, the answer's message) names. */
+  error: RegExp;
+  /** The warning logged when the rate counter could not be read or written. */
+  insurance?: RegExp;
+}
+
+const SYNC_CASES: Case[] = [
+  { name: 'Sync answers 500', fault: { kind: 'status', status: 500, ...SYNC }, request: rateCountedMessage, error: /RateStoreUnavailableError/, insurance: /500 \/ 20500/ },
+  { name: 'Sync does not answer', fault: { kind: 'hang', ...SYNC }, request: rateCountedMessage, error: /RateStoreUnavailableError/, insurance: new RegExp(`did not answer within ${SYNC_TIMEOUT_MS} ms`) },
+  { name: 'Sync answers 200 with broken JSON', fault: { kind: 'invalid-json', ...SYNC }, request: rateCountedMessage, error: /RateStoreUnavailableError/, insurance: /JSON/ },
+];
+
+const TALLY_SYNC_CASES: Case[] = [
+  { name: 'Sync throttled (429 / 54009) on the identity tally', fault: { kind: 'status', status: 429, code: 54009, ...SYNC }, request: chatJoin, error: /429 \/ 54009/ },
+  { name: 'Sync answers 200 with broken JSON on the identity tally', fault: { kind: 'invalid-json', ...SYNC }, request: chatJoin, error: /Sync read of guard_identity_\w+ failed: .*JSON/ },
+];
+
+const CONVERSATIONS_CASES: Case[] = [
+  { name: 'Conversations throttled (429), GIF to SMS', fault: { kind: 'status', status: 429, ...CONVERSATIONS }, request: () => gifToSms(), error: /429|Too Many Requests/ },
+  { name: 'Conversations throttled (429), chat join', fault: { kind: 'status', status: 429, ...CONVERSATIONS }, request: () => chatJoin(), error: /429|Too Many Requests/ },
+  { name: 'Conversations answers 200 with broken JSON, GIF to SMS', fault: { kind: 'invalid-json', ...CONVERSATIONS }, request: () => gifToSms(), error: /JSON/ },
+  { name: 'Conversations answers 200 with broken JSON, chat join', fault: { kind: 'invalid-json', ...CONVERSATIONS }, request: () => chatJoin(), error: /JSON/ },
+  {
+    name: 'participant pages slow (10 pages), GIF to SMS',
+    latency: { ms: PAGE_LATENCY_MS, match: PARTICIPANT_PAGES },
+    request: () => gifToSms({ chat: 999, sms: 1 }),
+    error: new RegExp(`DECISION_TIMEOUT \\(${DECISION_TIMEOUT_MS} ms\\)`),
+  },
+  {
+    name: 'participant pages slow (10 pages), chat join',
+    latency: { ms: PAGE_LATENCY_MS, match: PARTICIPANT_PAGES },
+    request: () => chatJoin({ chat: 990 }),
+    error: new RegExp(`DECISION_TIMEOUT \\(${DECISION_TIMEOUT_MS} ms\\)`),
+  },
+  {
+    name: 'ParticipantConversations pages slow, chat join of an identity with no tally yet (3 pages to count)',
+    latency: { ms: PAGE_LATENCY_MS * 2, match: { product: 'conversations', pathIncludes: '/ParticipantConversations' } },
+    request: () => {
+      seedIdentityConversations(emulator, 'many-conversations', 120, { serviceSid: CHAT_SERVICE_SID });
+      return { ...chatJoin(), Identity: 'many-conversations' };
+    },
+    error: new RegExp(`DECISION_TIMEOUT \\(${DECISION_TIMEOUT_MS} ms\\)`),
+  },
+];
+
+describe.each(['open', 'closed'] as const)('FAIL_MODE=%s, DECISION_TIMEOUT=300ms', (mode) => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await startRuntime(runtimeEnv(emulator, { FAIL_MODE: mode, DECISION_TIMEOUT: `${DECISION_TIMEOUT_MS}ms`, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '5/10s' }), {
+      forkProcess: false,
+    });
+  });
+  afterAll(() => runtime?.stop());
+
+  const cases = [...SYNC_CASES, ...TALLY_SYNC_CASES, ...CONVERSATIONS_CASES];
+  test.each(cases.map((c) => [c.name, c] as const))(`%s: FAIL_MODE=${mode} answers within ${ANSWER_WITHIN_MS} ms`, async (_name, c) => {
+    const params = c.request();
+    if (c.fault) emulator.injectFault(c.fault);
+    if (c.latency) emulator.setLatency(c.latency.ms, c.latency.match);
+
+    const res = await timedPost(runtime, params);
+
+    expect(res.elapsed).toBeLessThan(ANSWER_WITHIN_MS);
+    expectFailMode(res, mode, c.error);
+    if (c.insurance) {
+      expect(res.logs).toContainEqual(
+        expect.objectContaining({ warning: 'rate counter unavailable, insurance limiter used', rule: 'rate.actions-per-conversation', insurance: 'admit', error: expect.stringMatching(c.insurance) }),
+      );
+    }
+    // The fault was met: the guard did ask the failing API.
+    const product = (c.fault ?? c.latency!.match).product;
+    expect(emulator.log.some((e) => e.product === product)).toBe(true);
+  });
+
+  test('participant pages slow but within the deadline (2 pages): decided on the facts, the GIF refused for SMS', async () => {
+    const params = gifToSms({ chat: 150, sms: 1 });
+    emulator.setLatency(PAGE_LATENCY_MS / 2, PARTICIPANT_PAGES);
+    const res = await timedPost(runtime, params);
+    expect(res.elapsed).toBeLessThan(ANSWER_WITHIN_MS);
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ code: 'message.fanout.sms.media.type' });
+    expect(res.logs).toContainEqual(expect.objectContaining({ outcome: 'reject', rule: 'message.fanout.sms.media.type' }));
+  });
+
+  test('ParticipantConversations pages slow, old tally far from the cap: the old tally answers at half the deadline, whatever FAIL_MODE', async () => {
+    const identity = 'old-tally';
+    const sids = seedIdentityConversations(emulator, identity, 120, { serviceSid: CHAT_SERVICE_SID });
+    const ancient: TallyData = { keys: sids.map(conversationKey).join(''), verifiedAt: 0 };
+    await writeTally(emulatorStore(emulatorClient(emulator)), identity, ancient, CHAT_SERVICE_SID);
+    emulator.setLatency(PAGE_LATENCY_MS * 2, { product: 'conversations', pathIncludes: '/ParticipantConversations' });
+
+    const res = await timedPost(runtime, { ...chatJoin(), Identity: identity });
+
+    expect(res.elapsed).toBeLessThan(ANSWER_WITHIN_MS);
+    expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
+    const decision = res.logs.find((l) => l.outcome === 'allow');
+    expect(decision).toBeDefined();
+    // It waited for the rebuild budget (half the deadline): an allow, not a fail-open, so not the deadline.
+    expect(decision!.ms).toBeGreaterThanOrEqual(DECISION_TIMEOUT_MS / 2 - 5);
+  });
+});
