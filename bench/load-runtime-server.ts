@@ -3,10 +3,9 @@
  * (`LocalDevelopmentServer` of @twilio/runtime-handler). Options come as JSON in LOCAL_RUNTIME_OPTIONS;
  * once listening it sends `{ ready, port, url }` over IPC. Run by load-runtime.ts.
  */
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type * as ServerlessApi from '@twilio-labs/serverless-api';
 import type * as DevServer from '@twilio/runtime-handler/dist/dev-runtime/server';
-import type { ServerConfig } from '@twilio/runtime-handler/dist/dev-runtime/types';
+import { devServerConfig, freePort, LOOPBACK as HOST } from '../scripts/lib/local-functions-runtime';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- '@twilio/runtime-handler/dev' is only reachable through its exports map */
 const { LocalDevelopmentServer } = require('@twilio/runtime-handler/dev') as typeof DevServer;
@@ -22,40 +21,21 @@ export interface LocalRuntimeServerOptions {
   port: number;
 }
 
-const HOST = '127.0.0.1';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 async function serve(options: LocalRuntimeServerOptions) {
   const routes = await fsHelpers.getListOfFunctionsAndAssets(options.baseDir, { functionsFolderNames: [options.functionsFolder], assetsFolderNames: ['assets'] });
   const port = options.port || (await freePort());
   const url = `http://localhost:${port}`;
   const quiet = () => undefined;
-  const config: ServerConfig = {
+  // Not forked, so not live: a function module is loaded once and keeps its state, as on a warm deployed instance.
+  const config = devServerConfig({
     baseDir: options.baseDir,
     env: options.env,
     port,
     url,
-    detailedLogs: false,
-    // Not live: a function module is loaded once and keeps its state, as on a warm deployed instance.
-    live: false,
-    logs: false,
-    legacyMode: false,
-    appName: 'twilio-run',
     forkProcess: options.forkProcess,
     routes,
-    enableDebugLogs: false,
     logger: { debug: quiet, info: quiet, warn: quiet, error: (msg: string) => console.error(msg), log: quiet },
-  };
+  });
   const app = new LocalDevelopmentServer(port, config).getApp();
   await new Promise<void>((resolve, reject) => {
     const server = app.listen(port, HOST, () => resolve());

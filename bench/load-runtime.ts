@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopChild, whenReady } from '../scripts/lib/local-functions-runtime';
 import type { LocalRuntimeServerOptions } from './load-runtime-server';
 
 const ROOT = join(__dirname, '..');
@@ -51,8 +52,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   if (options.onLine) forEachLine(child, options.onLine);
   const cleanUp = () => rmSync(baseDir, { recursive: true, force: true });
   try {
-    const { port, url } = await ready(child);
-    return { port, url, stop: () => stop(child).then(cleanUp) };
+    const { port, url } = await whenReady(child, 30_000);
+    return { port, url, stop: () => stopChild(child).then(cleanUp) };
   } catch (error) {
     child.kill('SIGKILL');
     cleanUp();
@@ -66,32 +67,5 @@ function forEachLine(child: ChildProcess, onLine: (line: string) => void) {
     const lines = (buffered + chunk).split('\n');
     buffered = lines.pop()!;
     for (const line of lines) if (line !== '') onLine(line);
-  });
-}
-
-function ready(child: ChildProcess): Promise<{ port: number; url: string }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the local Functions runtime did not start within 30 s')), 30_000);
-    child.once('message', (message: { ready: boolean; port: number; url: string; error?: string }) => {
-      clearTimeout(timer);
-      if (message.ready) resolve(message);
-      else reject(new Error(`the local Functions runtime did not start: ${message.error}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the local Functions runtime exited with ${code}`));
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }

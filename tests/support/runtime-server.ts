@@ -16,11 +16,10 @@
  * `{"harness":"done","seq":n}`; the function wrote its lines before answering, so they come first.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type * as ServerlessApi from '@twilio-labs/serverless-api';
 import type * as DevServer from '@twilio/runtime-handler/dist/dev-runtime/server';
-import type { ServerConfig } from '@twilio/runtime-handler/dist/dev-runtime/types';
+import { devServerConfig, freePort, LOOPBACK as HOST } from '../../scripts/lib/local-functions-runtime';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- '@twilio/runtime-handler/dev' is only reachable through its exports map */
 const { LocalDevelopmentServer } = require('@twilio/runtime-handler/dev') as typeof DevServer;
@@ -34,21 +33,8 @@ export interface RuntimeServerOptions {
   forkProcess: boolean;
 }
 
-const HOST = '127.0.0.1';
-
 function line(record: Record<string, unknown>) {
   process.stdout.write(JSON.stringify({ harness: true, ...record }) + '\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function start(options: RuntimeServerOptions): Promise<{ server: Server; port: number; url: string }> {
@@ -61,20 +47,13 @@ async function start(options: RuntimeServerOptions): Promise<{ server: Server; p
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
     const url = `http://localhost:${port}`;
-    const config: ServerConfig = {
+    const config = devServerConfig({
       baseDir: options.baseDir,
       env: options.env,
       port,
       url,
-      detailedLogs: false,
-      // Live reload clears the require cache on every request; a warm (unforked) instance keeps it.
-      live: options.forkProcess,
-      logs: false,
-      legacyMode: false,
-      appName: 'twilio-run',
       forkProcess: options.forkProcess,
       routes,
-      enableDebugLogs: false,
       logger: {
         debug: (msg) => line({ runtimeLog: 'debug', msg }),
         info: (msg) => line({ runtimeLog: 'info', msg }),
@@ -82,7 +61,7 @@ async function start(options: RuntimeServerOptions): Promise<{ server: Server; p
         error: (msg) => line({ runtimeLog: 'error', msg }),
         log: (msg) => line({ runtimeLog: 'log', msg }),
       },
-    };
+    });
     const app = new LocalDevelopmentServer(port, config).getApp();
     const server = createHttpServer((req, res) => {
       const n = ++seq;

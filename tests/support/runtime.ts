@@ -14,6 +14,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { stopChild, whenReady } from '../../scripts/lib/local-functions-runtime';
 import { ensureBuilt, ROOT, TEST_CACHE } from './build';
 import { AUTH_TOKEN, forgedSignature, formBody, postForm, twilioSignature, webhookHeaders } from './twilio-request';
 import type { RuntimeServerOptions } from './runtime-server';
@@ -60,7 +61,7 @@ export const PRE_EVENT_PATH = '/conversations/pre-event';
 function compileServer(): string {
   const source = join(__dirname, 'runtime-server.ts');
   const out = join(TEST_CACHE, 'runtime-server.js');
-  const result = buildSync({ entryPoints: [source], platform: 'node', format: 'cjs', target: 'node20', bundle: false, write: false, logLevel: 'silent' });
+  const result = buildSync({ entryPoints: [source], platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, logLevel: 'silent' });
   mkdirSync(TEST_CACHE, { recursive: true });
   // Under node_modules/.cache so its requires resolve from the project's node_modules; renamed into
   // place so parallel test files never read a half-written file.
@@ -116,18 +117,7 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
 
-  const { port, url } = await new Promise<{ port: number; url: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the runtime did not start within 20 s:\n${output.join('\n')}`)), 20_000);
-    child.once('message', (message: { ready: boolean; port: number; url: string; error?: string }) => {
-      clearTimeout(timer);
-      if (message.ready) resolve(message);
-      else reject(new Error(`the runtime did not start: ${message.error}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the runtime exited with ${code}:\n${output.join('\n')}`));
-    });
-  });
+  const { port, url } = await whenReady(child, 20_000, () => `:\n${output.join('\n')}`);
 
   // Requests go one at a time, so the n-th request is the n-th the runtime finishes.
   let queue: Promise<unknown> = Promise.resolve();
@@ -165,16 +155,6 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
       queue = result.catch(() => undefined);
       return result;
     },
-    stop() {
-      return new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      });
-    },
+    stop: () => stopChild(child),
   };
 }

@@ -1,0 +1,59 @@
+/**
+ * What every launcher of the local Functions runtime shares (the test harness, `npm run load`,
+ * `npm run simulate`): a free loopback port, the `LocalDevelopmentServer` configuration twilio-run
+ * uses, and the start/stop handshake with the child process serving it.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import type { ServerConfig } from '@twilio/runtime-handler/dist/dev-runtime/types';
+
+export const LOOPBACK = '127.0.0.1';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, LOOPBACK, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * twilio-run's configuration of the runtime. Forked, every request runs in a fresh process with
+ * live reload, as `twilio-run start` does by default; unforked, one warm process keeps its modules
+ * (live reload would clear the require cache on every request), as a deployed instance does.
+ */
+export function devServerConfig(options: Pick<ServerConfig, 'baseDir' | 'env' | 'port' | 'url' | 'forkProcess' | 'routes' | 'logger'>): ServerConfig {
+  return { ...options, live: options.forkProcess, detailedLogs: false, logs: false, legacyMode: false, appName: 'twilio-run', enableDebugLogs: false };
+}
+
+/** The child's `{ ready, port, url }` message, or an error when it fails, exits or takes too long. */
+export function whenReady(child: ChildProcess, timeoutMs: number, details: () => string = () => ''): Promise<{ port: number; url: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the local Functions runtime did not start within ${timeoutMs / 1000} s${details()}`)), timeoutMs);
+    child.once('message', (message: { ready: boolean; port: number; url: string; error?: string }) => {
+      clearTimeout(timer);
+      if (message.ready) resolve(message);
+      else reject(new Error(`the local Functions runtime did not start: ${message.error}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the local Functions runtime exited with ${code}${details()}`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
