@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type Emulator } from '../emulator';
+import { DEFAULT_ACCOUNT_SID, startEmulator, type Emulator } from '../emulator';
 import { ConfigError } from '../src/guard/config/errors';
 import { parseSettings } from '../src/guard/config/load';
 import { formatDotenv, hasRealCredentials, readDotenv } from './lib/dotenv';
@@ -43,6 +43,8 @@ async function main() {
   if (!env.TWILIO_API_BASE_URL && !hasRealCredentials(env)) {
     emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT ?? env.EMULATOR_PORT ?? 4010) });
     env.TWILIO_API_BASE_URL = emulator.url;
+    // The status page signs in with the account SID; the emulator's account stands in for a real one.
+    if (!env.ACCOUNT_SID) env.ACCOUNT_SID = DEFAULT_ACCOUNT_SID;
     console.log(`No Twilio credentials and no TWILIO_API_BASE_URL: Twilio's API is served by the local emulator at ${emulator.url}.`);
   } else if (env.TWILIO_API_BASE_URL) {
     console.log(`Twilio REST requests go to ${env.TWILIO_API_BASE_URL}.`);
@@ -53,6 +55,7 @@ async function main() {
   const runEnv = join(root, 'dist', 'start.env');
   writeFileSync(runEnv, formatDotenv(env));
   const port = process.env.PORT ?? env.PORT ?? '3000';
+  console.log(`Status page: http://localhost:${port}/status.html (user name ${env.ACCOUNT_SID || 'ACCOUNT_SID'}, password the AUTH_TOKEN of .env).`);
   const twilioRun = spawn(process.execPath, [require.resolve('twilio-run/bin/twilio-run.js'), 'start', '--env', runEnv, '--port', port, ...WARM_INSTANCE], { cwd: root, stdio: 'inherit' });
   const stop = () => twilioRun.kill('SIGTERM');
   process.on('SIGINT', stop);
