@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import twilio, { type Twilio } from 'twilio';
 import { RedirectingRequestClient } from '../src/guard/twilio/client';
+import { VARIABLES } from '../src/guard/config/variables';
 import { readDotenv } from './lib/dotenv';
 import { USAGE, envPathOf, parseConfigureArgs, type ConfigureOptions } from './lib/webhook-args';
 import { planWebhooks, type WebhookSettings, type WebhookUpdate } from './lib/webhook-plan';
@@ -19,7 +20,8 @@ async function main(argv: string[]): Promise<number> {
   const envPath = envPathOf(argv) ?? join(__dirname, '..', '.env');
   // A variable set but empty in the shell does not hide the .env value.
   const shell = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = parseConfigureArgs(argv, { ...readDotenv(envPath), ...shell });
+  const env = { ...readDotenv(envPath), ...shell };
+  const parsed = parseConfigureArgs(argv, env);
   if (parsed.kind === 'help') {
     console.log(USAGE);
     return 0;
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
     const plan = planWebhooks(settingsOf(await webhooks.fetch()), options.baseUrl, {
       level: options.serviceSid ? 'service' : 'account',
       force: options.force,
+      judgeUpdates: VARIABLES.JUDGE_UPDATES.parser.parse(env.JUDGE_UPDATES?.trim() || VARIABLES.JUDGE_UPDATES.default) === 'on',
     });
     console.log(`${formatPlanTable(plan.rows)}\n`);
     if (plan.kind === 'refused') {

@@ -12,7 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { ConfigError } from '../src/guard/config/errors';
 import { parseSettings } from '../src/guard/config/load';
 import { deployCredentials, parseDeployArguments, twilioRunArguments } from './lib/deploy-args';
-import { deployEnvironment, LOCAL_ONLY, undeployableReason } from './lib/deploy-env';
+import { deployEnvironment, LOCAL_ONLY } from './lib/deploy-env';
 import { formatDotenv, readDotenv } from './lib/dotenv';
 
 const root = join(__dirname, '..');
@@ -60,8 +60,6 @@ async function main() {
       ...error.problems.map((p) => `  ${p.variable}=${JSON.stringify(p.value)}: expected ${p.expected}`),
     ]);
   }
-  const undeployable = undeployableReason(deploy.variables);
-  if (undeployable) stop([undeployable, 'Nothing was built or deployed.']);
   const credentials = deployCredentials(args, deploy.account);
   if ('problem' in credentials) stop([credentials.problem]);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DEFAULT_ACCOUNT_SID, startEmulator, type Emulator } from '../emulator';
 import { ConfigError } from '../src/guard/config/errors';
 import { parseSettings } from '../src/guard/config/load';
-import { formatDotenv, hasRealCredentials, readDotenv } from './lib/dotenv';
+import { formatDotenv, hasRealCredentials, isLocalAuthToken, localAuthToken, readDotenv } from './lib/dotenv';
 
 const root = join(__dirname, '..');
 /**
@@ -23,10 +23,14 @@ const dotenvPath = join(root, '.env');
 
 async function main() {
   if (!existsSync(dotenvPath)) {
-    // A random local AUTH_TOKEN, so signature checks work offline: npm run send-event signs with it.
+    // A random local AUTH_TOKEN, so signature checks work offline (npm run send-event signs with it),
+    // marked as local so it is never mistaken for an account's; and a status page password.
     const example = readFileSync(join(root, '.env.example'), 'utf8');
-    writeFileSync(dotenvPath, example.replace(/^AUTH_TOKEN=$/m, `AUTH_TOKEN=${randomBytes(16).toString('hex')}`));
-    console.log('No .env found: created one from .env.example, with a random local AUTH_TOKEN.');
+    const filled = example
+      .replace(/^AUTH_TOKEN=$/m, `AUTH_TOKEN=${localAuthToken()}`)
+      .replace(/^STATUS_PASSWORD=$/m, `STATUS_PASSWORD=${randomBytes(12).toString('base64url')}`);
+    writeFileSync(dotenvPath, filled);
+    console.log('No .env found: created one from .env.example, with a random local AUTH_TOKEN and STATUS_PASSWORD.');
   }
   const env = readDotenv(dotenvPath);
   try {
@@ -43,8 +47,11 @@ async function main() {
   if (!env.TWILIO_API_BASE_URL && !hasRealCredentials(env)) {
     emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT ?? env.EMULATOR_PORT ?? 4010) });
     env.TWILIO_API_BASE_URL = emulator.url;
-    // The status page signs in with the account SID; the emulator's account stands in for a real one.
+    // Twilio clients need an account SID; the emulator's account stands in for a real one.
     if (!env.ACCOUNT_SID) env.ACCOUNT_SID = DEFAULT_ACCOUNT_SID;
+    if (isLocalAuthToken(env.AUTH_TOKEN) && /^AC[0-9a-f]{32}$/i.test(env.ACCOUNT_SID)) {
+      console.log(`ACCOUNT_SID is set, but AUTH_TOKEN is still the local one npm start generated: Twilio is not called. Put the account's Auth Token in .env to use Twilio.`);
+    }
     console.log(`No Twilio credentials and no TWILIO_API_BASE_URL: Twilio's API is served by the local emulator at ${emulator.url}.`);
   } else if (env.TWILIO_API_BASE_URL) {
     console.log(`Twilio REST requests go to ${env.TWILIO_API_BASE_URL}.`);
@@ -55,7 +62,11 @@ async function main() {
   const runEnv = join(root, 'dist', 'start.env');
   writeFileSync(runEnv, formatDotenv(env));
   const port = process.env.PORT ?? env.PORT ?? '3000';
-  console.log(`Status page: http://localhost:${port}/status.html (user name ${env.ACCOUNT_SID || 'ACCOUNT_SID'}, password the AUTH_TOKEN of .env).`);
+  console.log(
+    env.STATUS_PASSWORD
+      ? `Status page: http://localhost:${port}/status.html (any user name, password the STATUS_PASSWORD of .env).`
+      : 'Status page: off; set STATUS_PASSWORD in .env to turn it on.',
+  );
   const twilioRun = spawn(process.execPath, [require.resolve('twilio-run/bin/twilio-run.js'), 'start', '--env', runEnv, '--port', port, ...WARM_INSTANCE], { cwd: root, stdio: 'inherit' });
   const stop = () => twilioRun.kill('SIGTERM');
   process.on('SIGINT', stop);

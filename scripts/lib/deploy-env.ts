@@ -1,18 +1,7 @@
+import { LOCAL_ONLY } from '../../src/guard/config/local-only';
 import { VARIABLES } from '../../src/guard/config/variables';
 
-/**
- * Variables that only mean something on the machine running `npm start`; uploading them would
- * break or leak from the deployed service. Twilio gives deployed functions their own ACCOUNT_SID
- * and AUTH_TOKEN (`context.ACCOUNT_SID`, `context.AUTH_TOKEN`), so the local ones serve only to
- * authenticate the deploy.
- */
-export const LOCAL_ONLY: Readonly<Record<string, string>> = {
-  ACCOUNT_SID: 'used to deploy; Twilio gives deployed functions their own',
-  AUTH_TOKEN: 'used to deploy; Twilio gives deployed functions their own',
-  TWILIO_API_BASE_URL: 'points the functions at a local Twilio API emulator; deployed functions call Twilio itself',
-  PORT: 'port of the local server',
-  EMULATOR_PORT: 'port of the local Twilio API emulator',
-};
+export { LOCAL_ONLY };
 
 /** What a deploy uploads and authenticates with, computed from `.env` and the shell. */
 export interface DeployEnvironment {
@@ -43,27 +32,4 @@ export function deployEnvironment(fromFile: Record<string, string>, fromShell: N
     else variables[name] = value;
   }
   return { variables, leftOut, account: { accountSid: merged.ACCOUNT_SID?.trim() ?? '', authToken: merged.AUTH_TOKEN?.trim() ?? '' } };
-}
-
-function isLoopback(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  } catch {
-    return false;
-  }
-  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0';
-}
-
-/**
- * Why these variables must not be deployed, or undefined. A WEBHOOK_BASE_URL on this machine would
- * make every signature check fail once deployed, and the guard answers 401, which Twilio takes as
- * a rejection of every action.
- */
-export function undeployableReason(variables: Record<string, string>): string | undefined {
-  const webhookBase = variables.WEBHOOK_BASE_URL;
-  if (webhookBase && isLoopback(webhookBase)) {
-    return `WEBHOOK_BASE_URL=${webhookBase} is an address on this machine: deployed, every signature check would fail and every action would be rejected. Remove it from .env (or deploy with WEBHOOK_BASE_URL= npm run deploy) to validate signatures against the deployed domain.`;
-  }
-  return undefined;
 }

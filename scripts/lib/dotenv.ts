@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
@@ -14,7 +15,14 @@ export function formatDotenv(env: Record<string, string>): string {
     .join('\n') + '\n';
 }
 
-/** Real Twilio credentials, as opposed to none or placeholders. */
+const LOCAL_TOKEN_PREFIX = 'local';
+
+/** A random AUTH_TOKEN for local signatures, 32 characters like a real one but never taken for one. */
+export const localAuthToken = () => LOCAL_TOKEN_PREFIX + randomBytes(16).toString('hex').slice(0, 32 - LOCAL_TOKEN_PREFIX.length);
+
+export const isLocalAuthToken = (token: string | undefined) => token?.startsWith(LOCAL_TOKEN_PREFIX) ?? false;
+
+/** Real Twilio credentials, as opposed to none, placeholders or a token npm start generated. */
 export function hasRealCredentials(env: Record<string, string>): boolean {
   return /^AC[0-9a-f]{32}$/i.test(env.ACCOUNT_SID ?? '') && /^[0-9a-f]{32}$/i.test(env.AUTH_TOKEN ?? '') && !/^0+$/.test(env.ACCOUNT_SID!.slice(2));
 }

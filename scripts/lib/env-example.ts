@@ -11,25 +11,40 @@ const GROUP_TITLES: Record<string, string> = {
   status: 'Rejection counters for /status and the status page',
 };
 
-/** The text of .env.example: credentials, then every variable commented out at its default. */
+/** The variables a user sets first, at the top of .env.example; the rest follow by group. */
+export const SET_FIRST: readonly VariableName[] = ['STATUS_PASSWORD', 'GUARD_MODE', 'FAIL_MODE', 'INBOUND_POLICY'];
+
+const describe = (name: VariableName) => {
+  const v = VARIABLES[name];
+  return [`# ${v.description}`, `#   Form: ${v.parser.form}.${v.source ? ` Source: ${v.source}` : ''}`];
+};
+
+/**
+ * The text of .env.example: credentials and the few settings a user sets first, then every other
+ * variable commented out at its default. Empty values mean "the default".
+ */
 export function envExample(): string {
   const lines = [
     '# Conversations limits guard. Copy to .env (npm start does it for you) and uncomment what you change.',
     '# Check a file without starting anything: npm run check-config',
     '',
-    '# Twilio credentials: the AUTH_TOKEN validates X-Twilio-Signature; ACCOUNT_SID + AUTH_TOKEN call Twilio.',
-    '# Without a real ACCOUNT_SID, npm start serves Twilio\'s API from the bundled emulator.',
+    '# Twilio credentials: ACCOUNT_SID + AUTH_TOKEN deploy and call Twilio; locally AUTH_TOKEN also checks X-Twilio-Signature.',
+    '# Without them, npm start serves Twilio\'s API from the bundled emulator. Never deployed as variables.',
     'ACCOUNT_SID=',
     'AUTH_TOKEN=',
+    '',
+    '# ---- Set these first ----',
+    ...SET_FIRST.flatMap((name) => [...describe(name), name === 'STATUS_PASSWORD' ? `${name}=` : `# ${name}=${VARIABLES[name].default}`]),
   ];
   let group = '';
   for (const name of Object.keys(VARIABLES) as VariableName[]) {
+    if (SET_FIRST.includes(name)) continue;
     const v = VARIABLES[name];
     if (v.group !== group) {
       group = v.group;
       lines.push('', `# ---- ${GROUP_TITLES[group]} ----`);
     }
-    lines.push(`# ${v.description}`, `#   Form: ${v.parser.form}.${v.source ? ` Source: ${v.source}` : ''}`, `# ${name}=${v.default}`);
+    lines.push(...describe(name), `# ${name}=${v.default}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -2,13 +2,16 @@
  * What `npm run configure` changes in a Conversations webhook configuration: a pure comparison of
  * what Twilio holds now with what the guard needs, so every outcome can be tested without Twilio.
  */
-import { JUDGED_EVENTS } from '../../src/guard/event/types';
+import { ADD_EVENTS, UPDATE_EVENTS } from '../../src/guard/event/types';
 
 export const PRE_EVENT_PATH = '/conversations/pre-event';
 export const POST_EVENT_PATH = '/conversations/post-event';
 
-/** Every pre-event the guard judges: adds in full, updates by the field limits of their adds. */
-export const PRE_EVENT_FILTERS: readonly string[] = JUDGED_EVENTS;
+/**
+ * The pre-events the guard judges: adds always; updates (by the field limits of their adds) only
+ * with JUDGE_UPDATES=on, because each subscribed event puts a Function execution in that action's path.
+ */
+export const preEventFilters = (judgeUpdates: boolean): readonly string[] => [...ADD_EVENTS, ...(judgeUpdates ? Object.keys(UPDATE_EVENTS) : [])];
 
 /**
  * The post-events src/guard/post-event.ts acts on. onConversationRemoved is left out: it carries no
@@ -16,7 +19,8 @@ export const PRE_EVENT_FILTERS: readonly string[] = JUDGED_EVENTS;
  */
 export const POST_EVENT_FILTERS: readonly string[] = ['onParticipantAdded', 'onParticipantRemoved', 'onConversationStateUpdated'];
 
-export const GUARD_FILTERS: readonly string[] = [...PRE_EVENT_FILTERS, ...POST_EVENT_FILTERS];
+/** Every event the guard's two URLs are subscribed to. */
+export const guardFilters = (judgeUpdates = false): readonly string[] => [...preEventFilters(judgeUpdates), ...POST_EVENT_FILTERS];
 
 /** Account-level webhooks also have a Target; a service's have none. */
 export type WebhookLevel = 'account' | 'service';
@@ -70,6 +74,12 @@ export interface PlanOptions {
    * @default false
    */
   force?: boolean;
+  /**
+   * Subscribe onMessageUpdate, onParticipantUpdate and onConversationUpdate (JUDGE_UPDATES=on).
+   * Off, they are taken out of the filters: as pre-events they reach only the guard's URL.
+   * @default false
+   */
+  judgeUpdates?: boolean;
 }
 
 /** The guard's URLs under a deployment's base URL, which has no trailing slash. */
@@ -86,7 +96,10 @@ export function guardUrls(baseUrl: string): { pre: string; post: string } {
 export function planWebhooks(current: WebhookSettings, baseUrl: string, opts: PlanOptions): WebhookPlan {
   const urls = guardUrls(baseUrl);
   const currentFilters = unique(current.filters);
-  const filters = [...currentFilters, ...GUARD_FILTERS.filter((f) => !currentFilters.includes(f))];
+  const wanted = guardFilters(opts.judgeUpdates ?? false);
+  const dropped = opts.judgeUpdates ? [] : Object.keys(UPDATE_EVENTS);
+  const kept = currentFilters.filter((f) => !dropped.includes(f));
+  const filters = [...kept, ...wanted.filter((f) => !kept.includes(f))];
   const update: WebhookUpdate = {
     preWebhookUrl: urls.pre,
     postWebhookUrl: urls.post,
@@ -99,7 +112,7 @@ export function planWebhooks(current: WebhookSettings, baseUrl: string, opts: Pl
     urlRow('PreWebhookUrl', current.preWebhookUrl, urls.pre),
     urlRow('PostWebhookUrl', current.postWebhookUrl, urls.post),
     valueRow('Method', current.method, 'POST'),
-    { field: 'Filters', current: currentFilters, next: filters, changed: filters.length !== currentFilters.length },
+    { field: 'Filters', current: currentFilters, next: filters, changed: filters.length !== currentFilters.length || filters.some((f) => !currentFilters.includes(f)) },
   ];
   if (opts.level === 'account') rows.push(valueRow('Target', current.target ?? null, 'webhook'));
 

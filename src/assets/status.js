@@ -1,4 +1,4 @@
-// The status page: renders GET /status (signed in with Basic auth: account SID and auth token).
+// The status page: renders GET /status (signed in with Basic auth: any user name, STATUS_PASSWORD).
 // Every value goes through textContent, never innerHTML.
 'use strict';
 
@@ -89,12 +89,23 @@ function render(status) {
   renderLimits(document.getElementById('limits'), status.configuration);
 }
 
+/** The sentence the guard answered with (for instance how to turn the page on), or the HTTP status. */
+async function problemOf(response) {
+  try {
+    const body = await response.json();
+    if (body && typeof body.message === 'string') return body.message;
+  } catch {
+    // Not JSON: fall through to the status code.
+  }
+  return `The status could not be read (HTTP ${response.status}).`;
+}
+
 async function load() {
   const summary = document.getElementById('summary');
   try {
     const response = await fetch('status', { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
-    if (response.status === 401) throw new Error('Not signed in: reload the page and sign in with the account SID and auth token.');
-    if (!response.ok) throw new Error(`The status could not be read (HTTP ${response.status}).`);
+    if (response.status === 401) throw new Error('Not signed in: reload the page and sign in with any user name and the STATUS_PASSWORD.');
+    if (!response.ok) throw new Error(await problemOf(response));
     render(await response.json());
   } catch (error) {
     summary.textContent = error.message;

@@ -2,7 +2,7 @@ import type { Twilio } from 'twilio';
 import { settingsFor, type Environment } from './config/load';
 import type { RawEvent } from './event/parse';
 import { IdentityTally, tallyPolicy } from './facts/identity-tally';
-import { listParticipants } from './facts/participants';
+import { conversationService, listParticipants } from './facts/participants';
 import { ALLOW, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
 import type { Logger } from './log';
@@ -20,6 +20,9 @@ export interface PostEventDeps {
  * never answers holds its instance, so the tally work gets 4 s, REST pages and Sync writes included.
  */
 export const POST_EVENT_BUDGET_MS = 4000;
+
+/** The post-events that change an identity tally. */
+const TALLY_EVENTS = { onParticipantAdded: true, onParticipantRemoved: true, onConversationStateUpdated: true };
 
 const text = (event: RawEvent, name: string) => (typeof event[name] === 'string' && event[name] !== '' ? (event[name] as string) : undefined);
 
@@ -39,8 +42,9 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
     if (auth.kind === 'unconfigured') throw new Error(auth.reason);
     const settings = settingsFor(request.env);
     if (!conversationSid) return ALLOW;
-    const tally = (identity: string) => new IdentityTally(deps.store(), deps.client(), identity, serviceSid);
     await withDeadline(POST_EVENT_BUDGET_MS, async () => {
+      const service = eventType in TALLY_EVENTS ? await conversationService(deps.client(), conversationSid, serviceSid) : undefined;
+      const tally = (identity: string) => new IdentityTally(deps.store(), deps.client(), identity, service);
       switch (eventType) {
         case 'onParticipantAdded': {
           // Also the moment to rebuild a missing, old or near-limit tally: a post-event has no

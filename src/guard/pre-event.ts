@@ -5,11 +5,13 @@ import type { Settings } from './config/variables';
 import { DeadlineExceededError, withDeadline } from './deadline';
 import { MalformedRequestError } from './event/errors';
 import { isJudged, parseEvent, type RawEvent } from './event/parse';
-import type { PreEvent } from './event/types';
-import { ALLOW, malformed, reject, unavailable, type Answer } from './http/answer';
+import type { MessageAdd, PreEvent } from './event/types';
+import { annotatedAttributes } from './http/annotate';
+import { ALLOW, annotated, malformed, reject, unavailable, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
 import type { DecisionLog, Logger } from './log';
-import { checkPayload } from './rules';
+import type { RemoteJudge } from './remote';
+import { checkContent, checkFields, contentPolicy, type ContentPolicy } from './rules';
 import type { Violation } from './rules/violation';
 
 /** A webhook request as the function sees it. */
@@ -21,16 +23,13 @@ export interface PreEventRequest {
   path: string;
 }
 
-/**
- * Rules that need remote state (the conversation's participants, Sync counters). They receive the
- * deadline's signal and may throw: the guard then answers per FAIL_MODE.
- */
-export type RemoteJudge = (event: PreEvent, settings: Settings, signal: AbortSignal) => Promise<Violation | undefined>;
-
 export interface PreEventDeps {
   log: Logger;
   now?: () => number;
-  /** Built once settings are known; absent, only payload rules run. */
+  /**
+   * The rules that need remote state (participants, Sync counters), built once settings are known;
+   * absent, only payload rules run. They may throw: the guard then answers per FAIL_MODE.
+   */
   remote?: (settings: Settings) => RemoteJudge | undefined;
 }
 
@@ -82,25 +81,71 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answ
 
   if (!isJudged(request.event.EventType)) return finish(ALLOW, { outcome: 'ignored' });
 
+  let event: PreEvent;
   try {
-    const event = parseEvent(request.event);
-    const violation = checkPayload(event, settings) ?? (event.update ? undefined : await judgeWithinDeadline(event, settings, deps));
-    if (!violation) return finish(ALLOW, { outcome: 'allow' });
-    return finish(reject(violation), { outcome: mode === 'shadow' ? 'shadow-reject' : 'reject', rule: violation.code, reason: violation.message });
+    event = parseEvent(request.event);
   } catch (error) {
-    if (error instanceof MalformedRequestError) {
-      return finish(malformed(error.field, `${error.field} ${error.problem}.`), { outcome: 'malformed', field: error.field });
+    if (!(error instanceof MalformedRequestError)) throw error;
+    // Twilio signed it, so its shape changed: a 400 would reject every such action in the account.
+    const message = `${error.field} ${error.problem}.`;
+    const answer = failClosed() ? malformed(error.field, message) : ALLOW;
+    return finish(answer, { outcome: 'malformed', field: error.field, error: message, status: answer.status });
+  }
+  if (event.update && settings.JUDGE_UPDATES === 'off') return finish(ALLOW, { outcome: 'ignored' });
+
+  try {
+    // Updates are judged by their payload alone.
+    const verdict = await decide(event, settings, event.update ? undefined : deps.remote?.(settings));
+    if (verdict.violation) {
+      const { violation } = verdict;
+      return finish(reject(violation), { outcome: mode === 'shadow' ? 'shadow-reject' : 'reject', rule: violation.code, reason: violation.message });
     }
+    return finish(...allowWith(event, verdict, settings));
+  } catch (error) {
     const reason = error instanceof DeadlineExceededError ? error.message : describeError(error);
-    const closed = settings.FAIL_MODE === 'closed' && mode === 'enforce';
-    return finish(closed ? unavailable(reason) : ALLOW, { outcome: closed ? 'fail-closed' : 'fail-open', error: reason });
+    return cannotDecide(reason, reason);
   }
 }
 
-async function judgeWithinDeadline(event: PreEvent, settings: Settings, deps: PreEventDeps): Promise<Violation | undefined> {
-  const judge = deps.remote?.(settings);
-  if (!judge) return undefined;
-  return withDeadline(settings.DECISION_TIMEOUT, (signal) => judge(event, settings, signal));
+interface Verdict {
+  violation?: Violation;
+  /** What an inbound message breaks without being rejected for it (INBOUND_POLICY). */
+  notes: Violation[];
+  policy: ContentPolicy;
+}
+
+/** Payload rules first (free), then the remote ones within DECISION_TIMEOUT. */
+async function decide(parsed: PreEvent, settings: Settings, remote: RemoteJudge | undefined): Promise<Verdict> {
+  const needsRemote = remote !== undefined;
+  const run = async (signal?: AbortSignal): Promise<Verdict> => {
+    const event = needsRemote && needsAuthorLookup(parsed) ? await remote.confirmAuthor(parsed, signal!) : parsed;
+    const policy = contentPolicy(event, settings);
+    const field = checkFields(event, settings);
+    if (field) return { violation: field, notes: [], policy };
+    const content = checkContent(event, settings);
+    if (content && policy === 'judge') return { violation: content, notes: [], policy };
+    const notes = content ? [content] : [];
+    if (!needsRemote) return { notes, policy };
+    const fromRemote = await remote.judge(event, policy, signal!);
+    return { violation: fromRemote.violation, notes: [...notes, ...fromRemote.notes], policy };
+  };
+  return needsRemote ? withDeadline(settings.DECISION_TIMEOUT, run) : run();
+}
+
+/** An API message whose Author only looks like a phone number or e-mail address may be a chat identity. */
+const needsAuthorLookup = (event: PreEvent): event is MessageAdd => event.type === 'onMessageAdd' && event.authorEvidence === 'shape' && !event.inbound;
+
+/**
+ * A 200, annotated when INBOUND_POLICY=annotate and the message's Attributes can carry the notes.
+ * The first message of an auto-created conversation cannot be annotated: its notes are logged.
+ */
+function allowWith(event: PreEvent, verdict: Verdict, settings: Settings): [Answer, Omit<DecisionLog, 'event' | 'ms' | 'mode'>] {
+  if (verdict.notes.length === 0) return [ALLOW, { outcome: 'allow' }];
+  const inbound = { outcome: 'allow' as const, inbound: verdict.policy, rules: verdict.notes.map((note) => note.code) };
+  if (verdict.policy !== 'annotate' || event.type !== 'onMessageAdd') return [ALLOW, inbound];
+  const attributes = annotatedAttributes(event.attributes, verdict.notes, settings.MAX_MESSAGE_ATTRIBUTES_BYTES);
+  if (attributes === undefined) return [ALLOW, { ...inbound, warning: 'not annotated: the message Attributes are not a JSON object, or would grow past MAX_MESSAGE_ATTRIBUTES_BYTES' }];
+  return [annotated(attributes), inbound];
 }
 
 function describeError(error: unknown): string {

@@ -2,8 +2,9 @@ import type { Twilio } from 'twilio';
 import type { Settings } from './config/variables';
 import type { MessageAdd, ParticipantAdd, PreEvent } from './event/types';
 import { IdentityTally, tallyPolicy } from './facts/identity-tally';
-import { listParticipants } from './facts/participants';
+import { conversationService, listParticipants, type ParticipantFact } from './facts/participants';
 import type { RateGate } from './rate/gate';
+import type { ContentPolicy } from './rules';
 import { channelsAtRisk, checkFanout } from './rules/fanout';
 import { checkMembership } from './rules/membership';
 import type { Violation } from './rules/violation';
@@ -15,44 +16,79 @@ export interface RemoteDeps {
   rate: RateGate;
 }
 
+/** A rejection, and the delivery limits an inbound message breaks without being rejected for them. */
+export interface RemoteVerdict {
+  violation?: Violation;
+  notes: Violation[];
+}
+
+/** The rules that need remote state, for one decision: each remote fact is fetched at most once. */
+export interface RemoteJudge {
+  /**
+   * The message with its author's channel confirmed among the participants, for an Author whose
+   * channel was only guessed from its shape (an identity may look like a phone number or an e-mail).
+   */
+  confirmAuthor(event: MessageAdd, signal: AbortSignal): Promise<MessageAdd>;
+  /** `signal` aborts when the decision's deadline passes. */
+  judge(event: PreEvent, policy: ContentPolicy, signal: AbortSignal): Promise<RemoteVerdict>;
+}
+
 /**
- * The rules that need remote state, in two rounds so a decision waits for at most two remote
- * requests in sequence: first every read at once (participants, identity tally, rate counters), then
- * the pure rules, then every write at once (rate counters, identity tally).
+ * Reads first, every one at once (participants, identity tally, rate counters), then the pure rules,
+ * then every write at once (rate counters, identity tally): a decision waits for at most two remote
+ * requests in sequence, three when the author must be looked up or ChatServiceSid is missing.
  */
-export async function judgeRemotely(event: PreEvent, settings: Settings, deps: RemoteDeps): Promise<Violation | undefined> {
-  switch (event.type) {
-    case 'onMessageAdd':
-      return judgeMessage(event, settings, deps);
-    case 'onParticipantAdd':
-      return judgeParticipant(event, settings, deps);
-    case 'onConversationAdd':
-      return deps.rate.commit(await deps.rate.reserve(event, settings));
-  }
+export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
+  let participants: Promise<ParticipantFact[]> | undefined;
+  // Without ChatServiceSid (older payloads) the conversation's default-service URL is used; a
+  // conversation of another service then answers 404 and the guard answers per FAIL_MODE.
+  const participantsOf = (event: MessageAdd | ParticipantAdd) => (participants ??= listParticipants(deps.client(), event.conversationSid, event.chatServiceSid));
+
+  return {
+    async confirmAuthor(event) {
+      const author = event.author.trim();
+      const match = (await participantsOf(event)).find((p) => p.identity === author || p.address === author);
+      return match ? { ...event, authorChannel: match.channel, authorEvidence: 'binding', inbound: false } : event;
+    },
+    async judge(event, policy) {
+      switch (event.type) {
+        case 'onMessageAdd':
+          return judgeMessage(event, policy, settings, deps, participantsOf);
+        case 'onParticipantAdd':
+          return judgeParticipant(event, settings, deps, participantsOf);
+        case 'onConversationAdd':
+          return { violation: await deps.rate.commit(await deps.rate.reserve(event, settings)), notes: [] };
+      }
+    },
+  };
 }
 
-async function judgeMessage(event: MessageAdd, settings: Settings, deps: RemoteDeps): Promise<Violation | undefined> {
-  // Recipients matter only if the message would break some channel's delivery limits.
-  const needsRecipients = channelsAtRisk(event, settings).length > 0;
-  const [participants, pending] = await Promise.all([
-    needsRecipients ? listParticipants(deps.client(), event.conversationSid, event.chatServiceSid) : undefined,
-    deps.rate.reserve(event, settings),
-  ]);
-  return (participants && checkFanout(event, participants, settings)) ?? (await deps.rate.commit(pending));
+type Participants = (event: MessageAdd | ParticipantAdd) => Promise<ParticipantFact[]>;
+
+async function judgeMessage(event: MessageAdd, policy: ContentPolicy, settings: Settings, deps: RemoteDeps, participantsOf: Participants): Promise<RemoteVerdict> {
+  // Recipients matter only if the message would break some channel's delivery limits, and not at all
+  // for an inbound message the guard lets through untouched.
+  const needsRecipients = policy !== 'ignore' && channelsAtRisk(event, settings).length > 0;
+  const [participants, pending] = await Promise.all([needsRecipients ? participantsOf(event) : undefined, deps.rate.reserve(event, settings)]);
+  const fanout = participants && checkFanout(event, participants, settings);
+  if (fanout && policy === 'judge') return { violation: fanout, notes: [] };
+  return { violation: await deps.rate.commit(pending), notes: fanout ? [fanout] : [] };
 }
 
-async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps: RemoteDeps): Promise<Violation | undefined> {
+async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps: RemoteDeps, participantsOf: Participants): Promise<RemoteVerdict> {
   const client = deps.client();
-  const tally = event.identity && event.channel === 'web' ? new IdentityTally(deps.store(), client, event.identity, event.chatServiceSid) : undefined;
+  const counted = event.identity !== undefined && event.channel === 'web';
+  // The tally is kept per Conversations service: without ChatServiceSid, the conversation says which.
+  const tally = counted ? conversationService(client, event.conversationSid, event.chatServiceSid).then((sid) => new IdentityTally(deps.store(), client, event.identity!, sid)) : undefined;
   const policy = tallyPolicy(settings);
   const [participants, identity, pending] = await Promise.all([
-    listParticipants(client, event.conversationSid, event.chatServiceSid),
-    tally?.count(event.conversationSid, policy),
+    participantsOf(event),
+    tally?.then((t) => t.count(event.conversationSid, policy)),
     deps.rate.reserve(event, settings),
   ]);
   const violation = checkMembership(event, participants, settings, identity);
   // A refusal writes nothing, not even a rebuilt tally: the next decision rebuilds it if it must.
-  if (violation) return violation;
-  const [rateViolation] = await Promise.all([deps.rate.commit(pending), tally?.settle(event.conversationSid)]);
-  return rateViolation;
+  if (violation) return { violation, notes: [] };
+  const [rateViolation] = await Promise.all([deps.rate.commit(pending), tally?.then((t) => t.settle(event.conversationSid))]);
+  return { violation: rateViolation, notes: [] };
 }

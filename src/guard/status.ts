@@ -1,10 +1,10 @@
 import { ConfigError } from './config/errors';
 import { parseSettings, type Environment } from './config/load';
+import { SECRETS } from './config/local-only';
 import { VARIABLES, type Settings, type VariableName } from './config/variables';
 import type { RawEvent } from './event/parse';
 import type { Answer } from './http/answer';
-import { authenticate } from './http/authenticate';
-import { isAccountBasicAuth } from './http/basic-auth';
+import { isBasicAuthPassword } from './http/basic-auth';
 import type { Logger } from './log';
 import { totals, type RejectionCounts, type Totals } from './stats/counts';
 
@@ -35,10 +35,13 @@ export interface ConfigurationRow {
 
 const REALM = 'Conversations limits guard';
 
+export const STATUS_OFF =
+  'The status page is off. Turn it on by setting STATUS_PASSWORD in the environment (npm start: in .env; deployed: in .env before npm run deploy), then sign in with any user name and that password.';
+
 /**
- * GET /status: the effective configuration and the rejections per rule over the last hour and day.
- * A person signs in with the account's credentials (Basic auth: ACCOUNT_SID and AUTH_TOKEN, as the
- * REST API takes them); a machine may sign the request the way Twilio signs webhooks instead.
+ * GET /status: the effective configuration and the rejections per rule over the last hour and day,
+ * behind its own password (STATUS_PASSWORD, HTTP Basic with any user name): the account's Auth Token
+ * is never typed into a browser. Without STATUS_PASSWORD the status is off.
  */
 export async function handleStatus(request: StatusRequest, deps: StatusDeps): Promise<Answer> {
   try {
@@ -51,14 +54,16 @@ export async function handleStatus(request: StatusRequest, deps: StatusDeps): Pr
 }
 
 async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer> {
-  const auth = authenticate(request);
+  const password = request.env.STATUS_PASSWORD;
+  if (typeof password !== 'string' || password.trim() === '') {
+    return { status: 404, body: { code: 'status.off', message: STATUS_OFF } };
+  }
   const headers = (request.event.request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
-  const basic = isAccountBasicAuth(headers.authorization, request.env.ACCOUNT_SID, request.env.AUTH_TOKEN);
-  if (!basic && auth.kind !== 'valid' && auth.kind !== 'off') {
+  if (!isBasicAuthPassword(headers.authorization, password.trim())) {
     return {
       status: 401,
       headers: { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` },
-      body: { code: 'status.unauthorized', message: 'Sign in with the account SID as user name and the auth token as password, or sign the request with X-Twilio-Signature.' },
+      body: { code: 'status.unauthorized', message: 'Sign in with any user name and the STATUS_PASSWORD of the guard\'s environment.' },
     };
   }
 
@@ -109,7 +114,7 @@ export function configurationRows(env: Environment): ConfigurationRow[] {
     return {
       variable,
       group: spec.group,
-      value: variable === 'TWILIO_API_BASE_URL' ? withoutUserInfo(value) : value,
+      value: SECRETS.includes(variable) ? (value ? 'set' : '') : variable.endsWith('_BASE_URL') ? withoutUserInfo(value) : value,
       default: spec.default,
       changed: value !== spec.default,
       description: spec.description,

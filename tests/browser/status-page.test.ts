@@ -8,6 +8,7 @@ import { browserPath, browserRequired, launchBrowser } from '../support/browser'
 import { ACCOUNT_SID, messageAdd } from '../support/events';
 import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
 import { runtimeEnv } from '../support/state-emulator';
+import { STATUS_PASSWORD } from '../support/status-client';
 import { AUTH_TOKEN } from '../support/twilio-request';
 
 const available = Boolean(browserPath()) || browserRequired();
@@ -15,7 +16,7 @@ if (!available) console.warn('Status page tests skipped: no Chromium (apt-get in
 const describeInBrowser = available ? describe : describe.skip;
 
 const overLong = () => messageAdd({ Body: 'x'.repeat(11) });
-const signedIn = { httpCredentials: { username: ACCOUNT_SID, password: AUTH_TOKEN } };
+const signedIn = { httpCredentials: { username: 'anyone', password: STATUS_PASSWORD } };
 
 async function openStatus(browser: Browser, runtime: Runtime, options = signedIn): Promise<Page> {
   const context = await browser.newContext(options);
@@ -41,7 +42,7 @@ describeInBrowser('status page', () => {
   describe('enforcing', () => {
     let runtime: Runtime;
     beforeAll(async () => {
-      runtime = await startRuntime(runtimeEnv(emulator, { MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms' }), { forkProcess: false });
+      runtime = await startRuntime(runtimeEnv(emulator, { MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms', STATUS_PASSWORD }), { forkProcess: false });
       for (let i = 0; i < 3; i += 1) expect((await runtime.post(PRE_EVENT_PATH, overLong())).status).toBe(403);
       expect((await runtime.post(PRE_EVENT_PATH, overLong(), { sign: false })).status).toBe(401);
       expect((await runtime.post(PRE_EVENT_PATH, messageAdd({ Body: 'ok' }))).status).toBe(200);
@@ -75,13 +76,30 @@ describeInBrowser('status page', () => {
       expect(await sms.locator('td.value').textContent()).toBe('1600');
       expect(await page.locator('#limits tr.group th').allTextContents()).toContain('Rate limits');
       expect(await page.content()).not.toContain(AUTH_TOKEN);
+      expect(await page.content()).not.toContain(STATUS_PASSWORD);
       await page.context().close();
     });
 
-    it('tells a person who is not signed in how to sign in', async () => {
-      const page = await openStatus(browser, runtime, { httpCredentials: { username: ACCOUNT_SID, password: 'wrong' } });
+    it('tells a person who is not signed in how to sign in; the account credentials do not open it', async () => {
+      const page = await openStatus(browser, runtime, { httpCredentials: { username: ACCOUNT_SID, password: AUTH_TOKEN } });
       await page.locator('#summary', { hasText: 'Not signed in' }).waitFor();
       expect(await page.locator('#last-hour tr[data-rule]').count()).toBe(0);
+      await page.context().close();
+    });
+  });
+
+  describe('without STATUS_PASSWORD', () => {
+    let runtime: Runtime;
+    beforeAll(async () => {
+      runtime = await startRuntime(runtimeEnv(emulator, {}), { forkProcess: false });
+    });
+    afterAll(() => runtime.stop());
+
+    it('is off, and says how to turn it on, asking for no credential', async () => {
+      const page = await openStatus(browser, runtime, { httpCredentials: { username: ACCOUNT_SID, password: AUTH_TOKEN } });
+      await page.locator('#summary', { hasText: 'The status page is off' }).waitFor();
+      expect(await page.locator('#summary').textContent()).toContain('setting STATUS_PASSWORD in the environment');
+      expect(await page.locator('#limits tr[data-variable]').count()).toBe(0);
       await page.context().close();
     });
   });
@@ -90,7 +108,7 @@ describeInBrowser('status page', () => {
     let runtime: Runtime;
     beforeAll(async () => {
       emulator.reset();
-      runtime = await startRuntime(runtimeEnv(emulator, { GUARD_MODE: 'shadow', MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms' }), { forkProcess: false });
+      runtime = await startRuntime(runtimeEnv(emulator, { GUARD_MODE: 'shadow', MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms', STATUS_PASSWORD }), { forkProcess: false });
       for (let i = 0; i < 2; i += 1) expect((await runtime.post(PRE_EVENT_PATH, overLong())).status).toBe(200);
     });
     afterAll(() => runtime.stop());

@@ -7,12 +7,12 @@ import { handlePostEvent } from '../../src/guard/post-event';
 import { RateGate } from '../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../src/guard/rate/memory-limiter';
 import { SyncRateLimiter } from '../../src/guard/rate/sync-limiter';
-import { judgeRemotely } from '../../src/guard/remote';
+import { remoteJudge } from '../../src/guard/remote';
 import type { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
 import { ACCOUNT_SID, CHAT_SERVICE_SID } from '../support/events';
 import { twilioSignature, AUTH_TOKEN } from '../support/twilio-request';
 import { expectViolation } from '../support/violations';
-import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, seedIdentityConversations, seedMembers, syncRequests, writeTally } from '../support/state-emulator';
+import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, RESOLVED_DEFAULT_SERVICE, seedIdentityConversations, seedMembers, syncRequests, writeTally } from '../support/state-emulator';
 
 let emulator: Emulator;
 let client: Twilio;
@@ -45,10 +45,11 @@ const added = (sid: string, identity: string, serviceSid?: string) => postEvent(
 const removed = (sid: string, identity: string, serviceSid?: string) => postEvent('onParticipantRemoved', sid, { Identity: identity, ParticipantSid: 'MB' + '1'.repeat(32), DateRemoved: new Date().toISOString() }, serviceSid);
 const stateUpdated = (sid: string, from: string, to: string, serviceSid?: string) => postEvent('onConversationStateUpdated', sid, { StateFrom: from, StateTo: to, Reason: 'API' }, serviceSid);
 
-async function tally(identity: string, sids: string[], serviceSid?: string) {
+// Events without ChatServiceSid are keyed by the conversation's service, the default one here.
+async function tally(identity: string, sids: string[], serviceSid = RESOLVED_DEFAULT_SERVICE) {
   await writeTally(store, identity, { keys: sids.map(conversationKey).join(''), verifiedAt: Date.now() } satisfies TallyData, serviceSid);
 }
-async function stored(identity: string, serviceSid?: string) {
+async function stored(identity: string, serviceSid = RESOLVED_DEFAULT_SERVICE) {
   const data = await readTally(store, identity, serviceSid);
   return data && tallyKeys(data).sort();
 }
@@ -100,7 +101,7 @@ describe('onParticipantAdded / onParticipantRemoved', () => {
     const [a, b] = [emulator.seed.conversation({}), emulator.seed.conversation({})];
     const rate = new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), () => undefined, 2000);
     const settings = remoteSettings();
-    await judgeRemotely({ type: 'onParticipantAdd', conversationSid: a, identity: 'bob', channel: 'web', attributes: '{}', chatServiceSid: '' }, settings, { client: () => client, store: () => store, rate });
+    await remoteJudge(settings, { client: () => client, store: () => store, rate }).judge({ type: 'onParticipantAdd', conversationSid: a, identity: 'bob', channel: 'web', attributes: '{}', chatServiceSid: '' }, 'judge', new AbortController().signal);
     expect(await stored('bob')).toEqual(keys([a]));
     await post({ ...added(b, 'bob'), ChatServiceSid: '' });
     expect(await stored('bob')).toEqual(keys([a, b]));
@@ -187,7 +188,7 @@ describe('drift between post-events and reality', () => {
 
   function join(event: Pick<ParticipantAdd, 'conversationSid' | 'identity'>, s: Settings = settings) {
     const rate = new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), () => undefined, 2000);
-    return judgeRemotely({ type: 'onParticipantAdd', channel: 'web', attributes: '{}', ...event }, s, { client: () => client, store: () => store, rate });
+    return remoteJudge(s, { client: () => client, store: () => store, rate }).judge({ type: 'onParticipantAdd', channel: 'web', attributes: '{}', ...event }, 'judge', new AbortController().signal).then((verdict) => verdict.violation);
   }
   /** What Twilio does after an allowed join: adds the participant and fires onParticipantAdded. */
   async function joined(sid: string, identity: string, { deliver = true } = {}) {
@@ -247,11 +248,11 @@ describe('drift between post-events and reality', () => {
     const maxAge = settings.IDENTITY_TALLY_MAX_AGE;
 
     // Two short with a margin of one: the tally is below limit - margin and still fresh, so trusted.
-    await writeTally(store, 'bob', { keys: sids.map(conversationKey).join(''), verifiedAt: Date.now() - maxAge + 60_000 } satisfies TallyData);
+    await writeTally(store, 'bob', { keys: sids.map(conversationKey).join(''), verifiedAt: Date.now() - maxAge + 60_000 } satisfies TallyData, RESOLVED_DEFAULT_SERVICE);
     await expect(join({ conversationSid: emulator.seed.conversation({}), identity: 'bob' })).resolves.toBeUndefined();
 
     // Once older than IDENTITY_TALLY_MAX_AGE it is rebuilt and the cap holds.
-    await writeTally(store, 'bob', { keys: sids.map(conversationKey).join(''), verifiedAt: Date.now() - maxAge - 1 } satisfies TallyData);
+    await writeTally(store, 'bob', { keys: sids.map(conversationKey).join(''), verifiedAt: Date.now() - maxAge - 1 } satisfies TallyData, RESOLVED_DEFAULT_SERVICE);
     expectViolation(await join({ conversationSid: emulator.seed.conversation({}), identity: 'bob' }), { code: 'participant.identity.conversations', limit, actual: limit + 1 });
   });
 

@@ -1,6 +1,6 @@
 import type { Settings } from '../../src/guard/config/variables';
 import type { PreEvent } from '../../src/guard/event/types';
-import { handlePreEvent, type PreEventDeps, type RemoteJudge } from '../../src/guard/pre-event';
+import { handlePreEvent, type PreEventDeps } from '../../src/guard/pre-event';
 import type { Violation } from '../../src/guard/rules/violation';
 import { ACCOUNT_SID, conversationAdd, CONVERSATION_SID, messageAdd, participantAdd, type FormFields } from '../support/events';
 import { mediaField, file } from '../support/media';
@@ -98,21 +98,33 @@ describe('decisions', () => {
   });
 });
 
-describe('malformed requests: 400 naming the field', () => {
-  test.each([
+describe('signed requests the guard cannot read: FAIL_MODE decides, never a 400', () => {
+  const unreadable = [
     ['Media that is not JSON', { Media: '[{"Size":' }, 'Media', 'Media is not valid JSON.'],
     ['Media that is not an array', { Media: '{"Size":12}' }, 'Media', 'Media is not a JSON array.'],
     ['a non-numeric Media Size', { Media: '[{"Size":"twelve","ContentType":"image/png"}]' }, 'Media[0].Size', 'Media[0].Size must be a whole number of bytes.'],
-  ])('%s', async (_case, fields, field, message) => {
+  ] as const;
+
+  test.each(unreadable)('%s, FAIL_MODE=open (default): 200 {}, logged as malformed with the field', async (_case, fields, field, message) => {
     const { answer, decision } = await handle(messageAdd(fields));
-    expect(answer).toEqual({ status: 400, body: { code: 'request.malformed', field, message } });
-    expect(decision).toMatchObject({ outcome: 'malformed', field });
+    expect(answer).toEqual({ status: 200, body: {} });
+    expect(decision).toMatchObject({ outcome: 'malformed', field, error: message, status: 200 });
   });
 
-  test('a missing ConversationSid', async () => {
+  test.each(unreadable)('%s, FAIL_MODE=closed: 403 request.malformed naming the field', async (_case, fields, field, message) => {
+    const { answer, decision } = await handle(messageAdd(fields), { env: { FAIL_MODE: 'closed' } });
+    expect(answer).toEqual({
+      status: 403,
+      body: { code: 'request.malformed', field, message: `The limits guard cannot read this request (${message}) and FAIL_MODE is closed.`, limit: 0, actual: 0 },
+    });
+    expect(decision).toMatchObject({ outcome: 'malformed', field, status: 403 });
+  });
+
+  test('a missing ConversationSid: 200 under FAIL_MODE=open, 403 under closed', async () => {
     const { ConversationSid: _sid, ...fields } = messageAdd();
-    const { answer } = await handle(fields);
-    expect(answer).toEqual({ status: 400, body: { code: 'request.malformed', field: 'ConversationSid', message: 'ConversationSid is required.' } });
+    expect((await handle(fields)).answer).toEqual({ status: 200, body: {} });
+    const closed = await handle(fields, { env: { FAIL_MODE: 'closed' } });
+    expect(closed.answer).toMatchObject({ status: 403, body: { code: 'request.malformed', field: 'ConversationSid' } });
   });
 });
 
@@ -252,7 +264,14 @@ describe('exactly one decision line per request, with event, conversation, outco
 
 describe('remote rules (facts from the REST API) and FAIL_MODE', () => {
   const remoteViolation: Violation = { code: 'participant.count', message: 'The conversation has 1,000 participants; Twilio allows at most 1,000.', limit: 1000, actual: 1001 };
-  const judge = (impl: RemoteJudge) => () => impl;
+  /** A remote half made of one rule, which sees the parsed event, the settings and the deadline's signal. */
+  type RemoteRule = (event: PreEvent, settings: Settings, signal: AbortSignal) => Promise<Violation | undefined>;
+  const judge =
+    (rule: RemoteRule): PreEventDeps['remote'] =>
+    (settings) => ({
+      confirmAuthor: async (event) => event,
+      judge: async (event, _policy, signal) => ({ violation: await rule(event, settings, signal), notes: [] }),
+    });
 
   test("a remote rule's violation is answered like any other", async () => {
     const { answer, decision } = await handle(participantAdd(), { remote: judge(async () => remoteViolation) });
@@ -335,10 +354,10 @@ describe('shadow mode never rejects, whatever would have been answered', () => {
     expect(remote).not.toHaveBeenCalled();
   });
 
-  test('a malformed Media field: 200 {}, logged as malformed with wouldAnswer 400', async () => {
-    const { answer, decision } = await handle(messageAdd({ Media: '{"not":"an array"}' }), { env: shadow });
+  test('a malformed Media field, even with FAIL_MODE=closed: 200 {}, logged as malformed', async () => {
+    const { answer, decision } = await handle(messageAdd({ Media: '{"not":"an array"}' }), { env: { ...shadow, FAIL_MODE: 'closed' } });
     expect(answer).toEqual({ status: 200, body: {} });
-    expect(decision).toMatchObject({ outcome: 'malformed', mode: 'shadow', field: 'Media', wouldAnswer: 400 });
+    expect(decision).toMatchObject({ outcome: 'malformed', mode: 'shadow', field: 'Media' });
   });
 
   test('an invalid configuration with FAIL_MODE=closed still allows in shadow mode', async () => {
@@ -354,14 +373,27 @@ test('SIGNATURE_CHECK=off warns on every request, even when the configuration is
   expect(lines).toContainEqual(expect.objectContaining({ warning: expect.stringContaining('SIGNATURE_CHECK=off') }));
 });
 
-describe('updates are held to the field limits of their adds, without counts or rates', () => {
+describe('updates (JUDGE_UPDATES=on) are held to the field limits of their adds, without counts or rates', () => {
+  const env = { JUDGE_UPDATES: 'on' };
+
+  test.each([
+    ['onMessageUpdate', () => messageAdd({ EventType: 'onMessageUpdate', Body: OVER_BODY })],
+    ['onParticipantUpdate', () => participantAdd({ EventType: 'onParticipantUpdate', Attributes: `{"a":"${'x'.repeat(DEFAULTS.MAX_PARTICIPANT_ATTRIBUTES_BYTES)}"}` })],
+  ])('%s with JUDGE_UPDATES unset (off): 200 {}, ignored, even over a limit', async (eventType, fields) => {
+    const remote = jest.fn();
+    const { answer, decision } = await handle(fields(), { remote });
+    expect(answer).toEqual({ status: 200, body: {} });
+    expect(decision).toMatchObject({ event: eventType, outcome: 'ignored' });
+    expect(remote).not.toHaveBeenCalled();
+  });
+
   test.each([
     ['onMessageUpdate', () => messageAdd({ EventType: 'onMessageUpdate', Body: OVER_BODY }), 'message.body.bytes'],
     ['onParticipantUpdate', () => participantAdd({ EventType: 'onParticipantUpdate', Attributes: `{"a":"${'x'.repeat(DEFAULTS.MAX_PARTICIPANT_ATTRIBUTES_BYTES)}"}` }), 'participant.attributes.bytes'],
     ['onConversationUpdate', () => conversationAdd({ EventType: 'onConversationUpdate', FriendlyName: 'n'.repeat(DEFAULTS.MAX_FRIENDLY_NAME_CHARS + 1) }), 'conversation.friendly-name.length'],
   ])('%s over a limit: 403 with the add\'s rule; no remote request', async (eventType, fields, code) => {
     const remote = jest.fn();
-    const { answer, decision } = await handle(fields(), { remote });
+    const { answer, decision } = await handle(fields(), { remote, env });
     expect(answer.status).toBe(403);
     expect(answer.body).toMatchObject({ code });
     expect(decision).toMatchObject({ event: eventType, outcome: 'reject', rule: code });
@@ -370,7 +402,7 @@ describe('updates are held to the field limits of their adds, without counts or 
 
   test('an update within the limits is allowed without any remote request', async () => {
     const remote = jest.fn();
-    const { answer, decision } = await handle(messageAdd({ EventType: 'onMessageUpdate', Body: AT_BODY }), { remote });
+    const { answer, decision } = await handle(messageAdd({ EventType: 'onMessageUpdate', Body: AT_BODY }), { remote, env });
     expect(answer).toEqual({ status: 200, body: {} });
     expect(decision).toMatchObject({ event: 'onMessageUpdate', outcome: 'allow' });
     expect(remote).not.toHaveBeenCalled();

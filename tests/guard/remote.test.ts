@@ -6,14 +6,14 @@ import { conversationKey, tallyKeys } from '../../src/guard/facts/identity-tally
 import { RateGate } from '../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../src/guard/rate/memory-limiter';
 import { SyncRateLimiter } from '../../src/guard/rate/sync-limiter';
-import { judgeRemotely } from '../../src/guard/remote';
+import { remoteJudge } from '../../src/guard/remote';
 import type { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
 import { AUTHORS, CHAT_SERVICE_SID } from '../support/events';
 import { file, files } from '../support/media';
 import { parseSettings } from '../../src/guard/config/load';
 import { textOfChars } from '../support/settings';
 import { expectViolation } from '../support/violations';
-import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
+import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, RESOLVED_DEFAULT_SERVICE, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
 
 let emulator: Emulator;
 let client: Twilio;
@@ -33,11 +33,11 @@ beforeEach(() => {
 
 function judge(event: MessageAdd | ParticipantAdd, settings: Settings) {
   const rate = new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), (line) => logs.push(line), 2000);
-  return judgeRemotely(event, settings, { client: () => client, store: () => store, rate });
+  return remoteJudge(settings, { client: () => client, store: () => store, rate }).judge(event, 'judge', new AbortController().signal).then((verdict) => verdict.violation);
 }
 
 function message(conversationSid: string, fields: Partial<MessageAdd> = {}): MessageAdd {
-  return { type: 'onMessageAdd', conversationSid, author: AUTHORS.web.Author, authorChannel: 'web', body: 'hello', attributes: '{}', media: [], source: 'SDK', ...fields };
+  return { type: 'onMessageAdd', conversationSid, author: AUTHORS.web.Author, authorChannel: 'web', authorEvidence: 'source', inbound: false, body: 'hello', attributes: '{}', media: [], source: 'SDK', ...fields };
 }
 
 function chatJoin(conversationSid: string, identity = 'bob', fields: Partial<ParticipantAdd> = {}): ParticipantAdd {
@@ -125,21 +125,21 @@ describe('onParticipantAdd', () => {
     const [existing] = seedIdentityConversations(emulator, 'bob', 1);
     const sid = emulator.seed.conversation({});
     await expect(judge(chatJoin(sid), settings)).resolves.toBeUndefined();
-    expect(tallyKeys((await readTally(store, 'bob'))!).sort()).toEqual([conversationKey(existing!), conversationKey(sid)].sort());
+    expect(tallyKeys((await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE))!).sort()).toEqual([conversationKey(existing!), conversationKey(sid)].sort());
   });
 
   test('joining twice is recorded once', async () => {
     const sid = emulator.seed.conversation({});
     await judge(chatJoin(sid), settings);
     await judge(chatJoin(sid), settings);
-    expect(tallyKeys((await readTally(store, 'bob'))!)).toEqual([conversationKey(sid)]);
+    expect(tallyKeys((await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE))!)).toEqual([conversationKey(sid)]);
   });
 
   test('a join the participant cap rejects is not recorded', async () => {
     const sid = emulator.seed.conversation({});
     seedMembers(emulator, sid, { chat: 5 });
     expectViolation(await judge(chatJoin(sid), settings), { code: 'participant.count', limit: 5, actual: 6 });
-    expect(await readTally(store, 'bob')).toBeUndefined(); // a refusal writes nothing
+    expect(await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE)).toBeUndefined(); // a refusal writes nothing
   });
 
   const smsJoin = (sid: string, address: string): ParticipantAdd => ({ type: 'onParticipantAdd', conversationSid: sid, address, proxyAddress: '+15559870000', channel: 'sms', attributes: '{}' });
@@ -188,16 +188,31 @@ describe('onParticipantAdd', () => {
     expect(conversationsRequests(emulator)).toHaveLength(1);
   });
 
+  test('without ChatServiceSid (older payloads) the conversation names its service first: the tally is keyed by the real SID', async () => {
+    const sid = emulator.seed.conversation({});
+    emulator.clearLog();
+    await expect(judge(chatJoin(sid), settings)).resolves.toBeUndefined();
+    expect(conversationsRequests(emulator).map((e) => e.path)).toContain(`/conversations/v1/Conversations/${sid}`);
+    expect(tallyKeys((await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE))!)).toEqual([conversationKey(sid)]);
+    expect(await readTally(store, 'bob')).toBeUndefined();
+  });
+
+  test('without ChatServiceSid, a conversation of another service (404 at the default URL) is no decision: the error reaches FAIL_MODE', async () => {
+    const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    await expect(judge(chatJoin(sid), settings)).rejects.toThrow();
+  });
+
   test('round one reads participants, tally and rate counters at once; the writes follow', async () => {
     const withRates = parseSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1s', MAX_CONVERSATIONS_PER_IDENTITY: '1000' });
+    const inService = { chatServiceSid: RESOLVED_DEFAULT_SERVICE };
     const sid = emulator.seed.conversation({});
     seedIdentityConversations(emulator, 'bob', 2);
     // A current tally, so round one is one read each.
-    await judge(chatJoin(emulator.seed.conversation({})), withRates);
+    await judge(chatJoin(emulator.seed.conversation({}), 'bob', inService), withRates);
     emulator.clearLog();
     emulator.setLatency(150);
 
-    await expect(judge(chatJoin(sid), withRates)).resolves.toBeUndefined();
+    await expect(judge(chatJoin(sid, 'bob', inService), withRates)).resolves.toBeUndefined();
     const log = emulator.log.filter((e) => e.product !== 'control');
     const participants = log.find((e) => e.product === 'conversations' && e.path.endsWith('/Participants'))!;
     const reads = log.filter((e) => e.product === 'sync' && e.method === 'GET');

@@ -4,9 +4,12 @@ import { StoreUnavailableError } from '../../src/guard/store/document-store';
 import { ACCOUNT_SID } from '../support/events';
 import { AUTH_TOKEN, twilioSignature } from '../support/twilio-request';
 
+const STATUS_PASSWORD = 'status-password-of-this-test';
+
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-const env = (extra: Record<string, string> = {}) => ({ ACCOUNT_SID, AUTH_TOKEN, DOMAIN_NAME: 'guard-1234-dev.twil.io', ...extra });
+const env = (extra: Record<string, string> = {}) => ({ ACCOUNT_SID, AUTH_TOKEN, STATUS_PASSWORD, DOMAIN_NAME: 'guard-1234-dev.twil.io', ...extra });
+const signedIn = basic('anyone', STATUS_PASSWORD);
 
 function deps(counts: RejectionCounts | Error = emptyCounts()): StatusDeps & { logs: unknown[] } {
   const logs: unknown[] = [];
@@ -21,7 +24,7 @@ function deps(counts: RejectionCounts | Error = emptyCounts()): StatusDeps & { l
   };
 }
 
-const status = (headers: Record<string, string>, environment = env(), d = deps()) =>
+const status = (headers: Record<string, string>, environment: Record<string, string> = env(), d = deps()) =>
   handleStatus({ event: { request: { headers, cookies: {} } }, env: environment, path: '/status' }, d);
 
 describe('GET /status', () => {
@@ -29,23 +32,36 @@ describe('GET /status', () => {
     const answer = await status({});
     expect(answer.status).toBe(401);
     expect(answer.headers?.['WWW-Authenticate']).toMatch(/^Basic realm=/);
-    expect(answer.body.message).toMatch(/account SID as user name and the auth token as password/);
+    expect(answer.body.message).toBe("Sign in with any user name and the STATUS_PASSWORD of the guard's environment.");
   });
 
   it.each([
-    ['a wrong auth token', basic(ACCOUNT_SID, 'x'.repeat(32))],
-    ['another account', basic('AC' + 'f'.repeat(32), AUTH_TOKEN)],
-    ['no password', `Basic ${Buffer.from(ACCOUNT_SID).toString('base64')}`],
-    ['a bearer token', `Bearer ${AUTH_TOKEN}`],
+    ['the account SID and auth token', basic(ACCOUNT_SID, AUTH_TOKEN)],
+    ['a wrong password', basic('anyone', STATUS_PASSWORD + 'x')],
+    ['a prefix of the password', basic('anyone', STATUS_PASSWORD.slice(0, -1))],
+    ['no password', `Basic ${Buffer.from('anyone').toString('base64')}`],
+    ['a bearer token', `Bearer ${STATUS_PASSWORD}`],
   ])('refuses %s', async (_, authorization) => {
     expect((await status({ authorization })).status).toBe(401);
+  });
+
+  it('accepts STATUS_PASSWORD under any user name', async () => {
+    expect((await status({ authorization: basic('', STATUS_PASSWORD) })).status).toBe(200);
+    expect((await status({ authorization: basic('ops team', STATUS_PASSWORD) })).status).toBe(200);
+  });
+
+  it('is off without STATUS_PASSWORD, saying how to turn it on, whatever the credentials', async () => {
+    const { STATUS_PASSWORD: _unset, ...withoutPassword } = env();
+    const answer = await status({ authorization: basic(ACCOUNT_SID, AUTH_TOKEN) }, withoutPassword);
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ code: 'status.off', message: expect.stringContaining('setting STATUS_PASSWORD in the environment') });
   });
 
   it('answers the account’s credentials with the configuration and the rejections, and never a secret', async () => {
     const counts = emptyCounts();
     count(counts, 'message.body.bytes', 'enforced', NOW - 1000);
     count(counts, 'message.body.bytes', 'shadow', NOW - 1000);
-    const answer = await status({ authorization: basic(ACCOUNT_SID, AUTH_TOKEN) }, env({ MAX_SMS_BODY_CHARS: '1000', TWILIO_API_BASE_URL: 'https://user:hunter2@proxy.example.com' }), deps(counts));
+    const answer = await status({ authorization: signedIn }, env({ MAX_SMS_BODY_CHARS: '1000', TWILIO_API_BASE_URL: 'https://user:hunter2@proxy.example.com' }), deps(counts));
     expect(answer.status).toBe(200);
     const body = answer.body as Record<string, any>;
     expect(body.mode).toBe('enforce');
@@ -54,17 +70,18 @@ describe('GET /status', () => {
     expect(sms).toMatchObject({ value: '1000', default: '1600', changed: true, group: 'fan-out', source: expect.stringContaining('twilio.com') });
     const text = JSON.stringify(body);
     expect(text).not.toContain(AUTH_TOKEN);
+    expect(text).not.toContain(STATUS_PASSWORD);
     expect(text).not.toContain('hunter2');
     expect(body.configuration.map((row: { variable: string }) => row.variable)).not.toContain('AUTH_TOKEN');
   });
 
-  it('accepts a request signed the way Twilio signs webhooks', async () => {
+  it('does not take a Twilio signature for a password', async () => {
     const signature = twilioSignature(AUTH_TOKEN, 'https://guard-1234-dev.twil.io/status', {});
-    expect((await status({ 'x-twilio-signature': signature })).status).toBe(200);
+    expect((await status({ 'x-twilio-signature': signature })).status).toBe(401);
   });
 
   it('shows an invalid configuration instead of failing, naming the variable', async () => {
-    const answer = await status({ authorization: basic(ACCOUNT_SID, AUTH_TOKEN) }, env({ MAX_SMS_BODY_CHARS: 'lots' }));
+    const answer = await status({ authorization: signedIn }, env({ MAX_SMS_BODY_CHARS: 'lots' }));
     expect(answer.status).toBe(200);
     expect(answer.body.configurationError).toMatch(/MAX_SMS_BODY_CHARS="lots" is not valid; expected a whole number/);
     expect(answer.body.rejections).toEqual({ error: expect.stringMatching(/configuration is invalid/) });
@@ -72,7 +89,7 @@ describe('GET /status', () => {
 
   it('shows unreadable counters as an error next to the configuration', async () => {
     const d = deps(new StoreUnavailableError('Sync answered 429', 429, 54009));
-    const answer = await status({ authorization: basic(ACCOUNT_SID, AUTH_TOKEN) }, env(), d);
+    const answer = await status({ authorization: signedIn }, env(), d);
     expect(answer.status).toBe(200);
     expect(answer.body.rejections).toEqual({ error: expect.stringMatching(/could not be read from Sync.*429/) });
     expect(d.logs).toEqual([expect.objectContaining({ warning: 'status: rejection counts unreadable' })]);

@@ -100,23 +100,22 @@ describe('enforce mode (default settings)', () => {
     });
   });
 
-  describe('malformed requests: 400 naming the field', () => {
+  describe('signed requests the guard cannot read: FAIL_MODE=open (default) lets them through, never a 400', () => {
     test.each([
       ['Media that is not JSON', { Media: 'photo.png' }, 'Media'],
       ['Media that is not an array', { Media: '{"Sid":"ME1","Size":10}' }, 'Media'],
       ['a non-numeric Media Size', { Media: '[{"Sid":"ME1","ContentType":"image/png","Filename":"a.png","Size":"10kB"}]' }, 'Media[0].Size'],
-    ])('%s', async (_case, fields, field) => {
+    ])('%s: 200 {}, logged as malformed with the field', async (_case, fields, field) => {
       const res = await post(messageAdd(fields));
-      expectJson(res, 400);
-      expect(res.json).toMatchObject({ code: 'request.malformed', field, message: expect.stringContaining(field) });
-      expect(decision(res)).toMatchObject({ outcome: 'malformed', field });
+      expectAllowed(res);
+      expect(decision(res)).toMatchObject({ outcome: 'malformed', field, status: 200 });
     });
 
-    test('a missing ConversationSid', async () => {
+    test('a missing ConversationSid: 200 {}, logged as malformed', async () => {
       const { ConversationSid: _sid, ...fields } = messageAdd();
       const res = await post(fields);
-      expectJson(res, 400);
-      expect(res.json).toEqual({ code: 'request.malformed', field: 'ConversationSid', message: 'ConversationSid is required.' });
+      expectAllowed(res);
+      expect(decision(res)).toMatchObject({ outcome: 'malformed', field: 'ConversationSid' });
     });
   });
 
@@ -154,17 +153,21 @@ describe('enforce mode (default settings)', () => {
       expect(decision(res)).toMatchObject({ event: 'onConversationAdd', outcome: 'reject', rule: 'conversation.attributes.bytes' });
     });
 
-    test('onConversationAdd created by an inbound SMS: its MessageBody is a message', async () => {
+    test('onConversationAdd created by an inbound SMS (1:1 autocreation): its MessageBody is an inbound message, annotated nowhere but let through', async () => {
       const limit = DEFAULTS.MAX_CHAT_BODY_BYTES;
-      const inbound = (body: string) => conversationAdd({ Source: 'SMS', 'MessagingBinding.AuthorAddress': AUTHORS.sms.Author, 'MessagingBinding.ProxyAddress': '+15559870000', MessageBody: body });
-      expectAllowed(await post(inbound(textOfBytes(limit))));
-      const res = await post(inbound(textOfBytes(limit + 1)));
-      expectJson(res, 403);
-      expectViolation(res.json as Record<string, unknown>, { code: 'message.body.bytes', limit, actual: limit + 1 });
+      const res = await post(events.autocreation('sms', { MessageBody: textOfBytes(limit + 1) }));
+      expectAllowed(res);
+      expect(decision(res)).toMatchObject({ event: 'onConversationAdd', outcome: 'allow', inbound: 'annotate', rules: ['message.body.bytes'] });
     });
   });
 
-  describe('the author channel decides the attachment limits', () => {
+  describe('INBOUND_POLICY=reject: the author channel decides the attachment limits', () => {
+    let rejecting: Runtime;
+    beforeAll(async () => {
+      rejecting = await startRuntime({ ...env, INBOUND_POLICY: 'reject' }, { forkProcess: false });
+    });
+    afterAll(() => rejecting?.stop());
+    const post = (params: Record<string, string>) => rejecting.post(PRE_EVENT_PATH, params);
     // Email files are bounded by the whole email (MAX_EMAIL_BYTES), tested below.
     const rows = CHANNELS.filter((c) => c !== 'email').map((channel) => [channel, AUTHORS[channel].Author, attachmentRow(DEFAULTS, channel)] as const);
 

@@ -7,7 +7,7 @@ import { countsDocumentName } from '../../src/guard/stats/recorder';
 import { messageAdd } from '../support/events';
 import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
 import { runtimeEnv } from '../support/state-emulator';
-import { accountBasicAuth, getStatus } from '../support/status-client';
+import { getStatus, STATUS_PASSWORD, statusBasicAuth } from '../support/status-client';
 
 let emulator: Emulator;
 beforeAll(async () => {
@@ -21,7 +21,7 @@ const countsRequests = () => emulator.log.filter((entry) => entry.product === 's
 describe('rejection counters under a flood', () => {
   let runtime: Runtime;
   beforeAll(async () => {
-    runtime = await startRuntime(runtimeEnv(emulator, { MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '500ms', STATUS_SHARDS: '1' }), { forkProcess: false });
+    runtime = await startRuntime(runtimeEnv(emulator, { STATUS_PASSWORD, MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '500ms', STATUS_SHARDS: '1' }), { forkProcess: false });
   });
   afterAll(() => runtime.stop());
 
@@ -56,7 +56,7 @@ describe('rejection counters under a flood', () => {
 describe('GET /status', () => {
   let runtime: Runtime;
   beforeAll(async () => {
-    runtime = await startRuntime(runtimeEnv(emulator, { GUARD_MODE: 'shadow', MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms' }), { forkProcess: false });
+    runtime = await startRuntime(runtimeEnv(emulator, { STATUS_PASSWORD, GUARD_MODE: 'shadow', MAX_CHAT_BODY_BYTES: '10', STATUS_FLUSH_INTERVAL: '1ms' }), { forkProcess: false });
   });
   afterAll(() => runtime.stop());
 
@@ -66,8 +66,8 @@ describe('GET /status', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="Conversations limits guard"/);
   });
 
-  it('refuses a wrong auth token', async () => {
-    expect((await getStatus(runtime.url, accountBasicAuth(undefined, 'wrong'))).status).toBe(401);
+  it('refuses a wrong password', async () => {
+    expect((await getStatus(runtime.url, statusBasicAuth('wrong'))).status).toBe(401);
   });
 
   it('reports shadow-mode rejections as would-be rejections, and the effective configuration', async () => {

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator';
-import { GUARD_FILTERS } from '../../scripts/lib/webhook-plan';
+import { guardFilters } from '../../scripts/lib/webhook-plan';
+
+const GUARD_FILTERS = guardFilters();
 import { ACCOUNT_SID, AUTHORIZATION, AUTH_TOKEN, type Json } from '../emulator/http';
 
 const ROOT = join(__dirname, '..', '..');

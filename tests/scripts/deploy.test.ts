@@ -9,7 +9,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, wri
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { deployCredentials, parseDeployArguments, twilioRunArguments } from '../../scripts/lib/deploy-args';
-import { deployEnvironment, undeployableReason } from '../../scripts/lib/deploy-env';
+import { deployEnvironment } from '../../scripts/lib/deploy-env';
+import { LOCAL_ONLY } from '../../src/guard/config/local-only';
 import { VARIABLES } from '../../src/guard/config/variables';
 import { filesUnder, ROOT } from '../support/build';
 import { startServerlessEmulator, type ServerlessEmulator } from '../support/serverless-emulator';
@@ -37,15 +38,10 @@ describe('deploy environment', () => {
     expect(env.account.authToken).toBe(AUTH_TOKEN);
   });
 
-  it.each([
-    ['http://localhost:3000', true],
-    ['http://127.0.0.2', true],
-    ['http://[::1]:3000', true],
-    ['http://app.localhost', true],
-    ['https://localhost.example.com', false],
-    ['https://guard.example.com', false],
-  ])('WEBHOOK_BASE_URL=%s is refused: %s', (url, refused) => {
-    expect(undeployableReason({ WEBHOOK_BASE_URL: url }) !== undefined).toBe(refused);
+  it.each(['http://localhost:3000', 'https://guard-tunnel.example.com'])('WEBHOOK_BASE_URL=%s is never deployed, whatever it is', (url) => {
+    const env = deployEnvironment({ WEBHOOK_BASE_URL: url, GUARD_MODE: 'shadow', STATUS_PASSWORD: 'correct horse battery staple' }, {});
+    expect(env.variables).toEqual({ GUARD_MODE: 'shadow', STATUS_PASSWORD: 'correct horse battery staple' });
+    expect(env.leftOut).toEqual(['WEBHOOK_BASE_URL']);
   });
 });
 
@@ -108,6 +104,8 @@ describe('npm run deploy against a loopback Serverless API', () => {
     'TWILIO_API_BASE_URL=http://127.0.0.1:4010',
     'PORT=3000',
     'EMULATOR_PORT=4010',
+    'WEBHOOK_BASE_URL=https://guard-tunnel.example.com',
+    'STATUS_PASSWORD=correct-horse-battery-staple',
     'GUARD_MODE=shadow',
     'MAX_CHAT_BODY_BYTES=2000',
     'RATE_LIMITS="sms-sender=5/10s per author from sms; inbound=25/1s per service on message"',
@@ -132,18 +130,11 @@ describe('npm run deploy against a loopback Serverless API', () => {
     expect(emulator.state.requests).toEqual([]);
   }, 60_000);
 
-  it('refuses a WEBHOOK_BASE_URL on this machine', async () => {
-    const result = await deploy(`${localDotenv}\nWEBHOOK_BASE_URL=http://localhost:3000\n`);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('WEBHOOK_BASE_URL=http://localhost:3000 is an address on this machine');
-    expect(emulator.state.requests).toEqual([]);
-  }, 60_000);
-
   it('builds, uploads the protected functions on runtime node22 with the guard variables only, and prints the webhook URLs', async () => {
     const result = await deploy(localDotenv);
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('not deployed: TWILIO_API_BASE_URL');
+    for (const name of Object.keys(LOCAL_ONLY)) expect(result.stdout).toContain(`not deployed: ${name} (`);
 
     const [service] = emulator.state.services;
     expect(emulator.state.services).toHaveLength(1);
@@ -166,7 +157,9 @@ describe('npm run deploy against a loopback Serverless API', () => {
     expect(versions.find((v) => v.path === '/conversations/post-event')!.visibility).toBe('protected');
     expect(preEvent.content).toBe(readFileSync(join(project, 'dist', 'functions', 'conversations', 'pre-event.protected.js'), 'utf8'));
 
+    // Every local-only setting stays on this machine, a tunnel's WEBHOOK_BASE_URL included.
     expect(uploadedVariables(environment!.sid)).toEqual({
+      STATUS_PASSWORD: 'correct-horse-battery-staple',
       GUARD_MODE: 'shadow',
       MAX_CHAT_BODY_BYTES: '2000',
       RATE_LIMITS: 'sms-sender=5/10s per author from sms; inbound=25/1s per service on message',

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigureArgs, type ConfigureOptions } from '../../scripts/lib/webhook-args';
 import {
-  GUARD_FILTERS,
+  guardFilters,
   POST_EVENT_FILTERS,
-  PRE_EVENT_FILTERS,
+  preEventFilters,
   planWebhooks,
   sameUrl,
   type WebhookSettings,
@@ -14,16 +14,26 @@ import { failureMessage, formatPlanTable, refusalMessage } from '../../scripts/l
 const BASE = 'https://guard-1234-dev.twil.io';
 const PRE = `${BASE}/conversations/pre-event`;
 const POST = `${BASE}/conversations/post-event`;
+const GUARD_FILTERS = guardFilters();
 const EMPTY: WebhookSettings = { preWebhookUrl: null, postWebhookUrl: null, method: 'POST', filters: [], target: 'webhook' };
 const CONFIGURED: WebhookSettings = { preWebhookUrl: PRE, postWebhookUrl: POST, method: 'POST', filters: [...GUARD_FILTERS], target: 'webhook' };
 
 const changedFields = (plan: ReturnType<typeof planWebhooks>) => plan.rows.filter((r) => r.changed).map((r) => r.field);
 
 describe('guard filters', () => {
-  it('subscribe the pre-event function to every add and update it judges', () => {
-    expect([...PRE_EVENT_FILTERS].sort()).toEqual(
+  it('subscribe the pre-event function to the adds, and to the updates only with JUDGE_UPDATES=on', () => {
+    expect([...preEventFilters(false)].sort()).toEqual(['onConversationAdd', 'onMessageAdd', 'onParticipantAdd']);
+    expect([...preEventFilters(true)].sort()).toEqual(
       ['onConversationAdd', 'onConversationUpdate', 'onMessageAdd', 'onMessageUpdate', 'onParticipantAdd', 'onParticipantUpdate'].sort(),
     );
+  });
+
+  it('add the update events when judging them is turned on, and take them out when it is turned off', () => {
+    const on = planWebhooks(CONFIGURED, BASE, { level: 'account', judgeUpdates: true });
+    expect(on.kind === 'update' && on.update.filters).toEqual([...GUARD_FILTERS, 'onMessageUpdate', 'onParticipantUpdate', 'onConversationUpdate']);
+    const withUpdates = { ...CONFIGURED, filters: ['onMessageAdded', ...guardFilters(true)] };
+    const off = planWebhooks(withUpdates, BASE, { level: 'account' });
+    expect(off.kind === 'update' && off.update.filters).toEqual(['onMessageAdded', ...GUARD_FILTERS]);
   });
 
   it('subscribe the post-event function to exactly the events post-event.ts acts on', () => {

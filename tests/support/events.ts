@@ -11,16 +11,18 @@ export const CHAT_SERVICE_SID = 'IS' + '0123456789abcdef'.repeat(2);
 export const CONVERSATION_SID = 'CH' + '0123456789abcdef'.repeat(2);
 
 /**
- * How a message author looks on each channel. Chat authors are SDK identities; the others are
- * messaging addresses and their messages do not come from the SDK.
+ * How a message author looks on each channel, and the `Source` of a message that came in on it.
+ * Chat authors are SDK identities. Twilio's webhook page lists only SDK and API; inbound SMS,
+ * WhatsApp and email messages carry their channel's name. MESSENGER and GBM follow that pattern by
+ * assumption: no request from those channels has been published.
  */
 export const AUTHORS: Readonly<Record<Channel, { Author: string; Source: string }>> = {
   web: { Author: 'alice', Source: 'SDK' },
   sms: { Author: '+15551230001', Source: 'SMS' },
-  whatsapp: { Author: 'whatsapp:+15551230002', Source: 'API' },
-  email: { Author: 'someone@example.com', Source: 'API' },
-  messenger: { Author: 'messenger:1234567890', Source: 'API' },
-  gbm: { Author: 'gbm:brand-agent-42', Source: 'API' },
+  whatsapp: { Author: 'whatsapp:+15551230002', Source: 'WHATSAPP' },
+  email: { Author: 'someone@example.com', Source: 'EMAIL' },
+  messenger: { Author: 'messenger:1234567890', Source: 'MESSENGER' },
+  gbm: { Author: 'gbm:brand-agent-42', Source: 'GBM' },
 };
 
 /** A participant's messaging address on each non-chat channel, with the binding type Twilio sends. */
@@ -60,4 +62,27 @@ export function smsParticipantAdd(channel: Exclude<Channel, 'web'>, fields: Form
 
 export function conversationAdd(fields: FormFields = {}): FormFields {
   return { ...common('onConversationAdd'), Source: 'SDK', ClientIdentity: 'alice', FriendlyName: 'Support', UniqueName: 'support-1', Attributes: '{}', State: 'active', ...fields };
+}
+
+/**
+ * onConversationAdd when an inbound message creates the conversation (Conversations autocreation):
+ * the sender in MessagingBinding.Address, no AuthorAddress, Source the channel's name.
+ */
+export function autocreation(channel: Exclude<Channel, 'web'>, fields: FormFields = {}): FormFields {
+  const { address, proxy } = ADDRESSES[channel];
+  const { ClientIdentity: _client, FriendlyName: _name, UniqueName: _unique, ...rest } = conversationAdd();
+  return {
+    ...rest,
+    Source: AUTHORS[channel].Source,
+    MessagingServiceSid: 'MG' + '0123456789abcdef'.repeat(2),
+    'MessagingBinding.Address': address,
+    'MessagingBinding.ProxyAddress': proxy,
+    MessageBody: 'hello',
+    ...fields,
+  };
+}
+
+/** Group MMS autocreation: the sender in AuthorAddress, every member in Address as a list. */
+export function groupMmsAutocreation(members: readonly string[], fields: FormFields = {}): FormFields {
+  return autocreation('sms', { 'MessagingBinding.Address': `[${members.join(', ')}]`, 'MessagingBinding.AuthorAddress': members[0]!, ...fields });
 }

@@ -4,7 +4,7 @@
  * emulator's request log.
  */
 import twilio, { type Twilio } from 'twilio';
-import type { Emulator, RequestLogEntry, SeedParticipant } from '../../emulator';
+import { DEFAULT_CONVERSATIONS_SERVICE_SID, type Emulator, type RequestLogEntry, type SeedParticipant } from '../../emulator';
 import { parseSettings } from '../../src/guard/config/load';
 import type { Settings, VariableName } from '../../src/guard/config/variables';
 import type { TallyData } from '../../src/guard/facts/identity-tally';
@@ -46,7 +46,10 @@ export function runtimeEnv(emulator: Pick<Emulator, 'url'>, overrides: Record<st
 }
 
 /** The Sync document name of an identity's tally, as the guard names it. */
-export const tallyName = (identity: string, chatServiceSid?: string) => syncName('identity', chatServiceSid ?? 'default', identity);
+export const tallyName = (identity: string, chatServiceSid?: string) => syncName('identity', chatServiceSid || 'default', identity);
+
+/** The service the guard keys a tally by when the webhook names none: the conversation's, the default one. */
+export const RESOLVED_DEFAULT_SERVICE = DEFAULT_CONVERSATIONS_SERVICE_SID;
 
 /** The stored tally of an identity, or undefined when there is none. */
 export async function readTally(store: SyncDocumentStore, identity: string, chatServiceSid?: string): Promise<TallyData | undefined> {

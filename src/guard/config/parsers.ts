@@ -105,6 +105,12 @@ export const text: Parser<string> = {
   parse: (raw) => (raw.trim() === '' ? INVALID : raw.trim()),
 };
 
+/** A secret such as a password: unset means the feature it guards is off. */
+export const optionalSecret: Parser<string | undefined> = {
+  form: 'any value (a long random one), or empty for off',
+  parse: (raw) => (raw.trim() === '' ? undefined : raw.trim()),
+};
+
 /** `<count>/<period>` such as `30/1s` or `200/1h`, or `off`; throws saying what is wrong. */
 export const rateWindow: Parser<Window | undefined> = {
   form: '<count>/<period> such as 30/1s, 5/10 seconds or 200/1h, or off',

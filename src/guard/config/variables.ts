@@ -9,6 +9,7 @@ import {
   rateWindow,
   boundedWholeNumber,
   oneOf,
+  optionalSecret,
   optionalCap,
   text,
   wholeNumber,
@@ -71,9 +72,11 @@ export const VARIABLES = {
   GUARD_MODE: variable(oneOf('enforce', 'shadow'), { group: 'guard', default: 'enforce', description: 'enforce rejects over-limit actions; shadow decides and logs the same way but always allows.' }),
   FAIL_MODE: variable(oneOf('open', 'closed'), { group: 'guard', default: 'open', description: 'Answer when the guard cannot decide (remote facts late or failing, bad configuration, unexpected error): open allows, like Twilio\'s own 5-second timeout; closed rejects.', source: SOURCES.webhooks }),
   DECISION_TIMEOUT: variable(boundedDuration(50, 4500), { group: 'guard', default: '3s', description: 'Deadline for one decision; past it the guard answers per FAIL_MODE. Keep it well under Twilio\'s 5 s webhook timeout.', source: SOURCES.webhooks }),
-  SIGNATURE_CHECK: variable(oneOf('on', 'off'), { group: 'guard', default: 'on', description: 'Validate X-Twilio-Signature with AUTH_TOKEN. off disables it and every request logs a warning.' }),
-  WEBHOOK_BASE_URL: variable(baseUrl, { group: 'guard', default: '', description: 'Public origin Twilio calls (e.g. a tunnel), used to validate signatures. Unset: the domain the function is served on.' }),
-  TWILIO_API_BASE_URL: variable(baseUrl, { group: 'guard', default: '', description: 'Send every Twilio REST request to this origin instead (https://sync.twilio.com/v1/… becomes <origin>/sync/v1/…). For the local emulator.' }),
+  INBOUND_POLICY: variable(oneOf('annotate', 'reject', 'ignore'), { group: 'guard', default: 'annotate', description: 'Messages Twilio already accepted from SMS, WhatsApp, email, … (not chat, not the REST API) that break a body or attachment limit: annotate lets them through with the violations in their Attributes; reject drops them; ignore lets them through untouched. Rate rules reject either way.' }),
+  JUDGE_UPDATES: variable(oneOf('off', 'on'), { group: 'guard', default: 'off', description: 'on: judge onMessageUpdate, onParticipantUpdate and onConversationUpdate by the field limits of their adds (npm run configure subscribes them). Every subscribed event costs a Function execution.', source: SOURCES.webhooks }),
+  SIGNATURE_CHECK: variable(oneOf('on', 'off'), { group: 'guard', default: 'on', description: 'Validate X-Twilio-Signature with AUTH_TOKEN where no Twilio gateway did: locally. Deployed, the .protected functions are checked by Twilio before they run. off disables it and every request logs a warning.' }),
+  WEBHOOK_BASE_URL: variable(baseUrl, { group: 'guard', default: '', description: 'Local only, never deployed: the public origin Twilio calls (a tunnel to npm start), used to validate signatures. Unset: the domain the function is served on.' }),
+  TWILIO_API_BASE_URL: variable(baseUrl, { group: 'guard', default: '', description: 'Local only, never deployed: send every Twilio REST request to this origin instead (https://sync.twilio.com/v1/… becomes <origin>/sync/v1/…). For the local emulator.' }),
   SYNC_SERVICE_SID: variable(text, { group: 'guard', default: 'default', description: 'Sync service holding counters and tallies (IS… SID, or default).' }),
 
   MAX_CHAT_BODY_BYTES: variable(wholeNumber, { group: 'message', default: '32768', description: 'Message body, UTF-8 bytes (Twilio: 32 KB inbound and chat).', source: SOURCES.conversationsLimits }),
@@ -117,6 +120,7 @@ export const VARIABLES = {
 
   WHATSAPP_EXTENSIONS: variable(extensionList, { group: 'fan-out', default: 'jpg,jpeg,png,mp3,amr,mp4,pdf', description: 'File types delivered to WhatsApp.', source: SOURCES.conversationsLimits }),
 
+  STATUS_PASSWORD: variable(optionalSecret, { group: 'status', default: '', description: 'Password of /status and the status page (HTTP Basic, any user name). Unset: both are off.' }),
   STATUS_COUNTERS: variable(oneOf('on', 'off'), { group: 'status', default: 'on', description: 'Count rejections per rule in Sync for /status and the status page. off: nothing is written.' }),
   STATUS_FLUSH_INTERVAL: variable(duration, { group: 'status', default: '10s', description: 'An instance adds its rejection counts to Sync at most once per interval; in between they wait in its memory.', source: SOURCES.sync }),
   STATUS_SHARDS: variable(boundedWholeNumber(1, 20), { group: 'status', default: '2', description: 'Sync documents the rejection counts are spread over, so that flushes from many instances stay under Sync\'s per-document write rate.', source: SOURCES.sync }),

@@ -1,4 +1,5 @@
-import { channelOfAddress, channelOfBindingType, type Channel } from '../limits/channels';
+import { channelOfAddress, type Channel } from '../limits/channels';
+import { authorChannel, bindingChannel, isInbound } from './author-channel';
 import { MalformedRequestError } from './errors';
 import { parseMedia } from './media';
 import { JUDGED_EVENTS, UPDATE_EVENTS, type PreEvent } from './types';
@@ -23,12 +24,15 @@ export function parseEvent(raw: RawEvent): PreEvent {
   switch (type) {
     case 'onMessageAdd': {
       const author = field.optional('Author') ?? '';
+      const from = authorChannel(author, base.source);
       return {
         type,
         ...base,
         conversationSid: field.required('ConversationSid'),
         author,
-        authorChannel: channelOfAuthor(author, base.source),
+        authorChannel: from.channel,
+        authorEvidence: from.by,
+        inbound: isInbound(from, base.source),
         body: field.optional('Body') ?? '',
         attributes: field.optional('Attributes') ?? '',
         media: parseMedia(field.optional('Media')),
@@ -52,9 +56,10 @@ export function parseEvent(raw: RawEvent): PreEvent {
       };
     }
     case 'onConversationAdd': {
-      const author = field.optional('MessagingBinding.AuthorAddress');
       const body = field.optional('MessageBody') ?? '';
       const media = parseMedia(field.optional('Media'));
+      const author = firstMessageAuthor(field.optional('MessagingBinding.AuthorAddress'), field.optional('MessagingBinding.Address'));
+      const from = authorChannel(author ?? '', base.source, field.optional('MessagingBinding.Type'));
       return {
         type,
         ...base,
@@ -63,7 +68,7 @@ export function parseEvent(raw: RawEvent): PreEvent {
         attributes: field.optional('Attributes') ?? '',
         firstMessage:
           author !== undefined || body !== '' || media.length > 0
-            ? { author: author ?? '', authorChannel: author ? channelOfAddress(author) : 'web', body, media }
+            ? { author: author ?? '', authorChannel: from.channel, authorEvidence: from.by, inbound: isInbound(from, base.source), body, media }
             : undefined,
       };
     }
@@ -87,21 +92,34 @@ function fieldReader(raw: RawEvent) {
   return { optional, required };
 }
 
-/** Looks like a phone number, `whatsapp:+…`, `messenger:…`, `gbm:…` or an e-mail address. */
-const MESSAGING_ADDRESS = /^(\+?[0-9][0-9 ()-]{4,}|(whatsapp|messenger|gbm|email|mailto):.+|[^@\s]+@[^@\s]+\.[^@\s]+)$/i;
-
 /**
- * The channel a message comes from. SDK-originated messages are chat, whatever the identity looks
- * like; otherwise an Author shaped like a messaging address names its channel, and anything else is
- * a chat identity.
+ * The sender of the message that creates a conversation: `AuthorAddress` when Twilio auto-creates a
+ * Group MMS (then `Address` lists every member), otherwise the one `Address` of a 1:1 autocreation.
  */
-export function channelOfAuthor(author: string, source: string | undefined): Channel {
-  if (source?.toUpperCase() === 'SDK') return 'web';
-  return MESSAGING_ADDRESS.test(author.trim()) ? channelOfAddress(author.trim()) : 'web';
+function firstMessageAuthor(authorAddress: string | undefined, address: string | undefined): string | undefined {
+  if (authorAddress?.trim()) return authorAddress.trim();
+  const addresses = addressList(address);
+  return addresses.length === 1 ? addresses[0] : undefined;
+}
+
+/** `MessagingBinding.Address` as one address, or a list: `[+1…, +1…]`, a JSON array, or comma-separated. */
+export function addressList(value: string | undefined): string[] {
+  const text = value?.trim() ?? '';
+  if (text === '') return [];
+  let items: unknown = undefined;
+  if (text.startsWith('[')) {
+    try {
+      items = JSON.parse(text);
+    } catch {
+      items = text.slice(1, text.endsWith(']') ? -1 : undefined).split(',');
+    }
+  }
+  const list = Array.isArray(items) ? items : text.split(',');
+  return list.filter((item) => typeof item === 'string' || typeof item === 'number').map((item) => String(item).trim()).filter((item) => item !== '');
 }
 
 function participantChannel(address: string | undefined, bindingType: string | undefined): Channel {
   if (address === undefined) return 'web';
-  if (bindingType && bindingType.toUpperCase() !== 'CHAT') return channelOfBindingType(bindingType);
-  return channelOfAddress(address);
+  const fromBinding = bindingChannel(bindingType);
+  return fromBinding && fromBinding !== 'web' ? fromBinding : channelOfAddress(address);
 }

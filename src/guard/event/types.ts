@@ -1,4 +1,5 @@
 import type { Channel } from '../limits/channels';
+import type { ChannelEvidence } from './author-channel';
 
 /** The pre-event types the guard judges in full. */
 export const ADD_EVENTS = ['onMessageAdd', 'onParticipantAdd', 'onConversationAdd'] as const;
@@ -42,6 +43,10 @@ export interface MessageAdd extends EventBase {
   conversationSid: string;
   author: string;
   authorChannel: Channel;
+  /** How authorChannel was found; `shape` is a guess from the Author's form alone. */
+  authorEvidence: ChannelEvidence;
+  /** Already accepted by Twilio from a carrier or mail server: see {@link isInbound}. */
+  inbound: boolean;
   body: string;
   attributes: string;
   media: MediaItem[];
@@ -64,7 +69,7 @@ export interface ConversationAdd extends EventBase {
   uniqueName: string;
   attributes: string;
   /** The first message, when an inbound SMS, WhatsApp or email creates the conversation. */
-  firstMessage?: { author: string; authorChannel: Channel; body: string; media: MediaItem[] };
+  firstMessage?: Pick<MessageAdd, 'author' | 'authorChannel' | 'authorEvidence' | 'inbound' | 'body' | 'media'>;
 }
 
 export type PreEvent = MessageAdd | ParticipantAdd | ConversationAdd;

@@ -1,5 +1,6 @@
 import type { Twilio } from 'twilio';
-import { channelOfBindingType, isNonChat, type Channel } from '../limits/channels';
+import { bindingChannel } from '../event/author-channel';
+import { channelOfAddress, isNonChat, type Channel } from '../limits/channels';
 
 /** What the rules need to know about one participant already in the conversation. */
 export interface ParticipantFact {
@@ -31,6 +32,18 @@ export async function listParticipants(client: Twilio, conversationSid: string, 
   return participants.map((p: { identity: string | null; messagingBinding: unknown }) => toFact(p.identity ?? undefined, p.messagingBinding as Binding | null));
 }
 
+/**
+ * The Conversations service (IS…) of a conversation: the webhook's ChatServiceSid, or, for older
+ * payloads without it, one request to the default-service URL (which serves only the account's
+ * default service: any other answers 404, and the guard answers per FAIL_MODE). State kept per
+ * service (identity tallies) is thus always keyed by the real SID.
+ */
+export async function conversationService(client: Twilio, conversationSid: string, chatServiceSid: string | undefined): Promise<string> {
+  if (chatServiceSid) return chatServiceSid;
+  const conversation = await client.conversations.v1.conversations(conversationSid).fetch();
+  return conversation.chatServiceSid;
+}
+
 export function toFact(identity: string | undefined, binding: Binding | null | undefined): ParticipantFact {
   const address = binding?.address ?? undefined;
   return {
@@ -38,9 +51,11 @@ export function toFact(identity: string | undefined, binding: Binding | null | u
     address,
     proxyAddress: binding?.proxy_address ?? undefined,
     projectedAddress: binding?.projected_address ?? undefined,
-    channel: address ? channelOfBindingType(binding?.type) : 'web',
+    channel: address ? nonChat(bindingChannel(binding?.type ?? undefined)) ?? channelOfAddress(address) : 'web',
   };
 }
+
+const nonChat = (channel: Channel | undefined) => (channel === 'web' ? undefined : channel);
 
 /**
  * A Group MMS conversation: a chat member speaks through a projected address, or an SMS member has

@@ -11,13 +11,19 @@ export interface Answer {
 /** Twilio publishes the action unchanged. */
 export const ALLOW: Answer = { status: 200, body: {} };
 
+/** Twilio adds the message with these Attributes (a JSON string), as its pre-event contract allows. */
+export function annotated(attributes: string): Answer {
+  return { status: 200, body: { attributes } };
+}
+
 /** Twilio rejects the action; the body tells the developer why. */
 export function reject(violation: Violation): Answer {
   return { status: 403, body: { ...violation } };
 }
 
+/** FAIL_MODE=closed: a signed request the guard cannot read is rejected, saying which field. */
 export function malformed(field: string, message: string): Answer {
-  return { status: 400, body: { code: 'request.malformed', field, message } };
+  return { status: 403, body: { code: 'request.malformed', field, message: `The limits guard cannot read this request (${message}) and FAIL_MODE is closed.`, limit: 0, actual: 0 } };
 }
 
 export function unauthorized(message: string): Answer {

@@ -28,9 +28,3 @@ export function channelOfAddress(address: string): Channel {
   if (lower.includes('@')) return 'email';
   return 'sms';
 }
-
-/** Channel named by a REST `messaging_binding.type` (sms, whatsapp, email, messenger, gbm, …). */
-export function channelOfBindingType(type: string | undefined | null): Channel {
-  const lower = (type ?? '').toLowerCase();
-  return (CHANNELS as readonly string[]).includes(lower) && lower !== 'web' ? (lower as Channel) : 'sms';
-}

@@ -1,7 +1,7 @@
 /**
- * The content types each accepted file extension may carry. Twilio's tables list extensions; the
- * webhook's Media items carry both a filename and a content type, and either can be missing or lie,
- * so both are checked against the same list.
+ * The content types each accepted file extension may carry. Twilio's tables list extensions; a
+ * webhook's Media item is judged by its content type through this table, or by its extension when it
+ * has no content type.
  */
 export const CONTENT_TYPES_BY_EXTENSION: Readonly<Record<string, readonly string[]>> = {
   jpg: ['image/jpeg', 'image/jpg', 'image/pjpeg'],
@@ -16,6 +16,11 @@ export const CONTENT_TYPES_BY_EXTENSION: Readonly<Record<string, readonly string
   txt: ['text/plain'],
   oga: ['audio/ogg'],
 };
+
+/** Extensions the tables name differently: an Ogg Opus voice note is saved as `.ogg`, listed as `oga`. */
+const EXTENSION_ALIASES: Readonly<Record<string, string>> = { ogg: 'oga' };
+
+export const extensionAlias = (extension: string) => EXTENSION_ALIASES[extension] ?? extension;
 
 /** Extension of a filename, lower-cased, without the dot; '' when it has none. */
 export function extensionOf(filename: string): string {

@@ -1,7 +1,7 @@
 import type { VariableName } from '../config/variables';
 import type { MediaItem } from '../event/types';
 import type { Channel } from '../limits/channels';
-import { contentTypeAccepted, extensionOf } from '../limits/media-types';
+import { contentTypeAccepted, extensionAlias, extensionOf } from '../limits/media-types';
 import { firstViolation, overLimit, type Violation } from './violation';
 
 /** What one channel accepts in one message, with the variable behind each number. */
@@ -37,14 +37,16 @@ export function totalBytes(media: readonly MediaItem[]): number {
   return media.reduce((sum, item) => sum + sizeOf(item), 0);
 }
 
+/**
+ * A file's type is judged by its content type when it has one (parameters such as `; codecs=opus`
+ * ignored: a WhatsApp voice note is `audio/ogg`, the table's `oga`, whatever its filename), and by its
+ * extension only otherwise. A file with neither says nothing acceptable about itself.
+ */
 function unacceptedType(item: MediaItem, profile: MediaProfile, codePrefix: string, by: string): Violation | undefined {
   if (profile.extensions === '*') return undefined;
-  // A filename without an extension (IMG_0001) says nothing: the content type decides.
-  const extension = item.filename ? extensionOf(item.filename) || undefined : undefined;
-  const extensionOk = extension === undefined || profile.extensions.includes(extension);
-  const typeOk = item.contentType === undefined || contentTypeAccepted(item.contentType, profile.extensions);
-  const known = extension !== undefined || item.contentType !== undefined;
-  if (extensionOk && typeOk && known) return undefined;
+  const extension = item.filename ? extensionOf(item.filename) : '';
+  const accepted = item.contentType ? contentTypeAccepted(item.contentType, profile.extensions) : extension !== '' && profile.extensions.includes(extensionAlias(extension));
+  if (accepted) return undefined;
   return {
     code: `${codePrefix}.type`,
     message: `The file ${describe(item)} is not a type ${by} accepts (${profile.extensions.join(', ')}).`,

@@ -2,11 +2,10 @@ import type { Twilio } from 'twilio';
 import type { Environment } from '../config/load';
 import type { Settings } from '../config/variables';
 import type { Logger } from '../log';
-import type { RemoteJudge } from '../pre-event';
 import { RateGate } from '../rate/gate';
 import { MemoryRateLimiter } from '../rate/memory-limiter';
 import { SyncRateLimiter } from '../rate/sync-limiter';
-import { judgeRemotely } from '../remote';
+import { remoteJudge, type RemoteJudge } from '../remote';
 import { SyncDocumentStore } from '../store/sync-document-store';
 import { twilioClientFor } from '../twilio/client';
 
@@ -28,10 +27,8 @@ export function servicesFor(context: Environment, settings: Settings) {
 export function remoteFor(context: Environment, log: Logger): (settings: Settings) => RemoteJudge {
   return (settings) => {
     const { client, store } = servicesFor(context, settings);
-    return (event) => {
-      const rate = new RateGate(() => syncLimiter(client(), settings.SYNC_SERVICE_SID), insurance, log, settings.DECISION_TIMEOUT * SYNC_SHARE_OF_DEADLINE);
-      return judgeRemotely(event, settings, { client, store, rate });
-    };
+    const rate = new RateGate(() => syncLimiter(client(), settings.SYNC_SERVICE_SID), insurance, log, settings.DECISION_TIMEOUT * SYNC_SHARE_OF_DEADLINE);
+    return remoteJudge(settings, { client, store, rate });
   };
 }
 

@@ -16,7 +16,8 @@ export function rejectionIn(line: Readonly<Record<string, unknown>>): Rejection 
     case 'shadow-reject':
       return typeof line.rule === 'string' ? { rule: line.rule, outcome } : undefined;
     case 'malformed':
-      return { rule: 'request.malformed', outcome };
+      // Under FAIL_MODE=open an unreadable request is let through: not a rejection.
+      return line.status === 200 ? undefined : { rule: 'request.malformed', outcome };
     case 'unauthorized':
       return { rule: 'request.signature', outcome };
     case 'fail-closed':

@@ -1,7 +1,7 @@
 import { MalformedRequestError } from '../../../src/guard/event/errors';
-import { channelOfAuthor, isJudged, parseEvent } from '../../../src/guard/event/parse';
+import { addressList, isJudged, parseEvent } from '../../../src/guard/event/parse';
 import { CHANNELS, type Channel } from '../../../src/guard/limits/channels';
-import { ADDRESSES, AUTHORS, CHAT_SERVICE_SID, conversationAdd, CONVERSATION_SID, messageAdd, participantAdd, smsParticipantAdd } from '../../support/events';
+import { ADDRESSES, AUTHORS, autocreation, CHAT_SERVICE_SID, conversationAdd, CONVERSATION_SID, groupMmsAutocreation, messageAdd, participantAdd, smsParticipantAdd } from '../../support/events';
 import { file, mediaField } from '../../support/media';
 
 /** The MalformedRequestError parseEvent throws, so tests can check the field it names. */
@@ -42,18 +42,6 @@ describe('onMessageAdd', () => {
     expect(event).toMatchObject({ authorChannel: 'web' });
   });
 
-  test.each([
-    ['+1 (555) 123-4567', 'sms'],
-    ['WhatsApp:+15551234567', 'whatsapp'],
-    ['mailto:someone@example.com', 'email'],
-    ['Someone.Else@Example.org', 'email'],
-    ['alice', 'web'],
-    ['agent_42', 'web'],
-    ['', 'web'],
-  ] as const)('Author %p from the API is %s', (author, channel) => {
-    expect(channelOfAuthor(author, 'API')).toBe(channel);
-  });
-
   test('absent Body, Attributes and Media read as empty', () => {
     const { Body: _b, Attributes: _a, ...raw } = messageAdd();
     expect(parseEvent(raw)).toMatchObject({ body: '', attributes: '', media: [] });
@@ -92,10 +80,24 @@ describe('onConversationAdd', () => {
     expect(event).toEqual(expect.objectContaining({ type: 'onConversationAdd', friendlyName: 'Größe 😀', uniqueName: 'u-1', attributes: '{}', firstMessage: undefined }));
   });
 
-  test.each(CHANNELS.filter((c) => c !== 'web'))('an inbound %s message that creates the conversation is its first message', (channel) => {
+  test.each(CHANNELS.filter((c) => c !== 'web') as Exclude<Channel, 'web'>[])('1:1 autocreation from %s: the sender is MessagingBinding.Address, an inbound first message', (channel) => {
     const media = [file('jpg', 99)];
-    const event = parseEvent(conversationAdd({ 'MessagingBinding.AuthorAddress': AUTHORS[channel].Author, MessageBody: 'hi', Media: mediaField(media) }));
-    expect(event).toMatchObject({ firstMessage: { author: AUTHORS[channel].Author, authorChannel: channel, body: 'hi', media: [{ size: 99 }] } });
+    const event = parseEvent(autocreation(channel, { MessageBody: 'hi', Media: mediaField(media) }));
+    expect(event).toMatchObject({ firstMessage: { author: ADDRESSES[channel].address, authorChannel: channel, inbound: true, body: 'hi', media: [{ size: 99 }] } });
+  });
+
+  test.each(['[+15551230001, +15551230002, +15551230003]', '["+15551230001","+15551230002","+15551230003"]', '+15551230001,+15551230002,+15551230003'])(
+    'Group MMS autocreation: the sender is AuthorAddress, whatever the form of the Address list %p',
+    (list) => {
+      const event = parseEvent(groupMmsAutocreation(['+15551230002'], { 'MessagingBinding.Address': list }));
+      expect(event).toMatchObject({ firstMessage: { author: '+15551230002', authorChannel: 'sms', inbound: true } });
+      expect(addressList(list)).toEqual(['+15551230001', '+15551230002', '+15551230003']);
+    },
+  );
+
+  test('an Address list without AuthorAddress names no sender: the channel still comes from Source', () => {
+    const event = parseEvent(autocreation('sms', { 'MessagingBinding.Address': '[+15551230001, +15551230002]' }));
+    expect(event).toMatchObject({ firstMessage: { author: '', authorChannel: 'sms', inbound: true } });
   });
 
   test('a MessageBody without an author address is a chat first message', () => {

@@ -1,17 +1,21 @@
 import type { ConversationAdd } from '../../../src/guard/event/types';
 import { CHANNELS, type Channel } from '../../../src/guard/limits/channels';
-import { checkConversationAdd } from '../../../src/guard/rules/conversation';
+import { checkContent, checkFields } from '../../../src/guard/rules';
+import type { Settings } from '../../../src/guard/config/variables';
 import { AUTHORS } from '../../support/events';
 import { file, files } from '../../support/media';
 import { attachmentRow, DEFAULTS, settingsWith, TEXT_UNITS, textOfBytes, textOfChars, utf8 } from '../../support/settings';
 import { expectViolation } from '../../support/violations';
+
+/** Every payload rule of a conversation add: its fields, then its first message. */
+const checkConversationAdd = (event: ConversationAdd, settings: Settings) => checkFields(event, settings) ?? checkContent(event, settings);
 
 function conversation(fields: Partial<ConversationAdd> = {}): ConversationAdd {
   return { type: 'onConversationAdd', friendlyName: 'Support', uniqueName: 'support-1', attributes: '{}', ...fields };
 }
 
 function firstMessage(channel: Channel, fields: Partial<NonNullable<ConversationAdd['firstMessage']>> = {}): ConversationAdd {
-  return conversation({ firstMessage: { author: AUTHORS[channel].Author, authorChannel: channel, body: 'hello', media: [], ...fields } });
+  return conversation({ firstMessage: { author: AUTHORS[channel].Author, authorChannel: channel, authorEvidence: 'source', inbound: false, body: 'hello', media: [], ...fields } });
 }
 
 describe.each([
@@ -100,7 +104,7 @@ describe('the first message of a conversation an inbound message creates', () =>
 
   test('the conversation fields are checked before the first message', () => {
     const violation = checkConversationAdd(
-      conversation({ friendlyName: textOfChars(DEFAULTS.MAX_FRIENDLY_NAME_CHARS + 1), firstMessage: { author: AUTHORS.sms.Author, authorChannel: 'sms', body: textOfBytes(bodyLimit + 1), media: [] } }),
+      conversation({ friendlyName: textOfChars(DEFAULTS.MAX_FRIENDLY_NAME_CHARS + 1), firstMessage: { author: AUTHORS.sms.Author, authorChannel: 'sms', authorEvidence: 'source', inbound: false, body: textOfBytes(bodyLimit + 1), media: [] } }),
       DEFAULTS,
     );
     expect(violation?.code).toBe('conversation.friendly-name.length');
@@ -108,9 +112,9 @@ describe('the first message of a conversation an inbound message creates', () =>
 
   test('follows overrides', () => {
     const settings = settingsWith({ MAX_CHAT_BODY_BYTES: '5', MAX_FRIENDLY_NAME_CHARS: '3' });
-    expect(checkConversationAdd(conversation({ friendlyName: '😀a', firstMessage: { author: '', authorChannel: 'web', body: 'ééa', media: [] } }), settings)).toBeUndefined();
+    expect(checkConversationAdd(conversation({ friendlyName: '😀a', firstMessage: { author: '', authorChannel: 'web', authorEvidence: 'source', inbound: false, body: 'ééa', media: [] } }), settings)).toBeUndefined();
     expectViolation(checkConversationAdd(conversation({ friendlyName: '😀😀' }), settings), { code: 'conversation.friendly-name.length', limit: 3, actual: 4 });
-    expectViolation(checkConversationAdd(conversation({ friendlyName: 'abc', firstMessage: { author: AUTHORS.sms.Author, authorChannel: 'sms', body: 'ééé', media: [] } }), settings), {
+    expectViolation(checkConversationAdd(conversation({ friendlyName: 'abc', firstMessage: { author: AUTHORS.sms.Author, authorChannel: 'sms', authorEvidence: 'source', inbound: false, body: 'ééé', media: [] } }), settings), {
       code: 'message.body.bytes',
       limit: 5,
       actual: 6,

@@ -13,7 +13,7 @@ const NON_CHAT = CHANNELS.filter((c): c is NonChat => c !== 'web');
 const MiB = 1024 * 1024;
 
 function message(fields: Partial<MessageAdd> = {}, authorChannel: Channel = 'web'): MessageAdd {
-  return { type: 'onMessageAdd', conversationSid: CONVERSATION_SID, author: AUTHORS[authorChannel].Author, authorChannel, body: 'hello', attributes: '{}', media: [], ...fields };
+  return { type: 'onMessageAdd', conversationSid: CONVERSATION_SID, author: AUTHORS[authorChannel].Author, authorChannel, authorEvidence: 'source', inbound: false, body: 'hello', attributes: '{}', media: [], ...fields };
 }
 
 /** A participant of `channel` as the participant listing reports it (chat participants have no address). */

@@ -6,8 +6,26 @@ import { file, files, MIME } from '../../support/media';
 import { attachmentRow, DEFAULTS, settingsWith, TEXT_UNITS, textOfBytes, utf8 } from '../../support/settings';
 import { expectViolation } from '../../support/violations';
 
+describe('a WhatsApp voice note is the oga of the Flex table', () => {
+  test.each([
+    ['voice.ogg', 'audio/ogg; codecs=opus'],
+    ['voice.ogg', 'audio/ogg'],
+    [undefined, 'audio/ogg; codecs=opus'],
+    ['voice.ogg', undefined],
+    ['voice.oga', undefined],
+  ])('%p (%p) from a WhatsApp author is accepted', (filename, contentType) => {
+    const note: MediaItem = { sid: 'ME1', size: 12_345, ...(filename && { filename }), ...(contentType && { contentType }) };
+    expect(checkMessageAdd(message('whatsapp', { media: [note] }), DEFAULTS)).toBeUndefined();
+  });
+
+  test('from an SMS author (no oga in its row) it is not', () => {
+    const note: MediaItem = { sid: 'ME1', size: 12_345, filename: 'voice.ogg', contentType: 'audio/ogg; codecs=opus' };
+    expect(checkMessageAdd(message('sms', { media: [note] }), DEFAULTS)).toMatchObject({ code: 'message.media.type', channel: 'sms' });
+  });
+});
+
 function message(channel: Channel, fields: Partial<MessageAdd> = {}): MessageAdd {
-  return { type: 'onMessageAdd', conversationSid: CONVERSATION_SID, author: AUTHORS[channel].Author, authorChannel: channel, body: 'hello', attributes: '{}', media: [], ...fields };
+  return { type: 'onMessageAdd', conversationSid: CONVERSATION_SID, author: AUTHORS[channel].Author, authorChannel: channel, authorEvidence: 'source', inbound: false, body: 'hello', attributes: '{}', media: [], ...fields };
 }
 
 /** A JSON object string of exactly `bytes` UTF-8 bytes: {"note":"…"}. */
@@ -111,9 +129,21 @@ describe('attachments: the author channel row of the Flex attachment table', () 
       expect(checkMessageAdd(message(channel, { media: [item] }), DEFAULTS)).toMatchObject({ code: 'message.media.type', channel, message: expect.stringContaining('application/x-msdownload') });
     });
 
-    test('a file whose extension is not accepted is rejected even with an accepted content type', () => {
-      const item: MediaItem = { ...file(ext, 1024), filename: 'setup.exe' };
-      expect(checkMessageAdd(message(channel, { media: [item] }), DEFAULTS)).toMatchObject({ code: 'message.media.type', channel, message: expect.stringContaining('setup.exe') });
+    test('the content type decides when there is one: an accepted type under any filename is allowed', () => {
+      const item: MediaItem = { ...file(ext, 1024), filename: 'IMG_0001.dat' };
+      expect(checkMessageAdd(message(channel, { media: [item] }), DEFAULTS)).toBeUndefined();
+    });
+
+    test('an accepted extension does not excuse a content type the channel does not take', () => {
+      const item: MediaItem = { ...file(ext, 1024), contentType: 'application/x-msdownload' };
+      expect(checkMessageAdd(message(channel, { media: [item] }), DEFAULTS)).toMatchObject({ code: 'message.media.type', channel, message: expect.stringContaining('application/x-msdownload') });
+    });
+
+    test('without a content type the extension decides', () => {
+      const accepted: MediaItem = { sid: 'ME1', filename: `a.${ext}`, size: 10 };
+      const refused: MediaItem = { sid: 'ME2', filename: 'setup.exe', size: 10 };
+      expect(checkMessageAdd(message(channel, { media: [accepted] }), DEFAULTS)).toBeUndefined();
+      expect(checkMessageAdd(message(channel, { media: [refused] }), DEFAULTS)).toMatchObject({ code: 'message.media.type', channel, message: expect.stringContaining('setup.exe') });
     });
 
     test('a file with neither a filename nor a content type is rejected: its type cannot be checked', () => {
