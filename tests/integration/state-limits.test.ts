@@ -7,7 +7,7 @@ import { CHAT_SERVICE_SID, messageAdd, participantAdd, smsParticipantAdd, type F
 import { files, mediaField, file } from '../support/media';
 import { PRE_EVENT_PATH, startRuntime, type Runtime, type RuntimeResponse } from '../support/runtime';
 import { textOfChars } from '../support/settings';
-import { conversationsRequests, freshNumber, runtimeEnv, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
+import { conversationsRequests, freshNumber, RESOLVED_DEFAULT_SERVICE, runtimeEnv, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
 
 /** The 403 body a developer reads, with both numbers in its message. */
 function expectRejected(res: RuntimeResponse, expected: { code: string; limit: number; actual: number; variable?: string; channel?: string }) {
@@ -112,12 +112,20 @@ describe('participant caps with small overrides', () => {
     expect(paths.every((p) => p.startsWith(`/conversations/v1/Services/${CHAT_SERVICE_SID}/`))).toBe(true);
   });
 
-  test('without a ChatServiceSid the default-service paths are used', async () => {
+  test('without a ChatServiceSid (older payloads) the conversation names its service, and the tally follows it', async () => {
     const sid = emulator.seed.conversation({});
     expectAllowed(await runtime.post(PRE_EVENT_PATH, withoutService(join(sid, 'bob'))));
     const paths = conversationsRequests(emulator).map((e) => e.path);
-    expect(paths).toEqual(expect.arrayContaining([`/conversations/v1/Conversations/${sid}/Participants`, '/conversations/v1/ParticipantConversations']));
-    expect(paths.some((p) => p.includes('/Services/'))).toBe(false);
+    expect(paths.sort()).toEqual(
+      [`/conversations/v1/Conversations/${sid}`, `/conversations/v1/Conversations/${sid}/Participants`, `/conversations/v1/Services/${RESOLVED_DEFAULT_SERVICE}/ParticipantConversations`].sort(),
+    );
+  });
+
+  test('without a ChatServiceSid, a conversation outside the default service is no decision: FAIL_MODE answers', async () => {
+    const sid = seedConversation();
+    const res = await runtime.post(PRE_EVENT_PATH, withoutService(join(sid, 'bob')));
+    expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
+    expect(res.logs.find((line) => 'outcome' in line)).toMatchObject({ outcome: 'fail-open', error: expect.stringContaining('not found') });
   });
 });
 
@@ -182,8 +190,9 @@ describe('defaults: 50 non-chat participants, fan-out to SMS and WhatsApp', () =
   test('two files for a WhatsApp participant are rejected with message.fanout.whatsapp.media.count', async () => {
     const sid = seedConversation();
     seedMembers(emulator, sid, { chat: 1, whatsapp: 1 });
-    // An email author may attach several files (a chat author only one, by its attachment row).
-    const res = await runtime.post(PRE_EVENT_PATH, messageAdd({ ConversationSid: sid, Body: 'two photos', Media: mediaField(files(2, 'jpg', 1000)) }, 'email'));
+    // An email address may attach several files (a chat author only one, by its attachment row); sent
+    // through the REST API, the message is judged rather than annotated as an inbound one would be.
+    const res = await runtime.post(PRE_EVENT_PATH, messageAdd({ ConversationSid: sid, Source: 'API', Body: 'two photos', Media: mediaField(files(2, 'jpg', 1000)) }, 'email'));
     expectRejected(res, { code: 'message.fanout.whatsapp.media.count', limit: 1, actual: 2, variable: 'WHATSAPP_MAX_FILES', channel: 'whatsapp' });
   });
 

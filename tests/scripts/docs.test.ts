@@ -13,7 +13,12 @@ describe('generated documentation', () => {
 
   it('.env.example shows every variable at its default', () => {
     const example = read('.env.example');
-    for (const [name, spec] of Object.entries(VARIABLES)) expect(example).toContain(`# ${name}=${spec.default}\n`);
+    for (const [name, spec] of Object.entries(VARIABLES)) expect(example).toMatch(new RegExp(`^(# )?${name}=${spec.default.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  });
+
+  it('.env.example opens with the credentials and the settings a user sets first', () => {
+    const firstSettings = read('.env.example').split('\n').filter((line) => /^(# )?[A-Z_]+=/.test(line)).slice(0, 6);
+    expect(firstSettings).toEqual(['ACCOUNT_SID=', 'AUTH_TOKEN=', 'STATUS_PASSWORD=', '# GUARD_MODE=enforce', '# FAIL_MODE=open', '# INBOUND_POLICY=annotate']);
   });
 
   it('the README carries the current variable table', () => {

@@ -124,9 +124,21 @@ export type AnswerVerdict = { ok: true; kind: string } | { ok: false; problem: s
 const isString = (v: unknown) => typeof v === 'string' && v !== '';
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
+/** `{ attributes }`: a JSON object string carrying `limitsGuard.violations`, and nothing else. */
+function isAnnotation(body: Record<string, unknown>): boolean {
+  if (Object.keys(body).length !== 1 || typeof body.attributes !== 'string') return false;
+  try {
+    const attributes = JSON.parse(body.attributes);
+    return Array.isArray(attributes?.limitsGuard?.violations) && attributes.limitsGuard.violations.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Checks one answer against the README's table: 200 `{}`, 403 with a rule code and its figures,
- * 400 `request.malformed` naming the field, 401 `request.signature`. Anything that is not the
+ * Checks one answer against the README's table: 200 `{}` or 200 with annotated `attributes`, 403
+ * with a rule code and its figures (`request.malformed` naming the field under FAIL_MODE=closed), 401
+ * `request.signature`; never a 400, which would reject an action Twilio itself sent. Anything that is not the
  * function's JSON must be a 4xx the runtime gave for a body it could not parse, and only for a
  * request marked as one it may refuse.
  */
@@ -150,15 +162,13 @@ export function judgeAnswer(req: RawWebhookRequest, answer: RawAnswer): AnswerVe
   }
   switch (answer.status) {
     case 200:
-      return Object.keys(b).length === 0 ? { ok: true, kind: '200 allow' } : { ok: false, problem: `200 with a non-empty body: ${answer.text.slice(0, 300)}` };
+      if (Object.keys(b).length === 0) return { ok: true, kind: '200 allow' };
+      return isAnnotation(b) ? { ok: true, kind: '200 annotated' } : { ok: false, problem: `200 with a body other than {} or annotated attributes: ${answer.text.slice(0, 300)}` };
     case 403:
+      if (b.code === 'request.malformed' && !isString(b.field)) return { ok: false, problem: `403 request.malformed without its field: ${answer.text.slice(0, 300)}` };
       return isString(b.code) && isString(b.message) && isNumber(b.limit) && isNumber(b.actual)
         ? { ok: true, kind: `403 ${String(b.code).replace(/^(rate|message\.fanout)\.[^.]+(\..*)?$/, '$1.*')}` }
         : { ok: false, problem: `403 without code, message, limit and actual: ${answer.text.slice(0, 300)}` };
-    case 400:
-      return b.code === 'request.malformed' && isString(b.field) && isString(b.message)
-        ? { ok: true, kind: '400 request.malformed' }
-        : { ok: false, problem: `400 not shaped as request.malformed: ${answer.text.slice(0, 300)}` };
     case 401:
       // A signed request can still be refused: a value that is not a string (a JSON body) is not
       // something Twilio sends.
