@@ -11,7 +11,8 @@ import { ALLOW, annotated, malformed, reject, unavailable, type Answer } from '.
 import { authenticate } from './http/authenticate';
 import type { DecisionLog, Logger } from './log';
 import type { RemoteJudge } from './remote';
-import { checkContent, checkFields, contentPolicy, type ContentPolicy } from './rules';
+import type { Channel } from './limits/channels';
+import { checkContent, checkFields, contentPolicy, messageOf, type ContentPolicy } from './rules';
 import type { Violation } from './rules/violation';
 
 /** A webhook request as the function sees it. */
@@ -98,9 +99,10 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answ
     const verdict = await decide(event, settings, event.update ? undefined : deps.remote?.(settings));
     if (verdict.violation) {
       const { violation } = verdict;
-      return finish(reject(violation), { outcome: mode === 'shadow' ? 'shadow-reject' : 'reject', rule: violation.code, reason: violation.message });
+      return finish(reject(violation), { outcome: mode === 'shadow' ? 'shadow-reject' : 'reject', rule: violation.code, reason: violation.message, ...channelLine(verdict) });
     }
-    return finish(...allowWith(event, verdict, settings));
+    const [answer, line] = allowWith(event, verdict, settings);
+    return finish(answer, { ...line, ...channelLine(verdict) });
   } catch (error) {
     const reason = error instanceof DeadlineExceededError ? error.message : describeError(error);
     return cannotDecide(reason, reason);
@@ -112,6 +114,8 @@ interface Verdict {
   /** What an inbound message breaks without being rejected for it (INBOUND_POLICY). */
   notes: Violation[];
   policy: ContentPolicy;
+  /** The channel the guard judged the author (or the participant added) by, for the log. */
+  channel?: Channel;
 }
 
 /** Payload rules first (free), then the remote ones within DECISION_TIMEOUT. */
@@ -119,18 +123,22 @@ async function decide(parsed: PreEvent, settings: Settings, remote: RemoteJudge 
   const needsRemote = remote !== undefined;
   const run = async (signal?: AbortSignal): Promise<Verdict> => {
     const event = needsRemote && needsAuthorLookup(parsed) ? await remote.confirmAuthor(parsed, signal!) : parsed;
-    const policy = contentPolicy(event, settings);
+    const verdict = { notes: [] as Violation[], policy: contentPolicy(event, settings), channel: channelOf(event) };
     const field = checkFields(event, settings);
-    if (field) return { violation: field, notes: [], policy };
+    if (field) return { ...verdict, violation: field };
     const content = checkContent(event, settings);
-    if (content && policy === 'judge') return { violation: content, notes: [], policy };
-    const notes = content ? [content] : [];
-    if (!needsRemote) return { notes, policy };
-    const fromRemote = await remote.judge(event, policy, signal!);
-    return { violation: fromRemote.violation, notes: [...notes, ...fromRemote.notes], policy };
+    if (content && verdict.policy === 'judge') return { ...verdict, violation: content };
+    if (content) verdict.notes.push(content);
+    if (!needsRemote) return verdict;
+    const fromRemote = await remote.judge(event, verdict.policy, signal!);
+    return { ...verdict, violation: fromRemote.violation, notes: [...verdict.notes, ...fromRemote.notes] };
   };
   return needsRemote ? withDeadline(settings.DECISION_TIMEOUT, run) : run();
 }
+
+const channelLine = (verdict: Verdict) => (verdict.channel ? { channel: verdict.channel } : {});
+
+const channelOf = (event: PreEvent): Channel | undefined => (event.type === 'onParticipantAdd' ? event.channel : messageOf(event)?.authorChannel);
 
 /** An API message whose Author only looks like a phone number or e-mail address may be a chat identity. */
 const needsAuthorLookup = (event: PreEvent): event is MessageAdd => event.type === 'onMessageAdd' && event.authorEvidence === 'shape' && !event.inbound;

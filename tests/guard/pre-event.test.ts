@@ -273,6 +273,14 @@ describe('remote rules (facts from the REST API) and FAIL_MODE', () => {
       judge: async (event, _policy, signal) => ({ violation: await rule(event, settings, signal), notes: [] }),
     });
 
+  test('an inbound message over a rate rule is rejected whatever INBOUND_POLICY says: rate rules are set to reject', async () => {
+    const rate: Violation = { code: 'rate.inbound', message: 'Too many messages.', limit: 5, actual: 6 };
+    const inbound = messageAdd({ Body: OVER_BODY }, 'sms');
+    const { answer, decision } = await handle(inbound, { remote: judge(async () => rate) });
+    expect(answer).toEqual({ status: 403, body: rate });
+    expect(decision).toMatchObject({ outcome: 'reject', rule: 'rate.inbound', channel: 'sms' });
+  });
+
   test("a remote rule's violation is answered like any other", async () => {
     const { answer, decision } = await handle(participantAdd(), { remote: judge(async () => remoteViolation) });
     expect(answer).toEqual({ status: 403, body: remoteViolation });

@@ -118,6 +118,28 @@ describe('onMessageAdd', () => {
   });
 });
 
+describe('confirmAuthor: an API Author shaped like an address, looked up among the participants', () => {
+  const apiMessage = (conversationSid: string, author: string): MessageAdd => message(conversationSid, { author, source: 'API', authorChannel: author.includes('@') ? 'email' : 'sms', authorEvidence: 'shape' });
+  const confirm = (event: MessageAdd) => remoteJudge(remoteSettings(), { client: () => client, store: () => store, rate: new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), () => undefined, 2000) }).confirmAuthor(event, new AbortController().signal);
+
+  test('a chat identity that is an e-mail address is chat', async () => {
+    const sid = emulator.seed.conversation({});
+    emulator.seed.participant(sid, { identity: 'agent.smith@example.com' });
+    await expect(confirm(apiMessage(sid, 'agent.smith@example.com'))).resolves.toMatchObject({ authorChannel: 'web', authorEvidence: 'binding' });
+  });
+
+  test("an SMS participant's address is SMS", async () => {
+    const sid = emulator.seed.conversation({});
+    emulator.seed.participant(sid, { address: '+15551230001', proxyAddress: '+15559870000' });
+    await expect(confirm(apiMessage(sid, '+15551230001'))).resolves.toMatchObject({ authorChannel: 'sms', authorEvidence: 'binding' });
+  });
+
+  test('an author who is no participant keeps the guess from its shape', async () => {
+    const sid = emulator.seed.conversation({});
+    await expect(confirm(apiMessage(sid, 'someone@example.com'))).resolves.toMatchObject({ authorChannel: 'email', authorEvidence: 'shape' });
+  });
+});
+
 describe('onParticipantAdd', () => {
   const settings = remoteSettings({ MAX_PARTICIPANTS: '5', MAX_NON_CHAT_PARTICIPANTS: '3', MAX_GROUP_MMS_PARTICIPANTS: '4', MAX_CONVERSATIONS_PER_IDENTITY: '3', IDENTITY_TALLY_EXACT_MARGIN: '1' });
 

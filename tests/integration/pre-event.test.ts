@@ -296,6 +296,24 @@ describe('WEBHOOK_BASE_URL (a tunnel in front of the runtime)', () => {
   });
 });
 
+describe("deployed: Twilio's gateway has checked the signature before the function runs", () => {
+  // Deployed functions get their service's SID; the local runtime leaves SERVICE_SID unset.
+  const SERVICE_SID = 'ZS' + '0123456789abcdef'.repeat(2);
+  let runtime: Runtime;
+  beforeAll(async () => {
+    // A tunnel URL left behind would make every signature check fail: behind the gateway none runs.
+    runtime = await startRuntime({ ...env, SERVICE_SID, WEBHOOK_BASE_URL: 'https://stale-tunnel.example.ngrok.app' }, { forkProcess: false });
+  });
+  afterAll(() => runtime?.stop());
+
+  test('a request the function itself could not verify is judged, not refused with 401', async () => {
+    const res = await runtime.post(PRE_EVENT_PATH, messageAdd({ Body: textOfBytes(DEFAULTS.MAX_CHAT_BODY_BYTES + 1) }), { sign: 'forged' });
+    expectJson(res, 403);
+    expect(res.json).toMatchObject({ code: 'message.body.bytes' });
+    expectAllowed(await runtime.post(PRE_EVENT_PATH, messageAdd(), { sign: false }));
+  });
+});
+
 describe('a bad configuration value with FAIL_MODE=closed', () => {
   let runtime: Runtime;
   beforeAll(async () => {
