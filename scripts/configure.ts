@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import twilio, { type Twilio } from 'twilio';
-import { RedirectingRequestClient } from '../src/guard/twilio/client';
+import { twilioVia } from '../src/guard/twilio/client';
 import { VARIABLES } from '../src/guard/config/variables';
 import { readDotenv } from './lib/dotenv';
 import { USAGE, envPathOf, parseConfigureArgs, type ConfigureOptions } from './lib/webhook-args';
@@ -63,10 +63,8 @@ async function main(argv: string[]): Promise<number> {
 
 function clientFor(options: ConfigureOptions): Twilio {
   const { username, password, accountSid } = options.credentials;
-  return twilio(username, password, {
-    accountSid,
-    ...(options.apiBaseUrl && { httpClient: new RedirectingRequestClient(options.apiBaseUrl) }),
-  });
+  // With an API key, the account SID says whose configuration it is.
+  return options.apiBaseUrl ? twilioVia(username, password, options.apiBaseUrl, accountSid) : twilio(username, password, { accountSid });
 }
 
 interface WebhooksResource {

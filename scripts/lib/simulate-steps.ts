@@ -1,5 +1,4 @@
-import twilio from 'twilio';
-import { RedirectingRequestClient } from '../../src/guard/twilio/client';
+import { twilioVia } from '../../src/guard/twilio/client';
 import { postPreEvent, type Decision, type WebhookTarget } from './simulate-webhook';
 
 export interface Row {
@@ -34,7 +33,7 @@ const phone = (n: number) => `+1555010${String(n).padStart(4, '0')}`;
  */
 export async function playScenario(target: WebhookTarget & { emulatorUrl: string }): Promise<Row[]> {
   // Placeholder credentials: the emulator takes any AC… user and non-empty password.
-  const client = twilio('AC00000000000000000000000000000000', '00000000000000000000000000000000', { httpClient: new RedirectingRequestClient(target.emulatorUrl) });
+  const client = twilioVia('AC00000000000000000000000000000000', '00000000000000000000000000000000', target.emulatorUrl);
   const conversation = await client.conversations.v1.conversations.create({ friendlyName: 'Order #1042 support' });
   const participants = client.conversations.v1.conversations(conversation.sid).participants;
   await participants.create({ identity: AGENT });

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /** Raised when remote facts did not arrive before the decision's deadline. */
 export class DeadlineExceededError extends Error {
   override readonly name = 'DeadlineExceededError';
@@ -6,23 +8,37 @@ export class DeadlineExceededError extends Error {
   }
 }
 
+/** The deadline the remote work of one decision runs under: its signal, and when it fires. */
+export interface Deadline {
+  signal: AbortSignal;
+  /** Epoch ms at which the signal aborts. */
+  at: number;
+}
+
+const current = new AsyncLocalStorage<Deadline>();
+
 /**
- * Settles with `work`, or rejects with {@link DeadlineExceededError} after `ms` and aborts the
- * signal so in-flight requests stop. Twilio publishes the action unchanged at 5 s, so the guard must
- * answer, one way or the other, before then.
+ * The deadline of the decision this code runs for, if any. Every Twilio request reads it (see
+ * twilio/request-client.ts): none starts once it has passed, and those in flight are aborted, so
+ * nothing is written after the answer.
+ */
+export const currentDeadline = (): Deadline | undefined => current.getStore();
+
+/**
+ * Settles with `work`, or rejects with {@link DeadlineExceededError} after `ms`, aborting the signal
+ * that every remote request of `work` carries. Twilio publishes the action unchanged at 5 s, so the
+ * guard must answer, one way or the other, before then. A deadline inside another keeps the nearer
+ * of the two.
  */
 export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  const outer = currentDeadline();
+  const at = Math.min(Date.now() + ms, outer?.at ?? Infinity);
+  const signal = outer ? AbortSignal.any([outer.signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new DeadlineExceededError(ms));
-    }, ms);
+    const fail = () => reject(new DeadlineExceededError(ms));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
   });
-  try {
-    return await Promise.race([work(controller.signal), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+  expired.catch(() => undefined);
+  return current.run({ signal, at }, () => Promise.race([work(signal), expired]));
 }

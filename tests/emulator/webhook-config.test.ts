@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { startEmulator, type Emulator } from '../../emulator';
-import { RedirectingRequestClient } from '../../src/guard/twilio/client';
+import { twilioVia } from '../../src/guard/twilio/client';
 import { ACCOUNT_SID, AUTHORIZATION, AUTH_TOKEN, call, errorOf, type Json } from './http';
 
 const SERVICE = 'IS0123456789abcdef0123456789abcdef';
@@ -124,7 +124,7 @@ describe('service-level webhook configuration', () => {
 });
 
 describe('webhook configuration through twilio-node', () => {
-  const client = () => twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: new RedirectingRequestClient(emu.url) });
+  const client = () => twilioVia(ACCOUNT_SID, AUTH_TOKEN, emu.url);
 
   it('updates and fetches the account-level configuration', async () => {
     const webhooks = client().conversations.v1.configuration.webhooks();

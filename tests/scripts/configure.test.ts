@@ -187,8 +187,8 @@ describe('npm run configure, failures', () => {
   });
 
   it('explains an unreachable API', async () => {
-    const run = await configure(['--url', BASE], { env: { TWILIO_API_BASE_URL: 'http://127.0.0.1:9' } });
+    const run = await configure(['--url', BASE], { env: { TWILIO_API_BASE_URL: 'http://127.0.0.1:65533' } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^Could not reach http:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/);
+    expect(run.stderr).toMatch(/^Could not reach http:\/\/127\.0\.0\.1:65533: .*ECONNREFUSED/);
   });
 });

@@ -10,13 +10,13 @@ import type { Settings, VariableName } from '../../src/guard/config/variables';
 import type { TallyData } from '../../src/guard/facts/identity-tally';
 import { syncName } from '../../src/guard/store/names';
 import { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
-import { RedirectingRequestClient } from '../../src/guard/twilio/client';
+import { twilioVia } from '../../src/guard/twilio/client';
 import { ACCOUNT_SID } from './events';
 import { AUTH_TOKEN } from './twilio-request';
 
 /** A twilio-node client whose requests go to the emulator, through the guard's own redirect. */
 export function emulatorClient(emulator: Pick<Emulator, 'url'>): Twilio {
-  return twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: new RedirectingRequestClient(emulator.url) });
+  return twilioVia(ACCOUNT_SID, AUTH_TOKEN, emulator.url);
 }
 
 /** The Sync store the guard uses, on the emulator's default Sync service. */

@@ -1,9 +1,9 @@
-import type { Settings } from '../config/variables';
 import type { MessageAdd } from '../event/types';
 import { CHANNELS, isNonChat, type Channel } from '../limits/channels';
 import { utf16Length, utf8Bytes } from '../text/measure';
 import { smsSegments } from '../text/sms-segments';
 import { checkMedia, totalBytes } from './media';
+import type { MessageSettings } from './message-settings';
 import { channelName, recipientMediaProfile } from './profiles';
 import { firstViolation, overLimit, type Violation } from './violation';
 
@@ -12,7 +12,7 @@ import { firstViolation, overLimit, type Violation } from './violation';
  * (UTF-16 code units, as Twilio counts), the optional SMS segment cap, what the channel can carry as
  * media, and the 20 MB of an outbound email.
  */
-export function checkDelivery(message: Pick<MessageAdd, 'body' | 'media'>, channel: Channel, settings: Settings): Violation | undefined {
+export function checkDelivery(message: Pick<MessageAdd, 'body' | 'media'>, channel: Channel, settings: MessageSettings): Violation | undefined {
   const prefix = `message.fanout.${channel}`;
   const by = `${channelName(channel)} delivery`;
   const body = message.body;
@@ -26,17 +26,19 @@ export function checkDelivery(message: Pick<MessageAdd, 'body' | 'media'>, chann
 }
 
 /** The non-chat channels a message would break, whoever is in the conversation. */
-export function channelsAtRisk(message: Pick<MessageAdd, 'body' | 'media'>, settings: Settings): Channel[] {
+export function channelsAtRisk(message: Pick<MessageAdd, 'body' | 'media'>, settings: MessageSettings): Channel[] {
   return CHANNELS.filter((channel) => isNonChat(channel) && checkDelivery(message, channel, settings) !== undefined);
 }
 
 /**
  * The first delivery limit the message breaks among the channels it will reach: every non-chat
- * participant except the author (who does not receive their own message).
+ * participant except the author (who does not receive their own message). Channels are judged in
+ * the fixed order of {@link CHANNELS}, not in the order Twilio lists participants, so the answer
+ * depends only on which channels are reached: a client that knows just those gives the same one.
  */
-export function checkFanout(message: MessageAdd, recipients: ReadonlyArray<{ channel: Channel; address?: string }>, settings: Settings): Violation | undefined {
-  const channels = new Set(recipients.filter((r) => isNonChat(r.channel) && r.address !== message.author).map((r) => r.channel));
-  return firstViolation([...channels].map((channel) => () => checkDelivery(message, channel, settings)));
+export function checkFanout(message: MessageAdd, recipients: ReadonlyArray<{ channel: Channel; address?: string }>, settings: MessageSettings): Violation | undefined {
+  const reached = new Set(recipients.filter((r) => isNonChat(r.channel) && r.address !== message.author).map((r) => r.channel));
+  return firstViolation(CHANNELS.filter((channel) => reached.has(channel)).map((channel) => () => checkDelivery(message, channel, settings)));
 }
 
 function segmentsOver(body: string, limit: number, prefix: string): Violation | undefined {

@@ -2,6 +2,7 @@ import type { Settings } from '../config/variables';
 import type { PreEvent } from '../event/types';
 import { checkConversationFields } from './conversation';
 import { checkMessagePayload, type MessagePayload } from './message';
+import type { MessageSettings } from './message-settings';
 import { checkParticipantAdd } from './participant';
 import type { Violation } from './violation';
 
@@ -31,7 +32,7 @@ export function checkFields(event: PreEvent, settings: Settings): Violation | un
 }
 
 /** Body, attributes and attachment limits of the message the event carries (see {@link contentPolicy}). */
-export function checkContent(event: PreEvent, settings: Settings): Violation | undefined {
+export function checkContent(event: PreEvent, settings: MessageSettings): Violation | undefined {
   const message = messageOf(event);
   return message && checkMessagePayload(message, settings);
 }
@@ -43,7 +44,7 @@ export function checkContent(event: PreEvent, settings: Settings): Violation | u
  */
 export type ContentPolicy = 'judge' | 'annotate' | 'ignore';
 
-export function contentPolicy(event: PreEvent, settings: Settings): ContentPolicy {
+export function contentPolicy(event: PreEvent, settings: Pick<MessageSettings, 'INBOUND_POLICY'>): ContentPolicy {
   if (event.update || !messageOf(event)?.inbound) return 'judge';
   return settings.INBOUND_POLICY === 'reject' ? 'judge' : settings.INBOUND_POLICY;
 }

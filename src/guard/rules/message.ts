@@ -1,8 +1,8 @@
-import type { Settings } from '../config/variables';
 import type { MediaItem, MessageAdd } from '../event/types';
 import type { Channel } from '../limits/channels';
 import { utf8Bytes } from '../text/measure';
 import { checkMedia, sizeOf, totalBytes } from './media';
+import type { MessageSettings } from './message-settings';
 import { authorMediaProfile, channelName } from './profiles';
 import { firstViolation, overLimit, type Violation } from './violation';
 
@@ -18,7 +18,7 @@ const isImage = (item: MediaItem) =>
   item.contentType?.toLowerCase().startsWith('image/') || /\.(jpe?g|png|gif|heic)$/i.test(item.filename ?? '');
 
 /** Limits a message breaks whoever receives it: body and attributes size, the author channel's attachment row, email size, the Flex switches. */
-export function checkMessagePayload(message: MessagePayload, settings: Settings): Violation | undefined {
+export function checkMessagePayload(message: MessagePayload, settings: MessageSettings): Violation | undefined {
   const { body, media, authorChannel: channel } = message;
   const by = `a message from ${channelName(channel)}`;
   return firstViolation([
@@ -32,11 +32,11 @@ export function checkMessagePayload(message: MessagePayload, settings: Settings)
   ]);
 }
 
-export function checkMessageAdd(event: MessageAdd, settings: Settings): Violation | undefined {
+export function checkMessageAdd(event: MessageAdd, settings: MessageSettings): Violation | undefined {
   return checkMessagePayload(event, settings);
 }
 
-function checkChatMediaCeiling(media: readonly MediaItem[], settings: Settings): Violation | undefined {
+function checkChatMediaCeiling(media: readonly MediaItem[], settings: MessageSettings): Violation | undefined {
   return firstViolation(
     media.map((item) => () =>
       overLimit({ code: 'message.media.chat-file-size', variable: 'MAX_CHAT_MEDIA_BYTES', channel: 'web', what: `The file ${item.filename ? `"${item.filename}"` : item.sid ?? ''}`.trimEnd(), unit: 'bytes', actual: sizeOf(item), limit: settings.MAX_CHAT_MEDIA_BYTES, by: 'Conversations chat media' }),

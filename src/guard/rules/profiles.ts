@@ -1,11 +1,11 @@
-import type { Settings, VariableName } from '../config/variables';
 import type { Channel } from '../limits/channels';
 import type { MediaProfile } from './media';
+import type { AttachmentVariable, MessageSettings } from './message-settings';
 
 /** The attachment-table row for messages authored on `channel`. */
-export function authorMediaProfile(settings: Settings, channel: Channel): MediaProfile {
+export function authorMediaProfile(settings: MessageSettings, channel: Channel): MediaProfile {
   const prefix = `ATTACHMENTS_${channel.toUpperCase()}` as const;
-  const name = (suffix: string) => `${prefix}_${suffix}` as VariableName;
+  const name = (suffix: string) => `${prefix}_${suffix}` as AttachmentVariable;
   const variables = { files: name('MAX_FILES'), fileBytes: name('MAX_FILE_BYTES'), totalBytes: name('MAX_TOTAL_BYTES'), extensions: name('EXTENSIONS') };
   return {
     channel,
@@ -22,7 +22,7 @@ export function authorMediaProfile(settings: Settings, channel: Channel): MediaP
  * limits (MMS: 10 files, 2 MB each, 5 MB in all; WhatsApp: one file up to 16 MB); other non-chat
  * channels follow their attachment-table row.
  */
-export function recipientMediaProfile(settings: Settings, channel: Channel): MediaProfile {
+export function recipientMediaProfile(settings: MessageSettings, channel: Channel): MediaProfile {
   switch (channel) {
     case 'sms':
       return {

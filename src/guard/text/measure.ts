@@ -1,6 +1,12 @@
-/** Size of a string as UTF-8 bytes: how Twilio measures the 32 KB body and the Attributes limits. */
+const encoder = new TextEncoder();
+
+/**
+ * Size of a string as UTF-8 bytes: how Twilio measures the 32 KB body and the Attributes limits.
+ * TextEncoder rather than Node's Buffer, so the same function runs in a browser (the limits-client
+ * module); like Buffer, it encodes a lone surrogate as U+FFFD, 3 bytes.
+ */
 export function utf8Bytes(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
+  return encoder.encode(text).length;
 }
 
 /**

@@ -138,8 +138,8 @@ describe('SyncDocumentStore: what only Sync does', () => {
     expect(error).toMatchObject({ status: 500, throttled: false });
   });
 
-  test('past the per-document write limit (20/s, no burst here), a write throws StoreUnavailableError, throttled', async () => {
-    emu.setSyncRateLimit({ perSecond: 20, burstSeconds: 1 });
+  test('past the per-document write limit (here 1/s after a burst of 20: the one retry cannot help), a write throws StoreUnavailableError, throttled', async () => {
+    emu.setSyncRateLimit({ perSecond: 1, burstSeconds: 20 });
     const store = emulatorStore(emu);
     const created = await store.create('guard_test_a', { n: 0 });
     if (typeof created !== 'object') throw new Error('not created');

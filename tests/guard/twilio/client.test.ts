@@ -1,7 +1,9 @@
 import { startEmulator, type Emulator } from '../../../emulator';
 import { parseSettings } from '../../../src/guard/config/load';
 import { listParticipants } from '../../../src/guard/facts/participants';
-import { redirect, twilioClientFor } from '../../../src/guard/twilio/client';
+import { twilioClientFor } from '../../../src/guard/twilio/client';
+import { redirect } from '../../../src/guard/twilio/request-client';
+import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline';
 import { ACCOUNT_SID } from '../../support/events';
 import { AUTH_TOKEN } from '../../support/twilio-request';
 import { seedMembers } from '../../support/state-emulator';
@@ -75,23 +77,50 @@ describe('twilioClientFor with TWILIO_API_BASE_URL', () => {
     expect(requests[1]!.query.PageToken).toBeDefined();
   });
 
-  test('does not retry: a 429 reaches the caller after one request', async () => {
+  test('retries a 429 or 5xx once, after a pause: a transient one is not seen by the caller', async () => {
     const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
     const sid = emulator.seed.conversation({});
     emulator.injectFault({ kind: 'status', status: 429, product: 'conversations', times: 1 });
-    await expect(listParticipants(client, sid)).rejects.toMatchObject({ status: 429 });
-    expect(productRequests()).toHaveLength(1);
+    await expect(listParticipants(client, sid)).resolves.toEqual([]);
+    expect(productRequests().map((e) => e.status)).toEqual([429, 200]);
+  });
+
+  test('a second 429 reaches the caller: one retry only', async () => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    const sid = emulator.seed.conversation({});
+    emulator.injectFault({ kind: 'status', status: 503, product: 'conversations', times: 2 });
+    await expect(listParticipants(client, sid)).rejects.toMatchObject({ status: 503 });
+    expect(productRequests()).toHaveLength(2);
+  });
+
+  test('no request starts once the decision deadline has passed, and none is retried past it', async () => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    const sid = emulator.seed.conversation({});
+    emulator.setLatency(200);
+    await expect(withDeadline(50, () => listParticipants(client, sid))).rejects.toBeInstanceOf(DeadlineExceededError);
+    emulator.setLatency(0);
+    const after = productRequests().length;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    // The one request in flight was aborted: nothing more reached the API.
+    expect(productRequests().length).toBe(after);
   });
 });
 
 describe('twilioClientFor without TWILIO_API_BASE_URL', () => {
-  test('uses the runtime’s context.getTwilioClient()', () => {
+  test('with the context credentials, a deadline-aware client of its own for Twilio itself', () => {
     const runtimeClient = { fromRuntime: true };
     const context = { ACCOUNT_SID: 'AC' + 'b'.repeat(32), AUTH_TOKEN: 'c'.repeat(32), getTwilioClient: () => runtimeClient };
-    expect(twilioClientFor(context, undefined)).toBe(runtimeClient);
+    const client = twilioClientFor(context, undefined);
+    expect(client).not.toBe(runtimeClient);
+    expect(client.accountSid).toBe(context.ACCOUNT_SID);
   });
 
-  test('explains what is missing when the context has no getTwilioClient', () => {
-    expect(() => twilioClientFor({ ACCOUNT_SID: 'AC' + 'd'.repeat(32), AUTH_TOKEN: 'e'.repeat(32) }, undefined)).toThrow(/getTwilioClient.*TWILIO_API_BASE_URL/);
+  test('without credentials in the context, the runtime’s context.getTwilioClient()', () => {
+    const runtimeClient = { fromRuntime: true };
+    expect(twilioClientFor({ getTwilioClient: () => runtimeClient }, undefined)).toBe(runtimeClient);
+  });
+
+  test('explains what is missing when the context has neither', () => {
+    expect(() => twilioClientFor({}, undefined)).toThrow(/getTwilioClient.*TWILIO_API_BASE_URL/);
   });
 });
