@@ -1,7 +1,31 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two tiers of tests, as two jest projects; `jest` (and so `npm test`) runs both.
+ *
+ * - unit: in-process tests of the guard's modules (tests/guard; an in-process emulator over HTTP is
+ *   fine) and the checks of the docs, the README and the webhook plan. `npm run test:unit` runs
+ *   these alone, in seconds.
+ * - integration: everything else: the built functions in the local Functions runtime, the emulator's
+ *   own suite, reliability, browser, client bundle and CLI tests.
+ */
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   testTimeout: 30000,
+};
+
+const UNIT = ['tests/guard/**/*.test.ts', 'tests/scripts/webhook-plan.test.ts', 'tests/scripts/docs.test.ts', 'tests/scripts/readme-limits.test.ts'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: UNIT.map((glob) => `<rootDir>/${glob}`) },
+    {
+      ...common,
+      displayName: 'integration',
+      // Jest's default test files, less the unit ones.
+      testMatch: ['**/__tests__/**/*.?([mc])[jt]s?(x)', '**/?(*.)+(spec|test).?([mc])[jt]s?(x)'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/guard/', '<rootDir>/tests/scripts/(webhook-plan|docs|readme-limits)\\.test\\.ts$'],
+    },
+  ],
 };

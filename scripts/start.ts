@@ -67,6 +67,7 @@ async function main() {
       ? `Status page: http://localhost:${port}/status.html (any user name, password the STATUS_PASSWORD of .env).`
       : 'Status page: off; set STATUS_PASSWORD in .env to turn it on.',
   );
+  console.log(`Message limits for pages to check drafts with: http://localhost:${port}/limits and http://localhost:${port}/limits-client.js (docs/limits-client.md).`);
   const twilioRun = spawn(process.execPath, [require.resolve('twilio-run/bin/twilio-run.js'), 'start', '--env', runEnv, '--port', port, ...WARM_INSTANCE], { cwd: root, stdio: 'inherit' });
   const stop = () => twilioRun.kill('SIGTERM');
   process.on('SIGINT', stop);

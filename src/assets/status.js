@@ -1,4 +1,5 @@
-// The status page: renders GET /status (signed in with Basic auth: any user name, STATUS_PASSWORD).
+// The status page: renders GET /status (signed in with Basic auth: any user name, STATUS_PASSWORD)
+// and the message limits of GET /limits (public).
 // Every value goes through textContent, never innerHTML.
 'use strict';
 
@@ -60,6 +61,76 @@ function renderLimits(table, rows) {
   }
 }
 
+const CHANNEL_NAMES = { web: 'chat (SDK)', sms: 'SMS', whatsapp: 'WhatsApp', email: 'email', messenger: 'Messenger', gbm: 'Google Business Messages' };
+const LIMIT_NAMES = {
+  bodyBytes: 'Message body',
+  attributesBytes: 'Message Attributes',
+  chatFileBytes: 'Any one file from a chat author',
+  emailBytes: 'Email: body and attachments',
+  oneAttachmentPerMessage: 'One file per message',
+  noTextWithImage: 'No text together with an image',
+  files: 'Files per message',
+  fileBytes: 'Bytes per file',
+  totalBytes: 'Bytes of all files',
+  types: 'File types',
+  bodyChars: 'Body length',
+  segments: 'SMS segments',
+};
+
+function limitValue(limit) {
+  const { value, unit } = limit;
+  if (value === null) return 'off';
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (value === '*') return 'any';
+  if (Array.isArray(value)) return value.join(', ');
+  return `${value.toLocaleString('en-US')} ${value === 1 && unit === 'files' ? 'file' : unit}`;
+}
+
+/** The published limits as table sections: every message, the Flex switches, each author channel's row, each delivery channel. */
+function limitSections(limits) {
+  const channel = (name) => CHANNEL_NAMES[name] || name;
+  return [
+    ['Every message', limits.message],
+    ['Flex switches', limits.flex],
+    ...Object.entries(limits.attachments).map(([name, row]) => [`From ${channel(name)} authors (attachment table)`, row]),
+    ...Object.entries(limits.delivery).map(([name, row]) => [`Delivered to ${channel(name)} participants`, row]),
+  ];
+}
+
+function renderMessageLimits(limits) {
+  const table = document.getElementById('message-limits');
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  for (const [title, entries] of limitSections(limits)) {
+    body.append(element('tr', { class: 'group' }, element('th', { colspan: '4', scope: 'colgroup' }, title)));
+    for (const [key, limit] of Object.entries(entries)) {
+      body.append(
+        element('tr', { 'data-rule': limit.rule, 'data-variable': limit.variable },
+          element('td', {}, LIMIT_NAMES[key] || key),
+          element('td', { class: 'value' }, limitValue(limit)),
+          element('td', {}, element('code', {}, limit.variable)),
+          element('td', {}, element('code', {}, limit.rule))),
+      );
+    }
+  }
+  const inbound = { annotate: 'let through, with the violations in their Attributes', reject: 'rejected', ignore: 'let through untouched' }[limits.inboundPolicy.value];
+  document.getElementById('message-limits-summary').textContent =
+    `Version ${limits.version}. Inbound messages (SMS, WhatsApp, email, …) over a limit: ${inbound || limits.inboundPolicy.value} (INBOUND_POLICY=${limits.inboundPolicy.value}).` +
+    (limits.mode === 'shadow' ? ' Shadow mode: nothing is rejected.' : '') + ` Not checked before sending: ${limits.notChecked.join('; ')}.`;
+}
+
+async function loadLimits() {
+  const summary = document.getElementById('message-limits-summary');
+  try {
+    const response = await fetch('limits', { headers: { Accept: 'application/json' } });
+    if (!response.ok) throw new Error(await problemOf(response));
+    renderMessageLimits(await response.json());
+  } catch (error) {
+    document.getElementById('message-limits').tBodies[0].replaceChildren();
+    summary.textContent = `The limits could not be read: ${error.message}`;
+  }
+}
+
 function sum(totals, key) {
   return totals.reduce((n, t) => n + t[key], 0);
 }
@@ -84,7 +155,7 @@ function render(status) {
   shadowSummary.hidden = status.mode !== 'shadow' && wouldReject === 0;
   shadowSummary.textContent = `Shadow mode: ${wouldReject} action(s) in the last hour and ${sum(day, 'shadow')} in the last day would have been rejected; they were allowed.`;
   document.getElementById('counters-note').textContent = status.counters.enabled
-    ? `${status.counters.note} Flush interval ${status.counters.flushInterval}, ${status.counters.shards} Sync document(s).`
+    ? `${status.counters.note} Flush interval ${status.counters.flushInterval}, ${status.counters.shards} Sync document(s); ${status.counters.unflushedHere || 0} of the last day's counted by this instance and not flushed yet.`
     : 'Rejection counters are off (STATUS_COUNTERS=off).';
   renderLimits(document.getElementById('limits'), status.configuration);
 }
@@ -112,5 +183,9 @@ async function load() {
   }
 }
 
-document.getElementById('refresh').addEventListener('click', load);
+document.getElementById('refresh').addEventListener('click', () => {
+  load();
+  loadLimits();
+});
 load();
+loadLimits();

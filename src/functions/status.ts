@@ -1,19 +1,21 @@
 import '@twilio-labs/serverless-runtime-types';
 import type { Context, ServerlessCallback, ServerlessEventObject } from '@twilio-labs/serverless-runtime-types/types';
 import { consoleLogger } from '../guard/log';
+import { unflushedRejections } from '../guard/runtime/rejection-counter';
 import { respond } from '../guard/runtime/respond';
 import { servicesFor } from '../guard/runtime/wiring';
 import { readCounts } from '../guard/stats/recorder';
 import { handleStatus } from '../guard/status';
 
 /**
- * GET /status: effective configuration and rejections per rule. Public at the runtime level,
+ * GET /status: effective configuration and rejections per rule (those in Sync plus the ones this
+ * instance has not flushed yet). Public at the runtime level,
  * because a browser cannot sign requests; the guard checks Basic auth or X-Twilio-Signature itself.
  */
 export const handler = async (context: Context, event: ServerlessEventObject, callback: ServerlessCallback) => {
   const answer = await handleStatus(
     { event, env: context, path: '/status' },
-    { log: consoleLogger, readCounts: (settings) => readCounts(servicesFor(context, settings).store(), settings.STATUS_SHARDS) },
+    { log: consoleLogger, readCounts: (settings) => readCounts(servicesFor(context, settings).store(), settings.STATUS_SHARDS), unflushed: unflushedRejections },
   );
   respond(callback, answer);
 };

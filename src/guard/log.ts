@@ -3,7 +3,7 @@ export interface DecisionLog {
   event: string;
   conversation?: string;
   rule?: string;
-  outcome: 'allow' | 'reject' | 'shadow-reject' | 'ignored' | 'malformed' | 'unauthorized' | 'fail-open' | 'fail-closed';
+  outcome: 'allow' | 'reject' | 'shadow-reject' | 'ignored' | 'malformed' | 'unauthorized' | 'fail-open' | 'fail-closed' | 'contended';
   mode: 'enforce' | 'shadow';
   ms: number;
   [detail: string]: unknown;

@@ -10,6 +10,7 @@ import { annotatedAttributes } from './http/annotate';
 import { ALLOW, annotated, malformed, reject, unavailable, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
 import type { DecisionLog, Logger } from './log';
+import { RateContendedError } from './rate/gate';
 import type { RemoteJudge } from './remote';
 import type { Channel } from './limits/channels';
 import { checkContent, checkFields, contentPolicy, messageOf, type ContentPolicy } from './rules';
@@ -67,6 +68,11 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answ
   const failClosed = () => mode === 'enforce' && readOne(request.env, 'FAIL_MODE') === 'closed';
   const cannotDecide = (reason: string, error: string) =>
     failClosed() ? finish(unavailable(reason), { outcome: 'fail-closed', error }) : finish(ALLOW, { outcome: 'fail-open', error });
+  /** Rate slots raced for, none taken in time: not a limit reached, so its own outcome, answered per FAIL_MODE. */
+  const contended = (error: string) => {
+    const answer = failClosed() ? unavailable('the rate counter was contended') : ALLOW;
+    return finish(answer, { outcome: 'contended', error, status: answer.status });
+  };
 
   const auth = authenticate(request);
   if (auth.kind === 'refused') return finish(auth.answer, { outcome: 'unauthorized', reason: auth.reason });
@@ -104,6 +110,7 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answ
     const [answer, line] = allowWith(event, verdict, settings);
     return finish(answer, { ...line, ...channelLine(verdict) });
   } catch (error) {
+    if (error instanceof RateContendedError) return contended(error.message);
     const reason = error instanceof DeadlineExceededError ? error.message : describeError(error);
     return cannotDecide(reason, reason);
   }

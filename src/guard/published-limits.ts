@@ -75,7 +75,7 @@ export const NOT_CHECKED = [
   'the channels of the conversation: the caller names the recipients',
 ];
 
-/** The published form of the message settings, without its version (see the /limits function). */
+/** The published form of the message settings; `version` comes from the /limits function (limits-endpoint.ts). */
 export function publishLimits(all: MessageSettings, version: string): PublishedLimits {
   const settings = messageSettingsOf(all);
   const delivery = Object.fromEntries(

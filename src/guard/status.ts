@@ -6,7 +6,7 @@ import type { RawEvent } from './event/parse';
 import type { Answer } from './http/answer';
 import { isBasicAuthPassword } from './http/basic-auth';
 import type { Logger } from './log';
-import { totals, type RejectionCounts, type Totals } from './stats/counts';
+import { emptyCounts, merge, totals, type RejectionCounts, type Totals } from './stats/counts';
 
 export interface StatusRequest {
   event: RawEvent;
@@ -19,6 +19,11 @@ export interface StatusDeps {
   log: Logger;
   /** Every shard of the rejection counts, summed. */
   readCounts: (settings: Settings) => Promise<RejectionCounts>;
+  /**
+   * The rejections the instance answering has counted but not written to Sync yet (they wait for
+   * the next flush, up to STATUS_FLUSH_INTERVAL): added to what Sync holds. Read after Sync.
+   */
+  unflushed?: () => RejectionCounts;
   now?: () => number;
 }
 
@@ -83,25 +88,32 @@ async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer>
     failMode: settings?.FAIL_MODE ?? valueOf(configuration, 'FAIL_MODE'),
     ...(configurationError && { configurationError }),
     configuration,
-    counters: {
-      enabled: valueOf(configuration, 'STATUS_COUNTERS') === 'on',
-      flushInterval: valueOf(configuration, 'STATUS_FLUSH_INTERVAL'),
-      shards: Number(valueOf(configuration, 'STATUS_SHARDS')),
-      note: 'Each instance adds its counts to Sync at most once per flush interval: the most recent rejections may not be counted yet.',
-    },
-    rejections: await rejections(settings, deps, now),
   };
+  const counted = await rejections(settings, deps, now);
+  body.counters = {
+    enabled: valueOf(configuration, 'STATUS_COUNTERS') === 'on',
+    flushInterval: valueOf(configuration, 'STATUS_FLUSH_INTERVAL'),
+    shards: Number(valueOf(configuration, 'STATUS_SHARDS')),
+    unflushedHere: counted.unflushedHere,
+    note: 'Each instance adds its counts to Sync at most once per flush interval. The counts include those the instance answering has not flushed yet; the most recent rejections of other instances may not be counted yet.',
+  };
+  body.rejections = counted.rejections;
   return { status: 200, body };
 }
 
-async function rejections(settings: Settings | undefined, deps: StatusDeps, now: () => number): Promise<Totals | { error: string }> {
-  if (!settings) return { error: 'the configuration is invalid, so the counters cannot be read' };
+async function rejections(settings: Settings | undefined, deps: StatusDeps, now: () => number): Promise<{ rejections: Totals | { error: string }; unflushedHere: number }> {
+  if (!settings) return { rejections: { error: 'the configuration is invalid, so the counters cannot be read' }, unflushedHere: 0 };
   try {
-    return totals(await deps.readCounts(settings), now());
+    const stored = await deps.readCounts(settings);
+    // After Sync: a flush landing in between is then counted once (see RejectionRecorder.unflushed).
+    const here = deps.unflushed?.() ?? emptyCounts();
+    const at = now();
+    const unflushedHere = totals(here, at).lastDay.reduce((sum, t) => sum + t.enforced + t.shadow, 0);
+    return { rejections: totals(merge(stored, here), at), unflushedHere };
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     deps.log({ warning: 'status: rejection counts unreadable', error: reason });
-    return { error: `the counters could not be read from Sync (${reason})` };
+    return { rejections: { error: `the counters could not be read from Sync (${reason})` }, unflushedHere: 0 };
   }
 }
 

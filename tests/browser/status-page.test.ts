@@ -80,6 +80,20 @@ describeInBrowser('status page', () => {
       await page.context().close();
     });
 
+    it('shows the message limits in effect, as GET /limits publishes them', async () => {
+      const page = await openStatus(browser, runtime);
+      const body = page.locator('#message-limits tr[data-variable="MAX_CHAT_BODY_BYTES"]');
+      await body.waitFor();
+      expect(await body.locator('td').allTextContents()).toEqual(['Message body', '10 bytes (UTF-8)', 'MAX_CHAT_BODY_BYTES', 'message.body.bytes']);
+      const sms = page.locator('#message-limits tr[data-rule="message.fanout.sms.body-chars"] td.value');
+      expect(await sms.textContent()).toBe('1,600 characters (UTF-16 code units)');
+      expect(await page.locator('#message-limits tr[data-variable="MAX_SMS_SEGMENTS"] td.value').textContent()).toBe('off');
+      expect(await page.locator('#message-limits tr.group th').allTextContents()).toEqual(expect.arrayContaining(['Every message', 'From chat (SDK) authors (attachment table)', 'Delivered to WhatsApp participants']));
+      const { version } = (await (await fetch(`${runtime.url}/limits`)).json()) as { version: string };
+      expect(await page.locator('#message-limits-summary').textContent()).toContain(`Version ${version}. Inbound messages (SMS, WhatsApp, email, …) over a limit: let through, with the violations in their Attributes (INBOUND_POLICY=annotate).`);
+      await page.context().close();
+    });
+
     it('tells a person who is not signed in how to sign in; the account credentials do not open it', async () => {
       const page = await openStatus(browser, runtime, { httpCredentials: { username: ACCOUNT_SID, password: AUTH_TOKEN } });
       await page.locator('#summary', { hasText: 'Not signed in' }).waitFor();

@@ -6,7 +6,8 @@ import { conversationKey, tallyKeys, type TallyData } from '../../src/guard/fact
 import { handlePostEvent } from '../../src/guard/post-event';
 import { RateGate } from '../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../src/guard/rate/memory-limiter';
-import { SyncRateLimiter } from '../../src/guard/rate/sync-limiter';
+import { SlotRateLimiter } from '../../src/guard/rate/slot-limiter';
+import { SyncSlotStore } from '../../src/guard/store/slot-store';
 import { remoteJudge } from '../../src/guard/remote';
 import type { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
 import { ACCOUNT_SID, CHAT_SERVICE_SID } from '../support/events';
@@ -99,7 +100,7 @@ describe('onParticipantAdded / onParticipantRemoved', () => {
 
   test('an empty ChatServiceSid: the pre-event join and the post-event use the same tally', async () => {
     const [a, b] = [emulator.seed.conversation({}), emulator.seed.conversation({})];
-    const rate = new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), () => undefined, 2000);
+    const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), () => undefined, 2000);
     const settings = remoteSettings();
     await remoteJudge(settings, { client: () => client, store: () => store, rate }).judge({ type: 'onParticipantAdd', conversationSid: a, identity: 'bob', channel: 'web', attributes: '{}', chatServiceSid: '' }, 'judge', new AbortController().signal);
     expect(await stored('bob')).toEqual(keys([a]));
@@ -187,7 +188,7 @@ describe('drift between post-events and reality', () => {
   const limit = 4;
 
   function join(event: Pick<ParticipantAdd, 'conversationSid' | 'identity'>, s: Settings = settings) {
-    const rate = new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), () => undefined, 2000);
+    const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), () => undefined, 2000);
     return remoteJudge(s, { client: () => client, store: () => store, rate }).judge({ type: 'onParticipantAdd', channel: 'web', attributes: '{}', ...event }, 'judge', new AbortController().signal).then((verdict) => verdict.violation);
   }
   /** What Twilio does after an allowed join: adds the participant and fires onParticipantAdded. */

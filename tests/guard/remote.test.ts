@@ -5,7 +5,8 @@ import type { MessageAdd, ParticipantAdd } from '../../src/guard/event/types';
 import { conversationKey, tallyKeys } from '../../src/guard/facts/identity-tally';
 import { RateGate } from '../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../src/guard/rate/memory-limiter';
-import { SyncRateLimiter } from '../../src/guard/rate/sync-limiter';
+import { SlotRateLimiter } from '../../src/guard/rate/slot-limiter';
+import { SyncSlotStore } from '../../src/guard/store/slot-store';
 import { remoteJudge } from '../../src/guard/remote';
 import type { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
 import { AUTHORS, CHAT_SERVICE_SID } from '../support/events';
@@ -32,7 +33,7 @@ beforeEach(() => {
 });
 
 function judge(event: MessageAdd | ParticipantAdd, settings: Settings) {
-  const rate = new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), (line) => logs.push(line), 2000);
+  const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), (line) => logs.push(line), 2000);
   return remoteJudge(settings, { client: () => client, store: () => store, rate }).judge(event, 'judge', new AbortController().signal).then((verdict) => verdict.violation);
 }
 
@@ -120,7 +121,7 @@ describe('onMessageAdd', () => {
 
 describe('confirmAuthor: an API Author shaped like an address, looked up among the participants', () => {
   const apiMessage = (conversationSid: string, author: string): MessageAdd => message(conversationSid, { author, source: 'API', authorChannel: author.includes('@') ? 'email' : 'sms', authorEvidence: 'shape' });
-  const confirm = (event: MessageAdd) => remoteJudge(remoteSettings(), { client: () => client, store: () => store, rate: new RateGate(() => new SyncRateLimiter(store), new MemoryRateLimiter(), () => undefined, 2000) }).confirmAuthor(event, new AbortController().signal);
+  const confirm = (event: MessageAdd) => remoteJudge(remoteSettings(), { client: () => client, store: () => store, rate: new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), () => undefined, 2000) }).confirmAuthor(event, new AbortController().signal);
 
   test('a chat identity that is an e-mail address is chat', async () => {
     const sid = emulator.seed.conversation({});

@@ -75,6 +75,24 @@ describe('GET /status', () => {
     expect(body.configuration.map((row: { variable: string }) => row.variable)).not.toContain('AUTH_TOKEN');
   });
 
+  it('adds the rejections this instance has not flushed to Sync yet, read after Sync', async () => {
+    const stored = emptyCounts();
+    count(stored, 'message.body.bytes', 'enforced', NOW - 1000);
+    const here = emptyCounts();
+    for (let i = 0; i < 3; i += 1) count(here, 'message.body.bytes', 'enforced', NOW - 500);
+    count(here, 'request.signature', 'shadow', NOW - 500);
+    const order: string[] = [];
+    const d = { ...deps(stored), readCounts: async () => (order.push('sync'), stored), unflushed: () => (order.push('memory'), here) };
+    const body = (await status({ authorization: signedIn }, env(), d)).body as Record<string, any>;
+    expect(body.rejections.lastHour).toEqual([
+      { rule: 'message.body.bytes', enforced: 4, shadow: 0 },
+      { rule: 'request.signature', enforced: 0, shadow: 1 },
+    ]);
+    expect(body.rejections.lastDay).toEqual(body.rejections.lastHour);
+    expect(body.counters).toMatchObject({ enabled: true, unflushedHere: 4, note: expect.stringContaining('has not flushed yet') });
+    expect(order).toEqual(['sync', 'memory']);
+  });
+
   it('does not take a Twilio signature for a password', async () => {
     const signature = twilioSignature(AUTH_TOKEN, 'https://guard-1234-dev.twil.io/status', {});
     expect((await status({ 'x-twilio-signature': signature })).status).toBe(401);

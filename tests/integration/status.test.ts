@@ -3,10 +3,11 @@
  * `npm start` serves, and as a deployed instance lives), with the emulator as Twilio.
  */
 import { startEmulator, type Emulator } from '../../emulator';
-import { countsDocumentName } from '../../src/guard/stats/recorder';
+import { totals } from '../../src/guard/stats/counts';
+import { countsDocumentName, readCounts } from '../../src/guard/stats/recorder';
 import { messageAdd } from '../support/events';
 import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
-import { runtimeEnv } from '../support/state-emulator';
+import { emulatorClient, emulatorStore, runtimeEnv } from '../support/state-emulator';
 import { getStatus, STATUS_PASSWORD, statusBasicAuth } from '../support/status-client';
 
 let emulator: Emulator;
@@ -50,6 +51,30 @@ describe('rejection counters under a flood', () => {
     const reads = countsRequests().filter((entry) => entry.method === 'GET');
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.every((entry) => decodeURIComponent(entry.path).endsWith(countsDocumentName(0)))).toBe(true);
+  });
+});
+
+describe('counts not flushed yet (the default STATUS_FLUSH_INTERVAL of 10 s)', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    emulator.reset();
+    runtime = await startRuntime(runtimeEnv(emulator, { STATUS_PASSWORD, MAX_CHAT_BODY_BYTES: '10' }), { forkProcess: false });
+  });
+  afterAll(() => runtime.stop());
+
+  it('are shown by the instance that counted them: four rejections, four counted', async () => {
+    for (let i = 0; i < 4; i += 1) expect((await runtime.post(PRE_EVENT_PATH, overLong())).status).toBe(403);
+    // The first rejection was flushed at once; the three others wait in the instance's memory.
+    const inSync = async () => totals(await readCounts(emulatorStore(emulatorClient(emulator)), 2), Date.now()).lastHour;
+    expect(await inSync()).toEqual([{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }]);
+    const status = await getStatus(runtime.url);
+    expect(status.status).toBe(200);
+    expect(status.json.rejections.lastHour).toEqual([{ rule: 'message.body.bytes', enforced: 4, shadow: 0 }]);
+    expect(status.json.rejections.lastDay).toEqual([{ rule: 'message.body.bytes', enforced: 4, shadow: 0 }]);
+    expect(status.json.counters.unflushedHere).toBe(3);
+    // Reading the status flushed nothing and counted nothing twice.
+    expect(await inSync()).toEqual([{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }]);
+    expect((await getStatus(runtime.url)).json.rejections.lastHour).toEqual([{ rule: 'message.body.bytes', enforced: 4, shadow: 0 }]);
   });
 });
 

@@ -1,10 +1,10 @@
 /**
- * The rate limiter against the local Twilio API emulator: a SyncDocumentStore over twilio-node,
- * redirected with TWILIO_API_BASE_URL the way the functions do it, and readers of the emulator's
- * request log.
+ * The guard's Sync stores against the local Twilio API emulator, over twilio-node redirected with
+ * TWILIO_API_BASE_URL the way the functions do it, and readers of the emulator's request log.
  */
 import type { Emulator, RequestLogEntry } from '../../emulator';
 import { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
+import { SyncSlotStore } from '../../src/guard/store/slot-store';
 import { twilioClientFor } from '../../src/guard/twilio/client';
 import { ACCOUNT_SID } from './events';
 import { AUTH_TOKEN } from './twilio-request';
@@ -15,9 +15,14 @@ export function emulatorStore(emu: Emulator, serviceSid = 'default'): SyncDocume
   return new SyncDocumentStore(client, serviceSid);
 }
 
-/** The Sync document a log entry addressed, by unique name (`sync:<service>:documents:<name>` → name). */
+/** The slot store the rate limiter builds for the same. */
+export function emulatorSlotStore(emu: Emulator, serviceSid = 'default'): SyncSlotStore {
+  return new SyncSlotStore(twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emu.url), serviceSid);
+}
+
+/** The Sync object (document or map) a log entry addressed, by unique name (`sync:<service>:maps:<name>` → name). */
 export function documentOf(entry: RequestLogEntry): string | undefined {
-  const match = /^sync:[^:]+:documents:(.+)$/.exec(entry.object ?? '');
+  const match = /^sync:[^:]+:(?:documents|maps):(.+)$/.exec(entry.object ?? '');
   return match?.[1];
 }
 

@@ -1,69 +1,51 @@
 /**
- * Document stores for the rate limiter's unit tests: an in-memory store that counts every request
- * (per document), with a hook that runs before each write so a test can play a concurrent instance
- * writing between a limiter's read and its conditional write (the 412 path); stores that fail the
- * way Sync fails (throttled, erroring, unreachable) or never answer; a hand-moved clock.
+ * Slot stores for the rate limiter's unit tests: an in-memory store that records every request,
+ * with a hook that runs before each take so a test can play a concurrent instance taking the slot
+ * first (the 409/412 path); stores that fail the way Sync fails (throttled, erroring, unreachable) or
+ * never answer; a hand-moved clock; a seeded random source.
  */
-import { StoreUnavailableError, type DocumentStore, type StoredDocument } from '../../src/guard/store/document-store';
-import { MemoryDocumentStore } from '../../src/guard/store/memory-document-store';
+import { StoreUnavailableError } from '../../src/guard/store/document-store';
+import { MemorySlotStore } from '../../src/guard/store/memory-slot-store';
+import type { Slot, SlotStore } from '../../src/guard/store/slot-store';
 
-export type Operation = 'get' | 'create' | 'replace';
-
-export interface StoreCall {
-  op: Operation;
-  name: string;
-  /** What the store answered: 'found'/'absent' for reads, 'written', 'exists', 'conflict', 'missing'. */
-  result: string;
+export interface SlotCall {
+  op: 'list' | 'take';
+  group: string;
+  /** For takes: the slot key and what the store answered ('taken' or 'lost'). */
+  key?: string;
+  result?: string;
 }
 
-/**
- * A {@link MemoryDocumentStore} that records every call. `beforeWrite` runs before each create or
- * replace reaches the store (awaited), with the raw store, so it can change the document first.
- */
-export class RecordingStore implements DocumentStore {
-  readonly calls: StoreCall[] = [];
-  beforeWrite?: (name: string, raw: MemoryDocumentStore) => Promise<void> | void;
+/** A {@link MemorySlotStore} that records every call; `beforeTake` runs first, with the raw store. */
+export class RecordingSlotStore implements SlotStore {
+  readonly calls: SlotCall[] = [];
+  beforeTake?: (group: string, key: string, raw: MemorySlotStore) => Promise<void> | void;
 
-  constructor(readonly raw = new MemoryDocumentStore()) {}
+  constructor(readonly raw = new MemorySlotStore()) {}
 
-  async get<T>(name: string): Promise<StoredDocument<T> | undefined> {
-    const doc = await this.raw.get<T>(name);
-    this.calls.push({ op: 'get', name, result: doc ? 'found' : 'absent' });
-    return doc;
+  async list(group: string): Promise<Slot[]> {
+    this.calls.push({ op: 'list', group });
+    return this.raw.list(group);
   }
 
-  async create<T>(name: string, data: T): Promise<StoredDocument<T> | 'exists'> {
-    await this.beforeWrite?.(name, this.raw);
-    const result = await this.raw.create(name, data);
-    this.calls.push({ op: 'create', name, result: typeof result === 'object' ? 'written' : result });
+  async take(group: string, key: string, takenAt: number, revision: string | undefined): Promise<{ revision: string } | 'lost'> {
+    await this.beforeTake?.(group, key, this.raw);
+    const result = await this.raw.take(group, key, takenAt, revision);
+    this.calls.push({ op: 'take', group, key, result: result === 'lost' ? 'lost' : 'taken' });
     return result;
   }
 
-  async replace<T>(name: string, data: T, revision: string): Promise<StoredDocument<T> | 'conflict' | 'missing'> {
-    await this.beforeWrite?.(name, this.raw);
-    const result = await this.raw.replace(name, data, revision);
-    this.calls.push({ op: 'replace', name, result: typeof result === 'object' ? 'written' : result });
-    return result;
-  }
-
-  reads = () => this.calls.filter((c) => c.op === 'get').length;
-  writes = () => this.calls.filter((c) => c.op !== 'get').length;
+  reads = () => this.calls.filter((c) => c.op === 'list').length;
+  writes = () => this.calls.filter((c) => c.op === 'take').length;
   clear = () => {
     this.calls.length = 0;
   };
 }
 
-/** Another writer touches the document (same data, new revision), so a pending conditional write fails. */
-export async function touch(raw: MemoryDocumentStore, name: string): Promise<void> {
-  const doc = await raw.get<unknown>(name);
-  if (doc) await raw.replace(name, doc.data, doc.revision);
-  else await raw.create(name, { t: [] });
-}
-
-/** The timestamps a shard document holds (the limiter's `{ t: [...] }` layout). */
-export async function shardLog(store: DocumentStore, name: string): Promise<number[]> {
-  const doc = await store.get<{ t?: number[] }>(name);
-  return doc?.data.t ?? [];
+/** Another instance takes a slot at `takenAt` (creating it, or writing over whatever is there). */
+export async function takeFirst(raw: MemorySlotStore, group: string, key: string, takenAt: number): Promise<void> {
+  const current = (await raw.list(group)).find((slot) => slot.key === key);
+  await raw.take(group, key, takenAt, current?.revision);
 }
 
 /** A clock a test moves by hand. */
@@ -92,8 +74,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** A store whose every request fails the way SyncDocumentStore reports Sync trouble. */
-export class FailingStore implements DocumentStore {
+/** A store whose every request fails the way SyncSlotStore reports Sync trouble. */
+export class FailingSlotStore implements SlotStore {
   requests = 0;
   /** Without a status: nobody answered (connection refused). */
   constructor(private readonly failure: { status?: number; code?: number } = { status: 429, code: 54009 }) {}
@@ -105,31 +87,25 @@ export class FailingStore implements DocumentStore {
     throw new StoreUnavailableError(`Sync ${operation} of ${name} failed: ${detail}`, status, code);
   }
 
-  async get<T>(name: string): Promise<StoredDocument<T> | undefined> {
-    return this.fail('read', name);
+  async list(group: string): Promise<Slot[]> {
+    return this.fail('read', group);
   }
-  async create<T>(name: string): Promise<StoredDocument<T> | 'exists'> {
-    return this.fail('create', name);
-  }
-  async replace<T>(name: string): Promise<StoredDocument<T> | 'conflict' | 'missing'> {
-    return this.fail('update', name);
+  async take(group: string, key: string): Promise<{ revision: string } | 'lost'> {
+    return this.fail('write', `${group}/${key}`);
   }
 }
 
 /** A store that never answers (Sync hanging); `requests` counts what was asked. */
-export class HangingStore implements DocumentStore {
+export class HangingSlotStore implements SlotStore {
   requests = 0;
   private hang<T>(): Promise<T> {
     this.requests++;
     return new Promise<T>(() => undefined);
   }
-  get<T>(): Promise<StoredDocument<T> | undefined> {
+  list(): Promise<Slot[]> {
     return this.hang();
   }
-  create<T>(): Promise<StoredDocument<T> | 'exists'> {
-    return this.hang();
-  }
-  replace<T>(): Promise<StoredDocument<T> | 'conflict' | 'missing'> {
+  take(): Promise<{ revision: string } | 'lost'> {
     return this.hang();
   }
 }

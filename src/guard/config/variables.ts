@@ -99,7 +99,7 @@ export const VARIABLES = {
   MAX_PARTICIPANTS: variable(wholeNumber, { group: 'participant', default: '1000', description: 'Participants in one conversation.', source: SOURCES.conversationsLimits }),
   MAX_NON_CHAT_PARTICIPANTS: variable(wholeNumber, { group: 'participant', default: '50', description: 'Non-chat (SMS, WhatsApp, …) participants in one conversation.', source: SOURCES.conversationsLimits }),
   MAX_GROUP_MMS_PARTICIPANTS: variable(wholeNumber, { group: 'participant', default: '10', description: 'Participants in a Group MMS conversation.', source: SOURCES.conversationsLimits }),
-  MAX_CONVERSATIONS_PER_IDENTITY: variable(wholeNumber, { group: 'participant', default: '1000', description: 'Active or inactive conversations one chat identity belongs to, per Conversations service.', source: SOURCES.conversationsLimits }),
+  MAX_CONVERSATIONS_PER_IDENTITY: variable(boundedWholeNumber(1, 1400), { group: 'participant', default: '1000', description: 'Active or inactive conversations one chat identity belongs to, per Conversations service; at most 1400, what one Sync tally document (16 KiB) holds.', source: SOURCES.conversationsLimits }),
 
   MAX_SMS_BODY_CHARS: variable(wholeNumber, { group: 'fan-out', default: '1600', description: 'Body delivered to an SMS participant, characters (UTF-16 code units: an emoji counts 2).', source: SOURCES.conversationsLimits }),
   MAX_WHATSAPP_BODY_CHARS: variable(wholeNumber, { group: 'fan-out', default: '1600', description: 'Body delivered to a WhatsApp participant, characters.', source: SOURCES.conversationsLimits }),
@@ -113,8 +113,8 @@ export const VARIABLES = {
   IDENTITY_TALLY_EXACT_MARGIN: variable(wholeNumber, { group: 'participant', default: '50', description: 'Within this many of MAX_CONVERSATIONS_PER_IDENTITY, the identity\'s conversations are counted exactly from the REST API instead of the Sync tally.' }),
   IDENTITY_TALLY_MAX_AGE: variable(duration, { group: 'participant', default: '1h', description: 'A Sync tally of an identity\'s conversations not rebuilt from the REST API for this long is rebuilt before it is trusted.' }),
 
-  RATE_LIMIT_ACTIONS_PER_CONVERSATION: variable(rateWindow, { group: 'rate', default: '30/1s', description: 'Message and participant actions per conversation, <count>/<period> or off.', source: SOURCES.conversationsLimits }),
-  RATE_LIMIT_CONVERSATIONS_PER_SERVICE: variable(rateWindow, { group: 'rate', default: '30/1s', description: 'Conversations created per Conversations service, <count>/<period> or off.', source: SOURCES.conversationsLimits }),
+  RATE_LIMIT_ACTIONS_PER_CONVERSATION: variable(rateWindow, { group: 'rate', default: 'off', description: 'Message and participant actions per conversation, <count>/<period> or off. Twilio itself allows 30/1s (429); set a lower rate to refuse floods with a reason.', source: SOURCES.conversationsLimits }),
+  RATE_LIMIT_CONVERSATIONS_PER_SERVICE: variable(rateWindow, { group: 'rate', default: 'off', description: 'Conversations created per Conversations service, <count>/<period> or off. Twilio itself allows 30/1s (429).', source: SOURCES.conversationsLimits }),
   RATE_LIMIT_MESSAGES_PER_AUTHOR: variable(rateWindow, { group: 'rate', default: 'off', description: 'Messages per author (identity or address) across conversations, <count>/<period> or off.' }),
   RATE_LIMITS: variable(rateRuleList, { group: 'rate', default: '', description: 'More rate rules, separated by ";": <name>=<count>/<period> per <conversation|service|author|participant> [on <message,participant,conversation>] [from <channel>].', source: SOURCES.flexEmail }),
 

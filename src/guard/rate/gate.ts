@@ -1,11 +1,12 @@
 import type { Settings } from '../config/variables';
+import { withDeadline } from '../deadline';
 import type { PreEvent } from '../event/types';
 import type { Logger } from '../log';
 import type { Violation } from '../rules/violation';
 import { StoreUnavailableError } from '../store/document-store';
 import { MemoryRateLimiter } from './memory-limiter';
 import { keyOf, rateRulesOf, type RateRule } from './rules';
-import { SyncRateLimiter, type Reservation } from './sync-limiter';
+import { SlotRateLimiter, type Reservation } from './slot-limiter';
 import { describeWindow } from './window';
 
 interface Pending {
@@ -17,7 +18,15 @@ interface Pending {
 
 /** Sync could not count and the insurance limiter admitted: FAIL_MODE decides. */
 export class RateStoreUnavailableError extends Error {
-  override readonly name = 'RateStoreUnavailableError';
+  override readonly name: string = 'RateStoreUnavailableError';
+}
+
+/**
+ * So many actions raced for the same slots that none could be taken in time: the limit was not
+ * shown to be reached, so this is not a rate rejection. FAIL_MODE decides.
+ */
+export class RateContendedError extends RateStoreUnavailableError {
+  override readonly name = 'RateContendedError';
 }
 
 /**
@@ -27,25 +36,31 @@ export class RateStoreUnavailableError extends Error {
  * left to FAIL_MODE by throwing {@link RateStoreUnavailableError}.
  */
 export class RateGate {
+  private limiter?: SlotRateLimiter;
+
   constructor(
     /** Built on first use: an event no rate rule applies to makes no Sync client. */
-    private readonly sync: () => SyncRateLimiter,
+    private readonly makeLimiter: () => SlotRateLimiter,
     private readonly insurance: MemoryRateLimiter,
     private readonly log: Logger,
     private readonly syncTimeoutMs: number,
   ) {}
 
+  /** One limiter for both phases: what reserve learnt, commit uses. */
+  private sync(): SlotRateLimiter {
+    return (this.limiter ??= this.makeLimiter());
+  }
+
   async reserve(event: PreEvent, settings: Settings): Promise<Pending[]> {
     const applicable = rateRulesOf(settings).flatMap((rule) => {
       const key = keyOf(rule, event);
-      // The window is part of the id: after a change of limit, facts remembered under the old
-      // capacities (and the old counters) no longer apply.
+      // The window is part of the id: after a change of limit, new slots are counted.
       return key === undefined ? [] : [{ rule, id: `${rule.name}\u0000${rule.window.limit}/${rule.window.windowMs}\u0000${key}` }];
     });
     return Promise.all(
       applicable.map(async (p): Promise<Pending> => {
         try {
-          return { ...p, reservation: await this.inTime(this.sync().reserve(p.id, p.rule.window)) };
+          return { ...p, reservation: await this.inTime(() => this.sync().reserve(p.id, p.rule.window)) };
         } catch (error) {
           return { ...p, failure: failureOf(error) };
         }
@@ -58,47 +73,48 @@ export class RateGate {
     // windows of the other rules (a refused author would otherwise use up the conversation's limit).
     for (const p of pending) if (p.reservation?.kind === 'denied') return rateViolation(p.rule, p.reservation.retryAfterMs);
     const outcomes = await Promise.all(pending.map((p) => this.commitOne(p)));
-    const violation = outcomes.find((o): o is Violation => typeof o === 'object');
+    const violation = outcomes.find((o): o is Violation => typeof o === 'object' && !(o instanceof Error));
     if (violation) return violation;
-    const failure = outcomes.find((o): o is string => typeof o === 'string');
-    if (failure) throw new RateStoreUnavailableError(failure);
+    const failure = outcomes.find((o): o is RateStoreUnavailableError => o instanceof RateStoreUnavailableError);
+    if (failure) throw failure;
     return undefined;
   }
 
-  /** A violation, a failure description when Sync could not count, or undefined when admitted. */
-  private async commitOne(p: Pending): Promise<Violation | string | undefined> {
+  /** A violation, the error FAIL_MODE must settle when Sync could not count, or undefined when admitted. */
+  private async commitOne(p: Pending): Promise<Violation | RateStoreUnavailableError | undefined> {
     let failure = p.failure;
+    let contended = false;
     if (p.reservation) {
       try {
-        const abandon = new AbortController();
-        // Contention (conflict after conflict) ends as a contended denial before the hard timeout,
-        // which is kept for a Sync that does not answer at all.
+        // Contention (race after race) ends before the hard timeout, kept for a Sync that does not answer.
         const giveUpAt = Date.now() + this.syncTimeoutMs * 0.75;
-        const outcome = await this.inTime(this.sync().commit(p.id, p.rule.window, p.reservation, { signal: abandon.signal, giveUpAt }), abandon);
+        const outcome = await this.inTime((signal) => this.sync().commit(p.id, p.rule.window, p.reservation!, { signal, giveUpAt }));
         if (outcome.admitted) {
           this.insurance.record(p.id, p.rule.window);
           return undefined;
         }
-        return rateViolation(p.rule, outcome.retryAfterMs, outcome.contended);
+        if (!outcome.contended) return rateViolation(p.rule, outcome.retryAfterMs);
+        contended = true;
+        failure = `every free slot of rate.${p.rule.name} was taken by a concurrent action before this one could write (${outcome.requests} Sync requests)`;
       } catch (error) {
         failure = failureOf(error);
       }
     }
     const insured = this.insurance.take(p.id, p.rule.window);
-    this.log({ warning: 'rate counter unavailable, insurance limiter used', rule: `rate.${p.rule.name}`, error: failure, insurance: insured.admitted ? 'admit' : 'deny' });
-    return insured.admitted ? `rate.${p.rule.name}: ${failure}` : rateViolation(p.rule, insured.retryAfterMs);
+    this.log({ warning: contended ? 'rate counter contended, insurance limiter used' : 'rate counter unavailable, insurance limiter used', rule: `rate.${p.rule.name}`, error: failure, insurance: insured.admitted ? 'admit' : 'deny' });
+    if (!insured.admitted) return rateViolation(p.rule, insured.retryAfterMs);
+    const message = `rate.${p.rule.name}: ${failure}`;
+    return contended ? new RateContendedError(message) : new RateStoreUnavailableError(message);
   }
 
-  /** `work`, or a StoreUnavailableError once syncTimeoutMs has passed; `abandon` is aborted then. */
-  private inTime<T>(work: Promise<T>, abandon?: AbortController): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abandon?.abort();
-        reject(new StoreUnavailableError(`Sync did not answer within ${this.syncTimeoutMs} ms`));
-      }, this.syncTimeoutMs);
-    });
-    return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  /** `work` within syncTimeoutMs (and the decision's own deadline), or a StoreUnavailableError. */
+  private async inTime<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await withDeadline(this.syncTimeoutMs, work);
+    } catch (error) {
+      if ((error as Error)?.name === 'DeadlineExceededError') throw new StoreUnavailableError(`Sync did not answer within ${this.syncTimeoutMs} ms`);
+      throw error;
+    }
   }
 }
 
@@ -114,12 +130,8 @@ const PER: Record<RateRule['per'], string> = {
   participant: 'for this participant',
 };
 
-/**
- * `contended`: so many simultaneous actions on the key that the counter could not be written; the
- * limit may not be reached, so the retry hint is one average spacing of the window.
- */
-function rateViolation(rule: RateRule, retryAfterMs: number, contended = false): Violation {
-  const retry = Math.max(1, Math.ceil(contended ? rule.window.windowMs / rule.window.limit : retryAfterMs));
+function rateViolation(rule: RateRule, retryAfterMs: number): Violation {
+  const retry = Math.max(1, Math.ceil(retryAfterMs));
   return {
     code: `rate.${rule.name}`,
     message: `Too many actions ${PER[rule.per]}: rate limit "${rule.name}" allows ${describeWindow(rule.window)}; retry in ${retry} ms.`,

@@ -7,25 +7,35 @@ import type { Window } from './window';
  * It also records what Sync admitted, so it is warm when it is needed.
  */
 export class MemoryRateLimiter {
+  /** Keys in least-recently-used order, at most `maxKeys`. */
   private readonly logs = new Map<string, number[]>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  private keep(id: string, log: number[]): void {
+    this.logs.delete(id);
+    this.logs.set(id, log);
+    if (this.logs.size > this.maxKeys) this.logs.delete(this.logs.keys().next().value!);
+  }
 
   /** Admits and records the action when the window has room. */
   take(id: string, window: Window): { admitted: true } | { admitted: false; retryAfterMs: number } {
     const now = this.now();
     const log = prune(this.logs.get(id) ?? [], now, window.windowMs);
     if (log.length >= window.limit) {
-      this.logs.set(id, log);
+      this.keep(id, log);
       return { admitted: false, retryAfterMs: msUntilRoom(log, window.limit, now, window.windowMs) };
     }
-    this.logs.set(id, [...log, now]);
+    this.keep(id, [...log, now]);
     return { admitted: true };
   }
 
   /** Notes an action admitted elsewhere. */
   record(id: string, window: Window): void {
     const now = this.now();
-    this.logs.set(id, [...prune(this.logs.get(id) ?? [], now, window.windowMs), now].slice(-window.limit));
+    this.keep(id, [...prune(this.logs.get(id) ?? [], now, window.windowMs), now].slice(-window.limit));
   }
 }

@@ -1,7 +1,14 @@
-import type { Settings, VariableName } from '../config/variables';
 import type { PreEvent } from '../event/types';
 import { CHANNELS, type Channel } from '../limits/channels';
 import { parseWindow, type Window } from './window';
+
+/**
+ * The variables rate rules come from, and the settings they are read from. Spelled out here rather
+ * than taken from config/variables, which imports this module (through its parsers): the compiler
+ * still checks them against VARIABLES wherever Settings is passed in or a rule's variable is reported.
+ */
+export type RateVariable = 'RATE_LIMIT_ACTIONS_PER_CONVERSATION' | 'RATE_LIMIT_CONVERSATIONS_PER_SERVICE' | 'RATE_LIMIT_MESSAGES_PER_AUTHOR' | 'RATE_LIMITS';
+export type RateSettings = { readonly [K in Exclude<RateVariable, 'RATE_LIMITS'>]: Window | undefined } & { readonly RATE_LIMITS: readonly RateRule[] };
 
 /** What a rate rule counts by. */
 export const RATE_KEYS = ['conversation', 'service', 'author', 'participant'] as const;
@@ -20,7 +27,7 @@ export interface RateRule {
   /** Only actions whose author (or joining participant) is on this channel. */
   from?: Channel;
   /** The variable that defines the rule. */
-  variable: VariableName;
+  variable: RateVariable;
 }
 
 /** Events a rule counts when it does not say: what its key can be read from. */
@@ -28,6 +35,14 @@ const DEFAULT_EVENTS: Record<RateKey, RateEvent[]> = {
   conversation: ['message', 'participant'],
   service: ['conversation'],
   author: ['message'],
+  participant: ['participant'],
+};
+
+/** The actions that carry each key (see {@link keyOf}): a rule counting others could never match. */
+const KEYED_EVENTS: Record<RateKey, RateEvent[]> = {
+  conversation: ['message', 'participant'],
+  service: ['message', 'participant', 'conversation'],
+  author: ['message', 'conversation'],
   participant: ['participant'],
 };
 
@@ -74,12 +89,14 @@ function parseRateRule(entry: string): RateRule {
   const unknown = events.find((e) => !Object.prototype.hasOwnProperty.call(RATE_EVENTS, e));
   if (unknown) throw new RangeError(`"${entry}": "${unknown}" is not one of ${Object.keys(RATE_EVENTS).join(', ')}`);
   if (from !== undefined && !(CHANNELS as readonly string[]).includes(from)) throw new RangeError(`"${entry}": from must be one of ${CHANNELS.join(', ')}`);
+  const keyless = (events as RateEvent[]).find((e) => !KEYED_EVENTS[per as RateKey].includes(e));
+  if (keyless) throw new RangeError(`"${entry}": a ${keyless} action carries no ${per} to count by, so this rule could never count it; use on ${KEYED_EVENTS[per as RateKey].join(',')}`);
   return { name: name!.toLowerCase(), window, per: per as RateKey, on: events as RateEvent[], ...(from && { from: from as Channel }), variable: 'RATE_LIMITS' };
 }
 
 /** The rules in force: the three named variables, then the general form. */
-export function rateRulesOf(settings: Settings): RateRule[] {
-  const named: Array<[VariableName, Window | undefined, string, RateKey]> = [
+export function rateRulesOf(settings: RateSettings): RateRule[] {
+  const named: Array<[RateVariable, Window | undefined, string, RateKey]> = [
     ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', settings.RATE_LIMIT_ACTIONS_PER_CONVERSATION, NAMED_RULES.RATE_LIMIT_ACTIONS_PER_CONVERSATION, 'conversation'],
     ['RATE_LIMIT_CONVERSATIONS_PER_SERVICE', settings.RATE_LIMIT_CONVERSATIONS_PER_SERVICE, NAMED_RULES.RATE_LIMIT_CONVERSATIONS_PER_SERVICE, 'service'],
     ['RATE_LIMIT_MESSAGES_PER_AUTHOR', settings.RATE_LIMIT_MESSAGES_PER_AUTHOR, NAMED_RULES.RATE_LIMIT_MESSAGES_PER_AUTHOR, 'author'],

@@ -6,14 +6,21 @@ export interface Window {
   windowMs: number;
 }
 
+/** The shortest period a rate rule may have: Sync answers in tens of milliseconds. */
+const MIN_PERIOD_MS = 1000;
+
 /**
- * A sliding window of `limit` actions per `period` (`"1 s"`, `"10 seconds"`, `"1h"`: the `ms`
- * package's format, or a bare number of milliseconds).
+ * A sliding window of `limit` actions per `period`, in the `ms` package's format with its unit
+ * (`"1s"`, `"10 seconds"`, `"1h"`), at least one second: a bare number is refused, since `30/1`
+ * would otherwise mean 30 per millisecond.
  */
 export function slidingWindow(limit: number, period: string): Window {
-  const windowMs = /^\d+$/.test(period.trim()) ? Number(period) : (ms(period.trim() as ms.StringValue) as number | undefined);
+  const text = period.trim();
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a whole number of at least 1, not ${limit}`);
-  if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs < 1) throw new RangeError(`period must be a duration such as 1s or 10 minutes, not "${period}"`);
+  if (/^[\d.]+$/.test(text)) throw new RangeError(`period "${period}" has no unit: write it as ${text}s, ${text}m or ${text}h`);
+  const windowMs = ms(text as ms.StringValue) as number | undefined;
+  if (typeof windowMs !== 'number' || !Number.isFinite(windowMs)) throw new RangeError(`period must be a duration such as 1s or 10 minutes, not "${period}"`);
+  if (windowMs < MIN_PERIOD_MS) throw new RangeError(`period "${period}" is under one second; the shortest is 1s`);
   return { limit, windowMs };
 }
 
@@ -25,4 +32,19 @@ export function parseWindow(text: string): Window | undefined {
   return slidingWindow(Number(match[1]), match[2]!);
 }
 
-export const describeWindow = (w: Window) => `${w.limit} per ${ms(w.windowMs, { long: true })}`;
+const UNITS: ReadonlyArray<[string, number]> = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1000],
+  ['millisecond', 1],
+];
+
+/** A duration in words, exactly: the largest unit that counts it in at most three decimals ("1.5 seconds", "61 seconds"). */
+export function durationInWords(windowMs: number): string {
+  const [unit, size] = UNITS.find(([, size]) => windowMs >= size && (windowMs * 1000) % size === 0)!;
+  const value = windowMs / size;
+  return `${value} ${unit}${value === 1 ? '' : 's'}`;
+}
+
+export const describeWindow = (w: Window) => `${w.limit} per ${durationInWords(w.windowMs)}`;

@@ -2,6 +2,7 @@ import type { Environment } from '../config/load';
 import { settingsFor } from '../config/load';
 import type { Settings } from '../config/variables';
 import type { Logger } from '../log';
+import type { RejectionCounts } from '../stats/counts';
 import { RejectionRecorder } from '../stats/recorder';
 import { rejectionIn } from '../stats/rejections';
 import { servicesFor } from './wiring';
@@ -13,8 +14,18 @@ const FLUSH_BUDGET_MS = 1000;
 /** Not worth starting with less time than this left. */
 const MIN_FLUSH_MS = 100;
 
-// Module state: a warm instance keeps its pending counts between requests.
-const recorder = new RejectionRecorder();
+/**
+ * Module state: a warm instance keeps its pending counts between requests. Each function is bundled
+ * on its own, so each has its own copy of this module; the recorder lives on the process's global
+ * object so that /status, served by the same process, sees what the pre-event function counted.
+ */
+const RECORDER = Symbol.for('conversations-limits-guard.rejection-recorder');
+const recorder: RejectionRecorder = ((globalThis as { [RECORDER]?: RejectionRecorder })[RECORDER] ??= new RejectionRecorder());
+
+/** The rejections this instance counted that Sync does not hold yet (see {@link RejectionRecorder.unflushed}). */
+export function unflushedRejections(): RejectionCounts {
+  return recorder.unflushed();
+}
 
 /** A logger that also counts the rejections the decision lines report. */
 export function countingLogger(log: Logger, now: () => number = Date.now): Logger {

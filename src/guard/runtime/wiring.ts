@@ -4,18 +4,19 @@ import type { Settings } from '../config/variables';
 import type { Logger } from '../log';
 import { RateGate } from '../rate/gate';
 import { MemoryRateLimiter } from '../rate/memory-limiter';
-import { SyncRateLimiter } from '../rate/sync-limiter';
+import { SlotRateLimiter } from '../rate/slot-limiter';
 import { remoteJudge, type RemoteJudge } from '../remote';
 import { SyncDocumentStore } from '../store/sync-document-store';
+import { SyncSlotStore } from '../store/slot-store';
 import { twilioClientFor } from '../twilio/client';
 
 /** Share of DECISION_TIMEOUT each Sync round of the rate rules may take before the insurance limiter decides. */
 const SYNC_SHARE_OF_DEADLINE = 0.4;
 
 // Module state survives between requests on a warm deployed instance: the insurance limiter's
-// windows and the "denied until" memory of the Sync limiter live here.
+// windows and what the slot limiter knows of each key's slots live here (both bounded).
 const insurance = new MemoryRateLimiter();
-const limiters = new WeakMap<Twilio, Map<string, SyncRateLimiter>>();
+const limiters = new WeakMap<Twilio, Map<string, SlotRateLimiter>>();
 
 /** The REST client and Sync store of a function's context, built on first use. */
 export function servicesFor(context: Environment, settings: Settings) {
@@ -32,10 +33,10 @@ export function remoteFor(context: Environment, log: Logger): (settings: Setting
   };
 }
 
-function syncLimiter(client: Twilio, serviceSid: string): SyncRateLimiter {
+function syncLimiter(client: Twilio, serviceSid: string): SlotRateLimiter {
   let byService = limiters.get(client);
   if (!byService) limiters.set(client, (byService = new Map()));
   let limiter = byService.get(serviceSid);
-  if (!limiter) byService.set(serviceSid, (limiter = new SyncRateLimiter(new SyncDocumentStore(client, serviceSid))));
+  if (!limiter) byService.set(serviceSid, (limiter = new SlotRateLimiter(new SyncSlotStore(client, serviceSid))));
   return limiter;
 }

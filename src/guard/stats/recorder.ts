@@ -25,6 +25,8 @@ export type FlushResult = 'nothing' | 'written' | 'kept';
  */
 export class RejectionRecorder {
   private counts: RejectionCounts = emptyCounts();
+  /** The counts a flush under way has taken, until Sync has them or they are pending again. */
+  private inFlight: RejectionCounts | undefined;
   private lastFlush = Number.NEGATIVE_INFINITY;
   private flushing = false;
 
@@ -36,6 +38,14 @@ export class RejectionRecorder {
 
   get pending(): boolean {
     return !isEmpty(this.counts);
+  }
+
+  /**
+   * What this instance counted that Sync does not hold yet: the pending counts and those of a flush
+   * under way. Read it after reading Sync, so a flush that lands in between is counted once.
+   */
+  unflushed(): RejectionCounts {
+    return merge(this.counts, this.inFlight ?? emptyCounts());
   }
 
   /** Forgets the pending counts (counters switched off). */
@@ -58,6 +68,7 @@ export class RejectionRecorder {
     if (!this.pending || this.flushing) return 'nothing';
     const taken = this.counts;
     this.counts = emptyCounts();
+    this.inFlight = taken;
     this.lastFlush = now;
     this.flushing = true;
     let written = false;
@@ -66,6 +77,7 @@ export class RejectionRecorder {
       return written ? 'written' : 'kept';
     } finally {
       if (!written) this.counts = prune(merge(this.counts, taken), now);
+      this.inFlight = undefined;
       this.flushing = false;
     }
   }

@@ -20,6 +20,8 @@ export function rejectionIn(line: Readonly<Record<string, unknown>>): Rejection 
       return line.status === 200 ? undefined : { rule: 'request.malformed', outcome };
     case 'unauthorized':
       return { rule: 'request.signature', outcome };
+    case 'contended':
+      return line.status === 200 ? undefined : { rule: 'guard.unavailable', outcome };
     case 'fail-closed':
       return { rule: 'guard.unavailable', outcome };
     default:

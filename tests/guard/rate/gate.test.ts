@@ -7,20 +7,20 @@ import { parseSettings } from '../../../src/guard/config/load';
 import type { Settings } from '../../../src/guard/config/variables';
 import { parseEvent } from '../../../src/guard/event/parse';
 import type { PreEvent } from '../../../src/guard/event/types';
-import { RateGate, RateStoreUnavailableError } from '../../../src/guard/rate/gate';
+import { RateContendedError, RateGate, RateStoreUnavailableError } from '../../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../../src/guard/rate/memory-limiter';
-import { SyncRateLimiter } from '../../../src/guard/rate/sync-limiter';
-import type { DocumentStore } from '../../../src/guard/store/document-store';
+import { SlotRateLimiter } from '../../../src/guard/rate/slot-limiter';
+import type { SlotStore } from '../../../src/guard/store/slot-store';
 import { syncName } from '../../../src/guard/store/names';
 import { conversationAdd, messageAdd, participantAdd } from '../../support/events';
-import { FailingStore, HangingStore, manualClock, RecordingStore } from '../../support/rate-store';
+import { FailingSlotStore, HangingSlotStore, manualClock, RecordingSlotStore, takeFirst } from '../../support/rate-store';
 
 type Line = Record<string, unknown>;
 
-function gateOver(store: DocumentStore, options: { clock?: () => number; insurance?: MemoryRateLimiter; timeoutMs?: number } = {}) {
+function gateOver(store: SlotStore, options: { clock?: () => number; insurance?: MemoryRateLimiter; timeoutMs?: number } = {}) {
   const lines: Line[] = [];
   let built = 0;
-  const limiter = new SyncRateLimiter(store, { now: options.clock });
+  const limiter = new SlotRateLimiter(store, { now: options.clock });
   const insurance = options.insurance ?? new MemoryRateLimiter(options.clock);
   const gate = new RateGate(
     () => {
@@ -44,7 +44,7 @@ const CH = (n: number) => 'CH' + String(n).padStart(32, '0');
 describe('with Sync counting', () => {
   test('admits up to the limit, then rejects with the rule\'s code, the limit in words and when to retry', async () => {
     const clock = manualClock();
-    const { decide } = gateOver(new RecordingStore(), { clock: clock.now });
+    const { decide } = gateOver(new RecordingSlotStore(), { clock: clock.now });
     const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '3/10s' });
     for (let i = 0; i < 3; i++) {
       expect(await decide(inConversation(CH(1)), settings)).toBeUndefined();
@@ -67,7 +67,7 @@ describe('with Sync counting', () => {
     ['RATE_LIMIT_CONVERSATIONS_PER_SERVICE', 'rate.conversations-per-service', 'conversationAdd', 'in this Conversations service'],
     ['RATE_LIMIT_MESSAGES_PER_AUTHOR', 'rate.messages-per-author', 'messageAdd', 'from this author'],
   ] as const)('%s: the code is %s (on %s) and the message says "%s"', async (variable, code, event, where) => {
-    const { decide } = gateOver(new RecordingStore(), { clock: manualClock().now });
+    const { decide } = gateOver(new RecordingSlotStore(), { clock: manualClock().now });
     const settings = only({ [variable]: '1/1s' });
     expect(await decide(EVENTS[event](), settings)).toBeUndefined();
     const violation = await decide(EVENTS[event](), settings);
@@ -76,7 +76,7 @@ describe('with Sync counting', () => {
   });
 
   test('a RATE_LIMITS rule rejects with rate.<name> and names RATE_LIMITS', async () => {
-    const { decide } = gateOver(new RecordingStore(), { clock: manualClock().now });
+    const { decide } = gateOver(new RecordingSlotStore(), { clock: manualClock().now });
     const settings = only({ RATE_LIMITS: 'joins=1/1 minute per participant' });
     expect(await decide(parseEvent(participantAdd({ Identity: 'dave' })), settings)).toBeUndefined();
     expect(await decide(parseEvent(participantAdd({ Identity: 'dave', ConversationSid: CH(9) })), settings)).toMatchObject({
@@ -89,7 +89,7 @@ describe('with Sync counting', () => {
   });
 
   test('an event no rule applies to builds no Sync limiter and makes no request', async () => {
-    const store = new RecordingStore();
+    const store = new RecordingSlotStore();
     const { decide, built } = gateOver(store);
     expect(await decide(parseEvent(conversationAdd()), only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/1s' }))).toBeUndefined();
     expect(built()).toBe(0);
@@ -97,7 +97,7 @@ describe('with Sync counting', () => {
   });
 
   test('rules are counted apart even on the same key: a per-conversation and an email rule', async () => {
-    const store = new RecordingStore();
+    const store = new RecordingSlotStore();
     const { decide } = gateOver(store, { clock: manualClock().now });
     const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '5/10s', RATE_LIMITS: 'email-actions=2/10s per conversation from email' });
     const email = () => parseEvent(messageAdd({ ConversationSid: CH(1) }, 'email'));
@@ -105,11 +105,11 @@ describe('with Sync counting', () => {
     expect(await decide(email(), settings)).toBeUndefined();
     expect(await decide(email(), settings)).toMatchObject({ code: 'rate.email-actions' });
     expect(await decide(inConversation(CH(1)), settings)).toBeUndefined();
-    expect(new Set(store.calls.filter((c) => c.op !== 'get').map((c) => c.name)).size).toBe(2);
+    expect(new Set(store.calls.filter((c) => c.op === 'take').map((c) => c.group)).size).toBe(2);
   });
 
   test('an action one rule already refuses on reads takes no place in the other rules\' windows', async () => {
-    const store = new RecordingStore();
+    const store = new RecordingSlotStore();
     const { decide } = gateOver(store, { clock: manualClock().now });
     // A noisy author is held to 2 messages; the conversation allows 4 actions.
     const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '4/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '2/10s' });
@@ -128,9 +128,9 @@ describe('when Sync cannot count', () => {
   const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '2/10s' });
 
   test.each([
-    ['throttled (429 / 54009)', () => new FailingStore({ status: 429, code: 54009 }), /429 \/ 54009/],
-    ['failing (500)', () => new FailingStore({ status: 500, code: 20500 }), /500 \/ 20500/],
-    ['unreachable', () => new FailingStore({}), /ECONNREFUSED/],
+    ['throttled (429 / 54009)', () => new FailingSlotStore({ status: 429, code: 54009 }), /429 \/ 54009/],
+    ['failing (500)', () => new FailingSlotStore({ status: 500, code: 20500 }), /500 \/ 20500/],
+    ['unreachable', () => new FailingSlotStore({}), /ECONNREFUSED/],
   ])('%s: the insurance limiter admits, and FAIL_MODE is left to decide', async (_kind, makeStore, detail) => {
     const { decide, lines } = gateOver(makeStore());
     const error = await decide(inConversation(CH(1)), settings).catch((e: unknown) => e);
@@ -144,7 +144,7 @@ describe('when Sync cannot count', () => {
 
   test('once the insurance limiter is full it rejects with the rate rule\'s code, however FAIL_MODE is set', async () => {
     const clock = manualClock();
-    const { decide, lines } = gateOver(new FailingStore(), { clock: clock.now });
+    const { decide, lines } = gateOver(new FailingSlotStore(), { clock: clock.now });
     await expect(decide(inConversation(CH(1)), settings)).rejects.toThrow(RateStoreUnavailableError);
     clock.advance(3_000);
     await expect(decide(inConversation(CH(1)), settings)).rejects.toThrow(RateStoreUnavailableError);
@@ -163,15 +163,15 @@ describe('when Sync cannot count', () => {
   test('the insurance limiter knows what Sync admitted before Sync failed', async () => {
     const clock = manualClock();
     const insurance = new MemoryRateLimiter(clock.now);
-    const healthy = gateOver(new RecordingStore(), { clock: clock.now, insurance });
+    const healthy = gateOver(new RecordingSlotStore(), { clock: clock.now, insurance });
     expect(await healthy.decide(inConversation(CH(1)), settings)).toBeUndefined();
     expect(await healthy.decide(inConversation(CH(1)), settings)).toBeUndefined();
-    const failing = gateOver(new FailingStore(), { clock: clock.now, insurance });
+    const failing = gateOver(new FailingSlotStore(), { clock: clock.now, insurance });
     expect(await failing.decide(inConversation(CH(1)), settings)).toMatchObject({ code: 'rate.actions-per-conversation' });
   });
 
   test('Sync not answering: the insurance limiter decides once syncTimeoutMs has passed', async () => {
-    const store = new HangingStore();
+    const store = new HangingSlotStore();
     const { decide, lines } = gateOver(store, { timeoutMs: 150 });
     const started = Date.now();
     const error = await decide(inConversation(CH(1)), settings).catch((e: unknown) => e);
@@ -184,24 +184,39 @@ describe('when Sync cannot count', () => {
   });
 
   test('an error that is not Sync trouble (a bug) is not papered over by the insurance limiter', async () => {
-    const broken: DocumentStore = {
-      get: () => Promise.reject(new TypeError('boom')),
-      create: () => Promise.reject(new TypeError('boom')),
-      replace: () => Promise.reject(new TypeError('boom')),
+    const broken: SlotStore = {
+      list: () => Promise.reject(new TypeError('boom')),
+      take: () => Promise.reject(new TypeError('boom')),
     };
     const { decide, lines } = gateOver(broken);
     await expect(decide(inConversation(CH(1)), settings)).rejects.toThrow(TypeError);
     expect(lines).toEqual([]);
   });
 
+  test('contention: every slot raced for is lost to other instances until the time is up; the insurance limiter admits, FAIL_MODE decides, and it is not called a limit', async () => {
+    const clock = manualClock();
+    const store = new RecordingSlotStore();
+    // Another instance always takes the chosen slot first, but never all of them: room is always seen.
+    let stolen = 0;
+    store.beforeTake = async (group, key, raw) => {
+      stolen++;
+      await takeFirst(raw, group, key, clock.now() - 20_000);
+    };
+    const { decide, lines } = gateOver(store, { clock: clock.now });
+    const error = await decide(inConversation(CH(1)), only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '2/10s' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateContendedError);
+    expect((error as Error).message).toMatch(/^rate\.actions-per-conversation: every free slot .* was taken by a concurrent action/);
+    expect(stolen).toBeGreaterThan(1);
+    expect(lines).toEqual([expect.objectContaining({ warning: 'rate counter contended, insurance limiter used', insurance: 'admit' })]);
+  });
+
   test('one rule counted in Sync, another whose Sync documents fail: a rejection by the counted rule wins', async () => {
     const clock = manualClock();
     const failingNames = new Set([syncName('rate', 'messages-per-author\u00005/10000\u0000alice', '0')]);
-    const store = new RecordingStore();
-    const partly: DocumentStore = {
-      get: (name) => (failingNames.has(name) ? new FailingStore().get(name) : store.get(name)),
-      create: (name, data) => (failingNames.has(name) ? new FailingStore().create(name) : store.create(name, data)),
-      replace: (name, data, revision) => (failingNames.has(name) ? new FailingStore().replace(name) : store.replace(name, data, revision)),
+    const store = new RecordingSlotStore();
+    const partly: SlotStore = {
+      list: (group) => (failingNames.has(group) ? new FailingSlotStore().list(group) : store.list(group)),
+      take: (group, key, takenAt, revision, ttl) => (failingNames.has(group) ? new FailingSlotStore().take(group, key) : store.take(group, key, takenAt, revision)),
     };
     const { decide } = gateOver(partly, { clock: clock.now });
     const both = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' });

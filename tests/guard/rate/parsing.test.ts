@@ -18,7 +18,7 @@ describe('<count>/<period>', () => {
     ['30/1s', 30, 1_000],
     ['5/10 seconds', 5, 10_000],
     ['200/1h', 200, 3_600_000],
-    ['10/500', 10, 500],
+    ['10/1.5s', 10, 1_500],
     ['1/1 minute', 1, 60_000],
     [' 30 / 1s ', 30, 1_000],
     ['25/1 s', 25, 1_000],
@@ -30,13 +30,14 @@ describe('<count>/<period>', () => {
     expect(parseWindow(text)).toBeUndefined();
   });
 
-  test.each(['30', 'x/1s', '0/1s', '30/soon', '30/-1s', '30/', '/1s', '1.5/1s', '-1/1s', '30/0', '30/0.5ms', ''])('%p is refused', (text) => {
+  test.each(['30', 'x/1s', '0/1s', '30/soon', '30/-1s', '30/', '/1s', '1.5/1s', '-1/1s', '30/0', '30/0.5ms', '', '30/1', '10/500', '10/999ms', '10/0.5s'])('%p is refused', (text) => {
     expect(() => parseWindow(text)).toThrow(RangeError);
   });
 
   test('slidingWindow takes the same periods as the variables', () => {
     expect(slidingWindow(10, '10 s')).toEqual({ limit: 10, windowMs: 10_000 });
-    expect(slidingWindow(10, '250')).toEqual({ limit: 10, windowMs: 250 });
+    expect(() => slidingWindow(10, '250')).toThrow('period "250" has no unit: write it as 250s, 250m or 250h');
+    expect(() => slidingWindow(10, '500ms')).toThrow('period "500ms" is under one second; the shortest is 1s');
     expect(() => slidingWindow(0, '1s')).toThrow(/at least 1/);
     expect(() => slidingWindow(2.5, '1s')).toThrow(/whole number/);
     expect(() => slidingWindow(1, 'whenever')).toThrow(/duration/);
@@ -45,16 +46,25 @@ describe('<count>/<period>', () => {
   test('a window reads back in words, as rejection messages print it', () => {
     expect(describeWindow(parseWindow('30/1s')!)).toBe('30 per 1 second');
     expect(describeWindow(parseWindow('200/1h')!)).toBe('200 per 1 hour');
+    expect(describeWindow(parseWindow('10/1.5s')!)).toBe('10 per 1.5 seconds');
+    expect(describeWindow(parseWindow('10/61s')!)).toBe('10 per 61 seconds');
+    expect(describeWindow(parseWindow('10/90s')!)).toBe('10 per 1.5 minutes');
+    expect(describeWindow(parseWindow('5/2 days')!)).toBe('5 per 2 days');
   });
 });
 
 describe('the three named variables', () => {
-  test('defaults: 30/1s per conversation, 30/1s per service, messages per author off', () => {
+  test('defaults: every rate rule off (Twilio enforces its own 30/s itself), so a plain message costs nothing remote', () => {
     const settings = parseSettings({});
-    expect(settings.RATE_LIMIT_ACTIONS_PER_CONVERSATION).toEqual({ limit: 30, windowMs: 1_000 });
-    expect(settings.RATE_LIMIT_CONVERSATIONS_PER_SERVICE).toEqual({ limit: 30, windowMs: 1_000 });
+    expect(settings.RATE_LIMIT_ACTIONS_PER_CONVERSATION).toBeUndefined();
+    expect(settings.RATE_LIMIT_CONVERSATIONS_PER_SERVICE).toBeUndefined();
     expect(settings.RATE_LIMIT_MESSAGES_PER_AUTHOR).toBeUndefined();
     expect(settings.RATE_LIMITS).toEqual([]);
+    expect(rateRulesOf(settings)).toEqual([]);
+  });
+
+  test('once set, the two rules that mirror Twilio\'s own limit count per conversation and per service', () => {
+    const settings = parseSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '20/1s', RATE_LIMIT_CONVERSATIONS_PER_SERVICE: '20/1s' });
     expect(rateRulesOf(settings).map((r) => [r.name, r.per, r.on, r.variable])).toEqual([
       ['actions-per-conversation', 'conversation', ['message', 'participant'], 'RATE_LIMIT_ACTIONS_PER_CONVERSATION'],
       ['conversations-per-service', 'service', ['conversation'], 'RATE_LIMIT_CONVERSATIONS_PER_SERVICE'],
@@ -65,7 +75,7 @@ describe('the three named variables', () => {
     [name, '30/1s', { limit: 30, windowMs: 1_000 }],
     [name, '5/10 seconds', { limit: 5, windowMs: 10_000 }],
     [name, '200/1h', { limit: 200, windowMs: 3_600_000 }],
-    [name, '10/500', { limit: 10, windowMs: 500 }],
+    [name, '10/1.5s', { limit: 10, windowMs: 1_500 }],
     [name, 'off', undefined],
   ] as const))('%s=%p', (name, raw, expected) => {
     const settings = parseSettings({ [name]: raw });
@@ -119,12 +129,16 @@ describe('RATE_LIMITS, the general form', () => {
   });
 
   test('the general rules come after the named ones, and the rejection code is rate.<name>', () => {
-    const all = rateRulesOf(parseSettings({ RATE_LIMITS: 'Email-Actions=2/1s per conversation from email' }));
-    expect(all.map((r) => r.name)).toEqual(['actions-per-conversation', 'conversations-per-service', 'email-actions']);
+    const all = rateRulesOf(parseSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '20/1s', RATE_LIMITS: 'Email-Actions=2/1s per conversation from email' }));
+    expect(all.map((r) => r.name)).toEqual(['actions-per-conversation', 'email-actions']);
   });
 
   test.each([
     ['unknown key', 'r=30/1s per room', /per must be one of conversation, service, author, participant/],
+    ['a conversation add has no conversation yet', 'r=30/1s per conversation on conversation', /a conversation action carries no conversation to count by, so this rule could never count it; use on message,participant/],
+    ['a message has no participant being added', 'r=30/1s per participant on message', /a message action carries no participant/],
+    ['a join has no author', 'r=30/1s per author on message,participant', /a participant action carries no author/],
+    ['a period without a unit', 'r=30/1 per conversation', /no unit/],
     ['unknown event', 'r=30/1s per conversation on messages', /"messages" is not one of message, participant, conversation/],
     ['inherited property as event', 'r=30/1s per conversation on constructor', /"constructor" is not one of/],
     ['unknown channel', 'r=30/1s per conversation from fax', /from must be one of web, sms, whatsapp, email, messenger, gbm/],

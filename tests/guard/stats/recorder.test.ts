@@ -39,6 +39,27 @@ describe('RejectionRecorder', () => {
     expect(recorder.due(NOW, 10_000)).toBe(true);
   });
 
+  it('reports what Sync does not hold yet: pending counts, and those of a flush under way until it lands', async () => {
+    const memory: DocumentStore = new MemoryDocumentStore();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow: DocumentStore = { get: (name) => memory.get(name), create: async (name, data, ttl) => (await held, memory.create(name, data, ttl)), replace: (name, data, revision, ttl) => memory.replace(name, data, revision, ttl) };
+    const recorder = new RejectionRecorder(() => 0);
+    const unflushed = () => totals(recorder.unflushed(), NOW).lastHour;
+    expect(unflushed()).toEqual([]);
+    recorder.record('r', 'enforced', NOW);
+    recorder.record('r', 'enforced', NOW);
+    expect(unflushed()).toEqual([{ rule: 'r', enforced: 2, shadow: 0 }]);
+    const flushing = recorder.flush({ store: slow, shards: 1, now: NOW });
+    recorder.record('r', 'shadow', NOW);
+    expect(recorder.pending).toBe(true);
+    expect(unflushed()).toEqual([{ rule: 'r', enforced: 2, shadow: 1 }]); // 2 in flight, 1 pending
+    release();
+    expect(await flushing).toBe('written');
+    expect(unflushed()).toEqual([{ rule: 'r', enforced: 0, shadow: 1 }]);
+    expect(totals(await readCounts(memory, 1), NOW).lastHour).toEqual([{ rule: 'r', enforced: 2, shadow: 0 }]);
+  });
+
   it('keeps its counts for the next flush when Sync is unavailable', async () => {
     const memory: DocumentStore = new MemoryDocumentStore();
     const failing: DocumentStore = {

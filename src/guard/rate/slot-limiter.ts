@@ -1,0 +1,192 @@
+import { syncName } from '../store/names';
+import type { SlotStore } from '../store/slot-store';
+import type { Window } from './window';
+
+/**
+ * Slots one group takes per second at most (a write each, plus the writes and reads of those who lose a race):
+ * well under Sync's 20 writes/s and 20 reads/s per Map.
+ */
+const SLOT_TAKES_PER_GROUP_PER_SECOND = 5;
+/** Twilio serves up to 100 Map items a page: a group is read in one request. */
+const MAX_SLOTS_PER_GROUP = 100;
+/** Groups this instance remembers; the least recently used are forgotten past this. */
+const MAX_REMEMBERED_GROUPS = 5_000;
+/** Sync's TTL ceiling (one year), in seconds. */
+const MAX_TTL_SECONDS = 31_536_000;
+
+/**
+ * What this instance knows of one slot: when it was last taken, and its revision (absent for a slot
+ * never created). Knowing a slot taken is exact until the time it frees, since nobody can untake it;
+ * knowing it free may be stale, which a conditional write finds out.
+ */
+interface KnownSlot {
+  takenAt: number;
+  revision?: string;
+}
+
+export type Reservation = { kind: 'denied'; retryAfterMs: number; requests: number } | { kind: 'candidate'; group: number; requests: number };
+
+export type Outcome = { admitted: true; requests: number } | { admitted: false; retryAfterMs: number; requests: number; contended?: boolean };
+
+/**
+ * `N/period` as N slots, kept as items of a few Sync Maps (groups). A slot holds the time it last
+ * admitted an action, and admits one only when that was at least `period` ago, by a conditional
+ * write: creating a missing item (a second creator gets 409) or updating an expired one with
+ * If-Match (a second writer gets 412). Each slot thus admits at most one action in any window of
+ * length `period`, so the N slots admit at most N, whatever the number of instances. An instance
+ * reads a group in one request to find free slots and tries them in random order; it remembers until
+ * when each slot is taken, and denies without any request while it knows every slot taken.
+ */
+export class SlotRateLimiter {
+  /** Group name → slot key → what is known; a Map in least-recently-used order. */
+  private readonly known = new Map<string, Map<string, KnownSlot>>();
+  /** Reads in flight, by group: concurrent decisions of this instance share one. */
+  private readonly reading = new Map<string, Promise<void>>();
+  /** Slots a decision of this instance is writing, so that its concurrent decisions pick others. */
+  private readonly claims = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: SlotStore,
+    private readonly options: { now?: () => number; random?: () => number; maxAttempts?: number } = {},
+  ) {}
+
+  private now = () => (this.options.now ?? Date.now)();
+  private random = () => (this.options.random ?? Math.random)();
+
+  /** How many groups a window's slots are spread over, and how many slots each holds. */
+  static layout(window: Window): number[] {
+    const perSecond = window.limit / (window.windowMs / 1000);
+    const groups = Math.min(window.limit, Math.max(1, Math.ceil(perSecond / SLOT_TAKES_PER_GROUP_PER_SECOND), Math.ceil(window.limit / MAX_SLOTS_PER_GROUP)));
+    return Array.from({ length: groups }, (_, i) => Math.floor(window.limit / groups) + (i < window.limit % groups ? 1 : 0));
+  }
+
+  /**
+   * Phase one, reads only: finds a group with a free slot, or denies when every slot is known taken.
+   * A group this instance knows nothing of is read; one it knows is not.
+   */
+  async reserve(id: string, window: Window): Promise<Reservation> {
+    const sizes = SlotRateLimiter.layout(window);
+    let requests = 0;
+    for (const group of this.shuffled(sizes.length)) {
+      if (!this.view(id, group)) {
+        await this.read(id, group, sizes[group]!);
+        requests++;
+      }
+      if (this.freeSlots(id, group, window).length > 0) return { kind: 'candidate', group, requests };
+    }
+    return { kind: 'denied', retryAfterMs: this.waitForRoom(id, window, sizes), requests };
+  }
+
+  /**
+   * Phase two: takes a free slot with a conditional write. A lost race means this instance's view of
+   * the group was stale: it reads the group again and tries another free slot, or another group. Every
+   * slot known taken is a proven limit. Stops, as contended, once `giveUpAt` passes or the signal
+   * aborts: a write after the decision's time would hold a slot for an action nobody admitted.
+   */
+  async commit(id: string, window: Window, reservation: Reservation, limits: { signal?: AbortSignal; giveUpAt?: number } = {}): Promise<Outcome> {
+    if (reservation.kind === 'denied') return { admitted: false, retryAfterMs: reservation.retryAfterMs, requests: reservation.requests };
+    const sizes = SlotRateLimiter.layout(window);
+    const maxAttempts = this.options.maxAttempts ?? 4 + 2 * sizes.length;
+    let requests = reservation.requests;
+    let group: number | undefined = reservation.group;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      if (limits.signal?.aborted || (attempt > 0 && limits.giveUpAt !== undefined && this.now() >= limits.giveUpAt)) break;
+      if (group === undefined || this.freeSlots(id, group, window).length === 0) {
+        const next = await this.groupWithRoom(id, window, sizes);
+        requests += next.requests;
+        group = next.group;
+        if (group === undefined) return { admitted: false, retryAfterMs: this.waitForRoom(id, window, sizes), requests };
+        continue;
+      }
+      const free = this.freeSlots(id, group, window).filter(([key]) => !this.claims.has(this.slotId(id, group!, key)));
+      if (free.length === 0) {
+        // Every free slot is being written by another decision of this instance: see how they end.
+        await Promise.race(this.claimsOf(id, group));
+        continue;
+      }
+      const [key, slot] = free[Math.floor(this.random() * free.length)]!;
+      const now = this.now();
+      const claim = this.store.take(this.groupName(id, group), key, now, slot.revision, ttlOf(window));
+      const claimId = this.slotId(id, group, key);
+      this.claims.set(claimId, claim.catch(() => undefined));
+      const taken = await claim.finally(() => this.claims.delete(claimId));
+      requests++;
+      if (taken !== 'lost') {
+        this.view(id, group)?.set(key, { takenAt: now, revision: taken.revision });
+        return { admitted: true, requests };
+      }
+      await this.read(id, group, sizes[group]!);
+      requests++;
+    }
+    return { admitted: false, retryAfterMs: 0, requests, contended: true };
+  }
+
+  /** A group with a free slot, reading those this instance does not know; undefined when there is none. */
+  private async groupWithRoom(id: string, window: Window, sizes: number[]): Promise<{ group?: number; requests: number }> {
+    let requests = 0;
+    for (const group of this.shuffled(sizes.length)) {
+      if (!this.view(id, group)) {
+        await this.read(id, group, sizes[group]!);
+        requests++;
+      }
+      if (this.freeSlots(id, group, window).length > 0) return { group, requests };
+    }
+    return { requests };
+  }
+
+  /** With every slot known taken: the exact wait until the first one frees. */
+  private waitForRoom(id: string, window: Window, sizes: number[]): number {
+    const freeAt = sizes.flatMap((_, group) => [...(this.view(id, group)?.values() ?? [])].map((slot) => slot.takenAt + window.windowMs));
+    return Math.max(1, Math.min(...freeAt) - this.now());
+  }
+
+  /** The slots of a group known free now: never created, or taken at least a window ago. */
+  private freeSlots(id: string, group: number, window: Window): Array<[string, KnownSlot]> {
+    const now = this.now();
+    return [...(this.view(id, group)?.entries() ?? [])].filter(([, slot]) => slot.takenAt + window.windowMs <= now);
+  }
+
+  private read(id: string, group: number, size: number): Promise<void> {
+    const name = this.groupName(id, group);
+    const inFlight = this.reading.get(name);
+    if (inFlight) return inFlight;
+    const reading = this.readNow(name, size).finally(() => this.reading.delete(name));
+    this.reading.set(name, reading);
+    return reading;
+  }
+
+  private async readNow(name: string, size: number): Promise<void> {
+    const slots = new Map<string, KnownSlot>(Array.from({ length: size }, (_, i) => [String(i), { takenAt: -Infinity }]));
+    for (const slot of await this.store.list(name)) if (slots.has(slot.key)) slots.set(slot.key, { takenAt: slot.takenAt, revision: slot.revision });
+    this.known.delete(name);
+    this.known.set(name, slots);
+    if (this.known.size > MAX_REMEMBERED_GROUPS) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private slotId = (id: string, group: number, key: string) => `${this.groupName(id, group)}\u0000${key}`;
+
+  private claimsOf(id: string, group: number): Array<Promise<unknown>> {
+    const prefix = `${this.groupName(id, group)}\u0000`;
+    return [...this.claims].filter(([slot]) => slot.startsWith(prefix)).map(([, claim]) => claim);
+  }
+
+  private view(id: string, group: number): Map<string, KnownSlot> | undefined {
+    return this.known.get(this.groupName(id, group));
+  }
+
+  private shuffled(count: number): number[] {
+    const order = Array.from({ length: count }, (_, i) => i);
+    for (let i = count - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    return order;
+  }
+
+  private groupName(id: string, group: number): string {
+    return syncName('rate', id, String(group));
+  }
+}
+
+/** Slots and their groups are cleaned up a minute after they could last matter. */
+const ttlOf = (window: Window) => Math.min(MAX_TTL_SECONDS, Math.ceil(window.windowMs / 1000) + 60);

@@ -1,0 +1,90 @@
+/**
+ * SlotRateLimiter against the local Twilio API emulator, through twilio-node and the
+ * TWILIO_API_BASE_URL redirect the functions use: several instances, each with its own memory,
+ * sharing Sync; what each decision costs; Sync's per-object limits under a sustained rate at the
+ * limit; the sliding guarantee across window edges.
+ */
+import { startEmulator, type Emulator } from '../../emulator';
+import { SlotRateLimiter, type Outcome } from '../../src/guard/rate/slot-limiter';
+import { parseWindow, type Window } from '../../src/guard/rate/window';
+import { documentOf, emulatorSlotStore, isWrite, peakPerWindow, sleep, syncRequests } from '../support/rate-emulator';
+import { HOSTILE_KEYS } from '../support/rate-keys';
+
+let emu: Emulator;
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+afterAll(() => emu.close());
+beforeEach(() => emu.reset());
+
+const decide = async (limiter: SlotRateLimiter, id: string, window: Window): Promise<Outcome> => limiter.commit(id, window, await limiter.reserve(id, window));
+const instance = (now?: () => number) => new SlotRateLimiter(emulatorSlotStore(emu), { now });
+const throttled = () => Object.values(emu.counters()).reduce((n, c) => n + c.throttled, 0);
+
+test.each([0, 100])('a burst of 90 on one key (30/1m) spread over 3 instances, Sync answering in %i ms: 29 or 30 admitted, never more, no 429', async (latency) => {
+  emu.setLatency(latency, { product: 'sync' });
+  const window = parseWindow('30/1m')!;
+  const instances = [instance(), instance(), instance()];
+  const outcomes = await Promise.all(Array.from({ length: 90 }, (_, i) => decide(instances[i % 3]!, 'CH-burst', window)));
+  const admitted = outcomes.filter((o) => o.admitted).length;
+  expect(admitted).toBeLessThanOrEqual(30);
+  expect(admitted).toBeGreaterThanOrEqual(Math.ceil(0.95 * 30));
+  expect(throttled()).toBe(0);
+});
+
+test('an admitted decision costs 1 read and 1 write on a cold instance, 1 write on a warm one; a refused one, once known, nothing', async () => {
+  const window = parseWindow('3/10s')!;
+  const limiter = instance();
+  const cost: string[][] = [];
+  for (let i = 0; i < 4; i++) {
+    const from = emu.log.length;
+    await decide(limiter, 'CH-cost', window);
+    cost.push(syncRequests(emu, from).map((e) => `${e.method} ${e.status}`));
+  }
+  // The first finds no Map (404), creates it, then its slot; the others write one slot each.
+  expect(cost[0]).toEqual(['GET 404', 'POST 201', 'POST 201']);
+  expect(cost[1]).toEqual(['POST 201']);
+  expect(cost[2]).toEqual(['POST 201']);
+  expect(cost[3]).toEqual([]);
+});
+
+test('sustained 30/s on one key for 3 s from 3 instances: about 90 admitted, never more than 30 in any second, no 429, every Map under 20 writes/s and 20 reads/s', async () => {
+  const window = parseWindow('30/1s')!;
+  const instances = [instance(), instance(), instance()];
+  const admittedAt: number[] = [];
+  const started = Date.now();
+  const pending: Array<Promise<void>> = [];
+  for (let i = 0; i < 90; i++) {
+    await sleep(Math.max(0, started + (i * 1000) / 30 - Date.now()));
+    pending.push(decide(instances[i % 3]!, 'CH-steady', window).then((o) => void (o.admitted && admittedAt.push(Date.now()))));
+  }
+  await Promise.all(pending);
+  const requests = syncRequests(emu);
+  const writes = peakPerWindow(requests.filter(isWrite));
+  const reads = peakPerWindow(requests.filter((e) => !isWrite(e)));
+  console.log(`sustained 30/s for 3 s: admitted ${admittedAt.length}/90, ${requests.length} Sync requests, peak writes/s per Map ${[...writes.values()]}, peak reads/s per Map ${[...reads.values()]}`);
+  expect(admittedAt.length).toBeGreaterThanOrEqual(80);
+  // Admission times are taken when the answer arrives, a little after the slot's own time.
+  expect(Math.max(...peakPerWindow(admittedAt.map((at) => ({ at, object: 'sync:default:maps:k' }) as never)).values())).toBeLessThanOrEqual(30 + 2);
+  expect(throttled()).toBe(0);
+  expect(Math.max(...writes.values())).toBeLessThan(20);
+  expect(Math.max(...reads.values())).toBeLessThan(20);
+  expect(new Set(requests.map(documentOf)).size).toBe(SlotRateLimiter.layout(window).length);
+});
+
+test('the window slides: N admitted just before an aligned edge leave no room just after it', async () => {
+  let now = Date.UTC(2026, 10, 29, 12, 0, 0) - 100;
+  const window = parseWindow('5/1s')!;
+  const [a, b] = [instance(() => now), instance(() => now)];
+  for (let i = 0; i < 5; i++) expect((await decide(i % 2 ? a : b, 'CH-edge', window)).admitted).toBe(true);
+  now += 200; // past the second boundary, within the same sliding second
+  expect(await decide(a, 'CH-edge', window)).toMatchObject({ admitted: false, retryAfterMs: 800 });
+  now += 800;
+  expect((await decide(b, 'CH-edge', window)).admitted).toBe(true);
+});
+
+test.each(HOSTILE_KEYS)('a hostile key (%j) is a valid, short Sync name', async (key) => {
+  const window = parseWindow('2/10s')!;
+  expect((await decide(instance(), key, window)).admitted).toBe(true);
+  expect(syncRequests(emu).every((e) => e.status < 400 || e.status === 404)).toBe(true);
+});
