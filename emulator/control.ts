@@ -11,6 +11,7 @@ import type { Fault, FaultMatch, SeedConversation, SeedParticipant, SyncRateLimi
  *   GET    /__emulator/log                  -> RequestLogEntry[]
  *   DELETE /__emulator/log
  *   GET    /__emulator/counters             -> Record<object key, {reads, writes, throttled}>
+ *   GET    /__emulator/in-flight            -> {now, peak}
  *   POST   /__emulator/latency              {ms, match?}
  *   POST   /__emulator/faults               Fault
  *   DELETE /__emulator/faults
@@ -31,9 +32,12 @@ export function handleControl(state: EmulatorState, method: string, segments: st
         return { status: 200, body: state.log };
       case 'DELETE log':
         state.log.length = 0;
+        state.inFlight.peak = state.inFlight.now;
         return done;
       case 'GET counters':
         return { status: 200, body: state.limiter.counters() };
+      case 'GET in-flight':
+        return { status: 200, body: state.inFlight };
       case 'POST latency': {
         const { ms, match } = jsonBody<{ ms: number; match?: FaultMatch }>(rawBody);
         state.faults.setLatency(Number(ms), match);

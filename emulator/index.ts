@@ -40,8 +40,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     log: state.log,
     clearLog: () => {
       state.log.length = 0;
+      state.inFlight.peak = state.inFlight.now;
     },
     counters: () => state.limiter.counters(),
+    inFlight: () => ({ ...state.inFlight }),
     setLatency: (ms, match) => state.faults.setLatency(ms, match),
     injectFault: (fault) => state.faults.inject(fault),
     clearFaults: () => state.faults.clearFaults(),

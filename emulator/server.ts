@@ -94,7 +94,11 @@ export async function startServer(state: EmulatorState, port: number, host: stri
     // Latency and faults come before authentication: they stand for trouble on Twilio's side or the network.
     const target: MatchTarget = { product: entry.product, method, paths: [url.pathname, segments.join('/')] };
     const delay = state.faults.delayFor(target);
-    if (delay > 0) await sleep(delay);
+    if (delay > 0) {
+      await sleep(delay);
+      // The latency stands for the way to Twilio: a request its client abandoned on the way is not applied.
+      if (res.destroyed || req.socket.destroyed) return { status: 499, body: { code: 0, message: 'Client closed the request' } };
+    }
     const fault = state.faults.take(target);
     if (fault?.kind === 'hang') {
       hanging.add(res);
@@ -142,13 +146,19 @@ export async function startServer(state: EmulatorState, port: number, host: stri
       ms: 0,
     };
     state.log.push(entry);
+    const counted = product !== 'control';
+    if (counted) state.inFlight.peak = Math.max(state.inFlight.peak, ++state.inFlight.now);
     answer(req, res, entry, url)
       .catch((err: unknown): ApiResponse => {
         if (err instanceof TwilioError) return failure(err.status, err.code, err.message);
         return failure(500, 20500, err instanceof Error ? err.message : 'Internal server error');
       })
       .then((result) => {
-        if (result === 'hang') return;
+        if (result === 'hang') {
+          if (counted) res.on('close', () => state.inFlight.now--);
+          return;
+        }
+        if (counted) state.inFlight.now--;
         entry.status = result.status;
         entry.ms = performance.now() - started;
         send(res, result);

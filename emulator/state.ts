@@ -21,6 +21,8 @@ export class EmulatorState {
   readonly faults = new FaultPlan();
   readonly webhookConfig = new WebhookConfigStore();
   readonly log: RequestLogEntry[] = [];
+  /** Product requests being served now, and the most at once since the last reset. */
+  readonly inFlight = { now: 0, peak: 0 };
   readonly routers: Record<Product, Router> = {
     conversations: addWebhookConfigRoutes(conversationsRouter(this.conversations), this.webhookConfig),
     sync: syncRouter(this.sync, this.limiter),
@@ -37,6 +39,7 @@ export class EmulatorState {
     this.limiter.reset();
     this.faults.reset();
     this.log.length = 0;
+    this.inFlight.peak = this.inFlight.now;
   }
 
   seedConversation(opts: SeedConversation): string {

@@ -33,7 +33,10 @@ export interface RequestLogEntry {
   product: Product | 'control' | 'unknown';
   path: string;
   query: Record<string, string>;
-  /** 0 while the request has not been answered (e.g. a hanging fault). */
+  /**
+   * 0 while the request has not been answered (e.g. a hanging fault); 499 when the client gave up
+   * while it waited in injected latency, before it was applied.
+   */
   status: number;
   ms: number;
   /** Sync object key, as in counters(). */
@@ -85,6 +88,8 @@ export interface Emulator {
   log: RequestLogEntry[];
   clearLog(): void;
   counters(): Record<string, ObjectCounters>;
+  /** Product requests (Conversations, Sync) being served now, and the most at once since the last reset or clearLog. */
+  inFlight(): { now: number; peak: number };
   setLatency(ms: number, match?: FaultMatch): void;
   injectFault(fault: Fault): void;
   clearFaults(): void;

@@ -6,6 +6,7 @@ import { conversationService, listParticipants } from './facts/participants';
 import { ALLOW, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
 import type { Logger } from './log';
+import { forEachLimited } from './concurrency';
 import { DeadlineExceededError, withDeadline } from './deadline';
 import type { DocumentStore } from './store/document-store';
 
@@ -21,8 +22,11 @@ export interface PostEventDeps {
  */
 export const POST_EVENT_BUDGET_MS = 4000;
 
-/** The post-events that change an identity tally. */
-const TALLY_EVENTS = { onParticipantAdded: true, onParticipantRemoved: true, onConversationStateUpdated: true };
+/**
+ * Twilio requests the post-event function holds at once: closing a conversation of 1000 participants
+ * must not trip the account's REST concurrency limit (20429) and starve the decisions.
+ */
+export const MAX_REQUESTS_IN_FLIGHT = 10;
 
 const text = (event: RawEvent, name: string) => (typeof event[name] === 'string' && event[name] !== '' ? (event[name] as string) : undefined);
 
@@ -43,15 +47,18 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
     const settings = settingsFor(request.env);
     if (!conversationSid) return ALLOW;
     await withDeadline(POST_EVENT_BUDGET_MS, async () => {
-      const service = eventType in TALLY_EVENTS ? await conversationService(deps.client(), conversationSid, serviceSid) : undefined;
-      const tally = (identity: string) => new IdentityTally(deps.store(), deps.client(), identity, service);
+      let service: Promise<string> | undefined;
+      const tally = async (identity: string) => {
+        service ??= conversationService(deps.client(), conversationSid, serviceSid);
+        return new IdentityTally(deps.store(), deps.client(), identity, await service);
+      };
       switch (eventType) {
         case 'onParticipantAdded': {
           // Also the moment to rebuild a missing, old or near-limit tally: a post-event has no
           // decision waiting on it, so the next join's pre-event finds a fresh tally.
           const identity = text(event, 'Identity');
           if (identity) {
-            const joined = tally(identity);
+            const joined = await tally(identity);
             await joined.count(conversationSid, { ...tallyPolicy(settings), rebuildBudgetMs: undefined });
             await joined.settle(conversationSid);
           }
@@ -59,14 +66,20 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
         }
         case 'onParticipantRemoved': {
           const identity = text(event, 'Identity');
-          if (identity) await tally(identity).forget(conversationSid);
+          if (identity) await (await tally(identity)).forget(conversationSid);
           break;
         }
         case 'onConversationStateUpdated': {
+          // Only closing, or reopening, changes what counts: active and inactive both do.
           const closed = text(event, 'StateTo') === 'closed';
+          if (!closed && text(event, 'StateFrom') !== 'closed') break;
           const participants = await listParticipants(deps.client(), conversationSid, serviceSid);
           const identities = participants.filter((p) => p.channel === 'web' && p.identity).map((p) => p.identity!);
-          await Promise.all(identities.map((id) => (closed ? tally(id).forget(conversationSid) : tally(id).record(conversationSid))));
+          // Each tally update is a read and a write in sequence: this many hold a request at once.
+          await forEachLimited(identities, MAX_REQUESTS_IN_FLIGHT, async (id) => {
+            const identityTally = await tally(id);
+            return closed ? identityTally.forget(conversationSid) : identityTally.record(conversationSid);
+          });
           break;
         }
         default:

@@ -8,12 +8,15 @@ import type { ContentPolicy } from './rules';
 import { channelsAtRisk, checkFanout } from './rules/fanout';
 import { checkMembership } from './rules/membership';
 import type { Violation } from './rules/violation';
+import type { Logger } from './log';
 import type { DocumentStore } from './store/document-store';
 
 export interface RemoteDeps {
   client: () => Twilio;
   store: () => DocumentStore;
   rate: RateGate;
+  /** Where bookkeeping that failed is reported: it never changes an answer. */
+  log: Logger;
 }
 
 /** A rejection, and the delivery limits an inbound message breaks without being rejected for them. */
@@ -63,6 +66,16 @@ export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
   };
 }
 
+/** Records the join in the tally; a write that fails is logged and the answer stands. */
+async function settleTally(tally: IdentityTally, conversationSid: string, log: Logger): Promise<void> {
+  try {
+    const outcome = await tally.settle(conversationSid);
+    if (outcome === 'contended') log({ warning: 'identity tally not updated: contended; it is recounted when it matters', tally: tally.name });
+  } catch (error) {
+    log({ warning: 'identity tally not updated; it is recounted when it matters', tally: tally.name, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
 type Participants = (event: MessageAdd | ParticipantAdd) => Promise<ParticipantFact[]>;
 
 async function judgeMessage(event: MessageAdd, policy: ContentPolicy, settings: Settings, deps: RemoteDeps, participantsOf: Participants): Promise<RemoteVerdict> {
@@ -83,12 +96,17 @@ async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps:
   const policy = tallyPolicy(settings);
   const [participants, identity, pending] = await Promise.all([
     participantsOf(event),
-    tally?.then((t) => t.count(event.conversationSid, policy)),
+    // The identity count alone failing (REST too) leaves the other rules to decide first.
+    tally?.then((t) => t.count(event.conversationSid, policy)).then(
+      (count) => ({ count }),
+      (error: unknown) => ({ error }),
+    ),
     deps.rate.reserve(event, settings),
   ]);
-  const violation = checkMembership(event, participants, settings, identity);
+  const violation = checkMembership(event, participants, settings, identity && 'count' in identity ? identity.count : undefined);
   // A refusal writes nothing, not even a rebuilt tally: the next decision rebuilds it if it must.
   if (violation) return { violation, notes: [] };
-  const [rateViolation] = await Promise.all([deps.rate.commit(pending), tally?.then((t) => t.settle(event.conversationSid))]);
+  if (identity && 'error' in identity) throw identity.error;
+  const [rateViolation] = await Promise.all([deps.rate.commit(pending), tally?.then((t) => settleTally(t, event.conversationSid, deps.log))]);
   return { violation: rateViolation, notes: [] };
 }

@@ -48,7 +48,7 @@ async function webhookAnswer(c: DraftCase, env: Record<string, string>, calls: {
   };
   return handlePreEvent(
     { event, env, path: PATH },
-    { log: () => undefined, remote: (settings) => remoteJudge(settings, { client: () => listingClient(participantsOf(c), calls), store, rate: NO_RATE_RULES }) },
+    { log: () => undefined, remote: (settings) => remoteJudge(settings, { client: () => listingClient(participantsOf(c), calls), store, log: () => undefined, rate: NO_RATE_RULES }) },
   );
 }
 

@@ -102,7 +102,7 @@ describe('onParticipantAdded / onParticipantRemoved', () => {
     const [a, b] = [emulator.seed.conversation({}), emulator.seed.conversation({})];
     const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), () => undefined, 2000);
     const settings = remoteSettings();
-    await remoteJudge(settings, { client: () => client, store: () => store, rate }).judge({ type: 'onParticipantAdd', conversationSid: a, identity: 'bob', channel: 'web', attributes: '{}', chatServiceSid: '' }, 'judge', new AbortController().signal);
+    await remoteJudge(settings, { client: () => client, store: () => store, rate, log: () => undefined }).judge({ type: 'onParticipantAdd', conversationSid: a, identity: 'bob', channel: 'web', attributes: '{}', chatServiceSid: '' }, 'judge', new AbortController().signal);
     expect(await stored('bob')).toEqual(keys([a]));
     await post({ ...added(b, 'bob'), ChatServiceSid: '' });
     expect(await stored('bob')).toEqual(keys([a, b]));
@@ -131,14 +131,37 @@ describe('onConversationStateUpdated', () => {
     expect(conversationsRequests(emulator).map((e) => e.path)).toEqual([`/conversations/v1/Services/${CHAT_SERVICE_SID}/Conversations/${sid}/Participants`]);
   });
 
-  test('active or inactive: the conversation still counts and is recorded', async () => {
+  test('between active and inactive nothing changes what counts: no request at all', async () => {
     const sid = emulator.seed.conversation({});
     emulator.seed.participant(sid, { identity: 'alice' });
     await tally('alice', []);
+    emulator.clearLog();
     await post(stateUpdated(sid, 'active', 'inactive'));
-    expect(await stored('alice')).toEqual(keys([sid]));
     await post(stateUpdated(sid, 'inactive', 'active'));
+    expect(emulator.log.filter((e) => e.product !== 'control')).toEqual([]);
+    expect(await stored('alice')).toEqual([]);
+  });
+
+  test('reopened (from closed): the conversation counts again and is recorded', async () => {
+    const sid = emulator.seed.conversation({});
+    emulator.seed.participant(sid, { identity: 'alice' });
+    await tally('alice', []);
+    await post(stateUpdated(sid, 'closed', 'active'));
     expect(await stored('alice')).toEqual(keys([sid]));
+  });
+
+  test('closing a conversation of 100 chat participants holds at most 10 Twilio requests at once', async () => {
+    const sid = emulator.seed.conversation({});
+    for (let i = 0; i < 100; i++) {
+      emulator.seed.participant(sid, { identity: `member-${i}` });
+      await tally(`member-${i}`, [sid]);
+    }
+    emulator.clearLog();
+    emulator.setLatency(5);
+    await expect(post(stateUpdated(sid, 'active', 'closed'))).resolves.toEqual({ status: 200, body: {} });
+    expect(emulator.inFlight().peak).toBeGreaterThan(1);
+    expect(emulator.inFlight().peak).toBeLessThanOrEqual(10);
+    expect(await stored('member-99')).toEqual([]);
   });
 });
 
@@ -189,7 +212,7 @@ describe('drift between post-events and reality', () => {
 
   function join(event: Pick<ParticipantAdd, 'conversationSid' | 'identity'>, s: Settings = settings) {
     const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), () => undefined, 2000);
-    return remoteJudge(s, { client: () => client, store: () => store, rate }).judge({ type: 'onParticipantAdd', channel: 'web', attributes: '{}', ...event }, 'judge', new AbortController().signal).then((verdict) => verdict.violation);
+    return remoteJudge(s, { client: () => client, store: () => store, rate, log: () => undefined }).judge({ type: 'onParticipantAdd', channel: 'web', attributes: '{}', ...event }, 'judge', new AbortController().signal).then((verdict) => verdict.violation);
   }
   /** What Twilio does after an allowed join: adds the participant and fires onParticipantAdded. */
   async function joined(sid: string, identity: string, { deliver = true } = {}) {

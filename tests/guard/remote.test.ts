@@ -34,7 +34,7 @@ beforeEach(() => {
 
 function judge(event: MessageAdd | ParticipantAdd, settings: Settings) {
   const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), (line) => logs.push(line), 2000);
-  return remoteJudge(settings, { client: () => client, store: () => store, rate }).judge(event, 'judge', new AbortController().signal).then((verdict) => verdict.violation);
+  return remoteJudge(settings, { client: () => client, store: () => store, rate, log: () => undefined }).judge(event, 'judge', new AbortController().signal).then((verdict) => verdict.violation);
 }
 
 function message(conversationSid: string, fields: Partial<MessageAdd> = {}): MessageAdd {
@@ -121,7 +121,7 @@ describe('onMessageAdd', () => {
 
 describe('confirmAuthor: an API Author shaped like an address, looked up among the participants', () => {
   const apiMessage = (conversationSid: string, author: string): MessageAdd => message(conversationSid, { author, source: 'API', authorChannel: author.includes('@') ? 'email' : 'sms', authorEvidence: 'shape' });
-  const confirm = (event: MessageAdd) => remoteJudge(remoteSettings(), { client: () => client, store: () => store, rate: new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), () => undefined, 2000) }).confirmAuthor(event, new AbortController().signal);
+  const confirm = (event: MessageAdd) => remoteJudge(remoteSettings(), { client: () => client, store: () => store, log: () => undefined, rate: new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), () => undefined, 2000) }).confirmAuthor(event, new AbortController().signal);
 
   test('a chat identity that is an e-mail address is chat', async () => {
     const sid = emulator.seed.conversation({});

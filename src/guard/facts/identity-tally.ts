@@ -1,7 +1,8 @@
 import type { Twilio } from 'twilio';
 import type { Settings } from '../config/variables';
-import type { DocumentStore, StoredDocument } from '../store/document-store';
+import { StoreUnavailableError, type DocumentStore, type StoredDocument } from '../store/document-store';
 import { syncName } from '../store/names';
+import { updateDocument } from '../store/update-document';
 import { listCountedConversations } from './identity-conversations';
 
 /**
@@ -81,7 +82,11 @@ export class IdentityTally {
    */
   async count(conversationSid: string, policy: TallyPolicy): Promise<IdentityCount> {
     const key = conversationKey(conversationSid);
-    this.current = await this.store.get<TallyData>(this.name);
+    // An unreadable tally (Sync throttled or failing) is no tally: the count is taken exactly instead.
+    this.current = await this.store.get<TallyData>(this.name).catch((error: unknown) => {
+      if (error instanceof StoreUnavailableError) return undefined;
+      throw error;
+    });
     const data = this.current?.data;
     const keys = data && isWellFormed(data) ? tallyKeys(data) : undefined;
     const farFromLimit = keys !== undefined && keys.length < policy.limit - policy.exactMargin;
@@ -100,44 +105,45 @@ export class IdentityTally {
    * Writes what the decision learned, in one conditional write: the set rebuilt by {@link count} if
    * there is one, plus `joined`, the conversation being joined once every rule has passed.
    */
-  settle(joined?: string): Promise<void> {
+  settle(joined?: string): Promise<'written' | 'unchanged' | 'contended'> {
     const rebuilt = this.rebuilt;
     this.rebuilt = undefined;
-    if (!rebuilt) return joined ? this.record(joined) : Promise.resolve();
+    if (!rebuilt) return joined ? this.record(joined) : Promise.resolve('unchanged');
     const key = joined && conversationKey(joined);
     const data = key && !tallyKeys(rebuilt).includes(key) ? { ...rebuilt, keys: rebuilt.keys + key } : rebuilt;
     return this.write(() => data);
   }
 
   /** Adds a conversation (idempotent). */
-  record(conversationSid: string): Promise<void> {
+  record(conversationSid: string): Promise<'written' | 'unchanged' | 'contended'> {
     const key = conversationKey(conversationSid);
     return this.write((data) => (data && !tallyKeys(data).includes(key) ? { ...data, keys: data.keys + key } : data));
   }
 
   /** Removes a conversation (idempotent). */
-  forget(conversationSid: string): Promise<void> {
+  forget(conversationSid: string): Promise<'written' | 'unchanged' | 'contended'> {
     const key = conversationKey(conversationSid);
     return this.write((data) => (data ? { ...data, keys: tallyKeys(data).filter((k) => k !== key).join('') } : undefined));
   }
 
   /**
    * Applies `change` with a conditional write, re-reading on conflict. A missing tally is left
-   * missing by record/forget: the next decision rebuilds it from the REST API, which is exact.
+   * missing by record/forget: the next decision rebuilds it from the REST API, which is exact. A tally
+   * that stays contended is left as it is, and says so: it is corrected at its next exact count.
    */
-  private async write(change: (data: TallyData | undefined) => TallyData | undefined): Promise<void> {
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      if (attempt > 0 || this.current === undefined) this.current = await this.store.get<TallyData>(this.name);
-      const before = this.current && isWellFormed(this.current.data) ? this.current.data : undefined;
-      const next = change(before);
-      if (next === undefined || next === before) return;
-      const result = this.current ? await this.store.replace(this.name, next, this.current.revision) : await this.store.create(this.name, next);
-      if (typeof result === 'object') {
-        this.current = result;
-        return;
-      }
-      await jitter(attempt);
-    }
+  private async write(change: (data: TallyData | undefined) => TallyData | undefined): Promise<'written' | 'unchanged' | 'contended'> {
+    const result = await updateDocument<TallyData>(
+      this.store,
+      this.name,
+      (stored) => {
+        const before = isWellFormed(stored) ? stored : undefined;
+        const next = change(before);
+        return next === before ? undefined : next;
+      },
+      { attempts: WRITE_ATTEMPTS, current: this.current, backoff: jitter },
+    );
+    if (result.outcome === 'written') this.current = result.doc;
+    return result.outcome;
   }
 }
 
@@ -154,4 +160,4 @@ function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
-const jitter = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
+const jitter = (attempt: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));

@@ -29,7 +29,7 @@ export function remoteFor(context: Environment, log: Logger): (settings: Setting
   return (settings) => {
     const { client, store } = servicesFor(context, settings);
     const rate = new RateGate(() => syncLimiter(client(), settings.SYNC_SERVICE_SID), insurance, log, settings.DECISION_TIMEOUT * SYNC_SHARE_OF_DEADLINE);
-    return remoteJudge(settings, { client, store, rate });
+    return remoteJudge(settings, { client, store, rate, log });
   };
 }
 

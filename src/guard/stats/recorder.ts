@@ -1,4 +1,5 @@
 import type { DocumentStore } from '../store/document-store';
+import { updateDocument } from '../store/update-document';
 import { asCounts, count, emptyCounts, isEmpty, merge, prune, type Outcome, type RejectionCounts } from './counts';
 
 /** A day and an hour: documents of a guard that stopped rejecting expire on their own. */
@@ -84,13 +85,9 @@ export class RejectionRecorder {
 }
 
 async function addTo(store: DocumentStore, name: string, counts: RejectionCounts, now: number): Promise<boolean> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-    const current = await store.get<unknown>(name);
-    const next = prune(merge(current ? asCounts(current.data) : emptyCounts(), counts), now);
-    const written = current ? await store.replace(name, next, current.revision, COUNTS_TTL_SECONDS) : await store.create(name, next, COUNTS_TTL_SECONDS);
-    if (written !== 'conflict' && written !== 'exists' && written !== 'missing') return true;
-  }
-  return false;
+  const add = (stored: unknown) => prune(merge(stored === undefined ? emptyCounts() : asCounts(stored), counts), now);
+  const result = await updateDocument<unknown>(store, name, add, { attempts: MAX_WRITE_ATTEMPTS, ttlSeconds: COUNTS_TTL_SECONDS });
+  return result.outcome === 'written';
 }
 
 /** Every shard's counts, summed; a shard that does not exist counts as empty. */
