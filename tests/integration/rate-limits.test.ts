@@ -139,3 +139,26 @@ describe('limits counted in Sync across processes', () => {
     expect(await postAll(open, PRE_EVENT_PATH, [chatMessage(conversation, 'agent')])).toEqual([{ status: 200, json: {} }]);
   });
 });
+
+describe('three warm instances sharing Sync, as Twilio runs a busy function', () => {
+  let instances: Runtime[];
+  beforeAll(async () => {
+    const env = { AUTH_TOKEN, ACCOUNT_SID, TWILIO_API_BASE_URL: emu.url, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m', FAIL_MODE: 'open', DECISION_TIMEOUT: '3s' };
+    instances = await Promise.all([1, 2, 3].map(() => startRuntime(env, { forkProcess: false })));
+  });
+  afterAll(() => Promise.all(instances.map((r) => r.stop())));
+
+  test.each([0, 100])('a burst of 90 messages on one conversation, 30 to each instance, Sync answering in %i ms: 29 or 30 admitted, never more, no 429, no fail-open', async (latency) => {
+    emu.reset();
+    emu.setLatency(latency, { product: 'sync' });
+    const sid = emu.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    const answers = (await Promise.all(instances.map((runtime) => postAll(runtime, PRE_EVENT_PATH, Array.from({ length: 30 }, () => messageAdd({ ConversationSid: sid })))))).flat();
+    emu.setLatency(0);
+    const admitted = answers.filter((a) => a.status === 200).length;
+    expect(admitted).toBeLessThanOrEqual(30);
+    expect(admitted).toBeGreaterThanOrEqual(29);
+    // Every refusal is the limit itself, with its reason: none a contention, none a failure.
+    expect(answers.filter((a) => a.status !== 200).every((a) => (a.json as { code?: string }).code === 'rate.actions-per-conversation')).toBe(true);
+    expect(Object.values(emu.counters()).reduce((n, c) => n + c.throttled, 0)).toBe(0);
+  });
+});
