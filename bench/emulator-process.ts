@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Fault, RequestLogEntry, SeedConversation, SeedParticipant } from '../emulator';
+import type { Fault, FaultMatch, RequestLogEntry, SeedConversation, SeedParticipant } from '../emulator';
 
 /**
  * The emulator in its own process, as a real remote would be: the guard and Twilio's stand-in do not
@@ -34,7 +34,8 @@ export class EmulatorProcess {
   clearLog = () => this.control('DELETE', 'log');
   log = async () => (await this.control<RequestLogEntry[]>('GET', 'log')).filter((e) => e.product !== 'control');
   counters = () => this.control<Record<string, { reads: number; writes: number; throttled: number }>>('GET', 'counters');
-  setLatency = (ms: number) => this.control('POST', 'latency', { ms });
+  setLatency = (ms: number, match?: FaultMatch) => this.control('POST', 'latency', { ms, match });
+  inFlight = () => this.control<{ now: number; peak: number }>('GET', 'in-flight');
   injectFault = (fault: Fault) => this.control('POST', 'faults', fault);
   clearFaults = () => this.control('DELETE', 'faults');
   conversations = async (items: SeedConversation[]) => (await this.control<{ sids: string[] }>('POST', 'seed/conversations', items)).sids;

@@ -1,16 +1,16 @@
-/** Regenerates .env.example and the README's variable table from the variable table in src. */
+/** Regenerates .env.example and the variable table of docs/configuration.md from the variable table in src. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envExample, variablesTable } from './lib/env-example';
 
 const root = join(__dirname, '..');
 writeFileSync(join(root, '.env.example'), envExample());
-const readmePath = join(root, 'README.md');
+const readmePath = join(root, 'docs', 'configuration.md');
 const readme = readFileSync(readmePath, 'utf8');
 const begin = '<!-- variables:begin -->';
 const end = '<!-- variables:end -->';
 const start = readme.indexOf(begin);
 const stop = readme.indexOf(end);
-if (start < 0 || stop < 0) throw new Error(`README.md lacks the ${begin} … ${end} markers`);
+if (start < 0 || stop < 0) throw new Error(`docs/configuration.md lacks the ${begin} … ${end} markers`);
 writeFileSync(readmePath, readme.slice(0, start + begin.length) + '\n' + variablesTable() + '\n' + readme.slice(stop));
-console.log('Wrote .env.example and the README variable table.');
+console.log('Wrote .env.example and the variable table of docs/configuration.md.');

@@ -254,7 +254,7 @@ describe('enforce mode (default settings)', () => {
     });
 
     test('the emulated API failing, its one retry too: FAIL_MODE=open (default) lets the action through, logged as fail-open', async () => {
-      emulator.injectFault({ kind: 'status', status: 503, product: 'conversations', times: 2 });
+      emulator.injectFault({ kind: 'status', status: 503, product: 'conversations' });
       try {
         const res = await runtime.post(PRE_EVENT_PATH, participantAdd({ Identity: 'carol' }));
         expectAllowed(res);

@@ -21,7 +21,7 @@ describe('generated documentation', () => {
     expect(firstSettings).toEqual(['ACCOUNT_SID=', 'AUTH_TOKEN=', 'STATUS_PASSWORD=', '# GUARD_MODE=enforce', '# FAIL_MODE=open', '# INBOUND_POLICY=annotate']);
   });
 
-  it('the README carries the current variable table', () => {
-    expect(read('README.md')).toContain(variablesTable());
+  it('docs/configuration.md carries the current variable table', () => {
+    expect(read('docs/configuration.md')).toContain(variablesTable());
   });
 });

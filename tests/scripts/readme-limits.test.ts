@@ -1,5 +1,5 @@
 /**
- * The README's table of limits stays true to the code: its variables exist, no limit is left out,
+ * The table of limits (docs/limits.md) stays true to the code: its variables exist, no limit is left out,
  * every rule id it names is one the code produces, and every rule id the code produces is named.
  */
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { checkParticipantAdd } from '../../src/guard/rules/participant';
 import type { Violation } from '../../src/guard/rules/violation';
 import { filesUnder, ROOT } from '../support/build';
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const readme = readFileSync(join(ROOT, 'docs', 'limits.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## Limits the guard knows'), readme.indexOf('## What it answers'));
 const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| limit') && !line.startsWith('|---'));
 const prose = section.split('\n').filter((line) => !line.startsWith('|')).join('\n');

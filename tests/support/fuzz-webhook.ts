@@ -136,7 +136,7 @@ function isAnnotation(body: Record<string, unknown>): boolean {
 }
 
 /**
- * Checks one answer against the README's table: 200 `{}` or 200 with annotated `attributes`, 403
+ * Checks one answer against the table of answers in docs/limits.md: 200 `{}` or 200 with annotated `attributes`, 403
  * with a rule code and its figures (`request.malformed` naming the field under FAIL_MODE=closed), 401
  * `request.signature`; never a 400, which would reject an action Twilio itself sent. Anything that is not the
  * function's JSON must be a 4xx the runtime gave for a body it could not parse, and only for a

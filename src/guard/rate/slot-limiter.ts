@@ -100,8 +100,10 @@ export class SlotRateLimiter {
       }
       const free = this.freeSlots(id, group, window).filter(([key]) => !this.claims.has(this.slotId(id, group!, key)));
       if (free.length === 0) {
-        // Every free slot is being written by another decision of this instance: see how they end.
-        await Promise.race(this.claimsOf(id, group));
+        // Every free slot is being written by other decisions of this instance: see how they end.
+        // Waiting on them is not an attempt of this decision's; giveUpAt and the signal still bound it.
+        await Promise.allSettled(this.claimsOf(id, group));
+        attempt--;
         continue;
       }
       const [key, slot] = free[Math.floor(this.random() * free.length)]!;

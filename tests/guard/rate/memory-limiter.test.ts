@@ -5,7 +5,7 @@ import { slidingWindow } from '../../../src/guard/rate/window';
 import { manualClock } from '../../support/rate-store';
 
 describe('MemoryRateLimiter', () => {
-  const window = slidingWindow(2, '1000');
+  const window = slidingWindow(2, '1s');
 
   test('admits up to the limit, refuses with the wait until the oldest leaves, admits again then', () => {
     const clock = manualClock();
