@@ -11,13 +11,14 @@ const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  testTimeout: 30000,
 };
 
 const UNIT = ['tests/guard/**/*.test.ts', 'tests/scripts/webhook-plan.test.ts', 'tests/scripts/docs.test.ts', 'tests/scripts/readme-limits.test.ts'];
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // A global option: inside a project it would be ignored.
+  testTimeout: 30000,
   projects: [
     { ...common, displayName: 'unit', testMatch: UNIT.map((glob) => `<rootDir>/${glob}`) },
     {

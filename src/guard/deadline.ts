@@ -27,18 +27,24 @@ export const currentDeadline = (): Deadline | undefined => current.getStore();
 /**
  * Settles with `work`, or rejects with {@link DeadlineExceededError} after `ms`, aborting the signal
  * that every remote request of `work` carries. Twilio publishes the action unchanged at 5 s, so the
- * guard must answer, one way or the other, before then. A deadline inside another keeps the nearer
- * of the two.
+ * guard must answer, one way or the other, before then. The signal is also aborted once `work` has
+ * settled: what it left running (a read another rule's failure made useless) stops there. A
+ * deadline inside another keeps the nearer of the two.
  */
 export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const outer = currentDeadline();
   const at = Math.min(Date.now() + ms, outer?.at ?? Infinity);
-  const signal = outer ? AbortSignal.any([outer.signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
+  const settled = new AbortController();
+  const signal = AbortSignal.any([settled.signal, AbortSignal.timeout(ms), ...(outer ? [outer.signal] : [])]);
   const expired = new Promise<never>((_, reject) => {
     const fail = () => reject(new DeadlineExceededError(ms));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
   expired.catch(() => undefined);
-  return current.run({ signal, at }, () => Promise.race([work(signal), expired]));
+  try {
+    return await current.run({ signal, at }, () => Promise.race([work(signal), expired]));
+  } finally {
+    settled.abort();
+  }
 }

@@ -2,6 +2,7 @@
  * The built limits-client module (dist/assets/limits-client.js): small, free of anything Node-only,
  * importable by Node as an ES module, and strict about input the webhook could never receive.
  */
+import { verbose } from '../support/verbose';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +19,7 @@ const code = readFileSync(CLIENT_FILE, 'utf8');
 
 test(`is under ${MAX_BYTES} bytes minified`, () => {
   const bytes = statSync(CLIENT_FILE).size;
-  console.log(`dist/assets/limits-client.js: ${bytes} bytes`);
+  verbose(`dist/assets/limits-client.js: ${bytes} bytes`);
   expect(bytes).toBeLessThan(MAX_BYTES);
 });
 

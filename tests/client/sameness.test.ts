@@ -10,6 +10,7 @@
  * FUZZ_RUNS: cases (default 2000). FUZZ_SEED: fast-check's seed (default fixed, printed).
  * tests/integration/limits-client.test.ts plays a sample through the real runtime and emulator.
  */
+import { verbose } from '../support/verbose';
 import fc from 'fast-check';
 import type { Twilio } from 'twilio';
 import { handleLimits } from '../../src/guard/limits-endpoint';
@@ -55,7 +56,7 @@ async function webhookAnswer(c: DraftCase, env: Record<string, string>, calls: {
 const client = loadBuiltClient();
 
 test(`checkDraft equals the webhook's answer (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async () => {
-  console.log(`limits-client sameness: FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS}`);
+  verbose(`limits-client sameness: FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS}`);
   const seen = { allowed: 0, rejected: new Map<string, number>(), listings: 0, unlisted: new Set<string>() };
   await fc.assert(
     fc.asyncProperty(draftCase(), async (c) => {
@@ -80,7 +81,7 @@ test(`checkDraft equals the webhook's answer (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUN
   );
 
   const rejected = [...seen.rejected.values()].reduce((a, b) => a + b, 0);
-  console.log(`limits-client sameness: ${seen.allowed} allowed, ${rejected} rejected by ${seen.rejected.size} rules, ${seen.listings} participant listings`, Object.fromEntries([...seen.rejected].sort((a, b) => b[1] - a[1])));
+  verbose(`limits-client sameness: ${seen.allowed} allowed, ${rejected} rejected by ${seen.rejected.size} rules, ${seen.listings} participant listings`, Object.fromEntries([...seen.rejected].sort((a, b) => b[1] - a[1])));
   expect([...seen.unlisted]).toEqual([]);
   // The cases are worth something: both answers are common, and rejections come from many rules,
   // delivery rules (which need the participant listing) among them.

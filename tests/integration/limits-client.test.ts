@@ -8,6 +8,7 @@
  *
  * FUZZ_RUNTIME_RUNS: cases (default 100, spread over 4 runtimes with different settings).
  */
+import { verbose } from '../support/verbose';
 import fc from 'fast-check';
 import { startEmulator, type Emulator } from '../../emulator';
 import { LOCAL_ONLY, SECRETS } from '../../src/guard/config/local-only';
@@ -92,7 +93,7 @@ describe(`the served module's verdict is the webhook's answer (FUZZ_SEED=${SEED}
   const client = loadBuiltClient();
   const profiles = fc.sample(messageEnv, { numRuns: RUNTIMES, seed: SEED });
   const cases = fc.sample(draftCase(CHANNELS, CHANNELS.filter((c) => c !== 'email')), { numRuns: RUNS, seed: SEED });
-  console.log(`limits-client through the runtime: FUZZ_SEED=${SEED}, ${RUNS} cases over ${RUNTIMES} runtimes`);
+  verbose(`limits-client through the runtime: FUZZ_SEED=${SEED}, ${RUNS} cases over ${RUNTIMES} runtimes`);
   const tally = { cases: 0, listings: 0, delivery: 0 };
 
   it.each(profiles.map((env, i) => [i, env] as const))('runtime %i', async (i, env) => {
@@ -115,7 +116,7 @@ describe(`the served module's verdict is the webhook's answer (FUZZ_SEED=${SEED}
       }
       tally.cases += mine.length;
       tally.listings += emulator.log.filter((entry) => entry.product === 'conversations' && entry.method === 'GET' && /Participants/.test(entry.path)).length;
-      console.log(`runtime ${i}: ${mine.length} cases, ${rejected} rejected`);
+      verbose(`runtime ${i}: ${mine.length} cases, ${rejected} rejected`);
     } finally {
       await runtime.stop();
     }
@@ -125,6 +126,6 @@ describe(`the served module's verdict is the webhook's answer (FUZZ_SEED=${SEED}
     expect(tally.cases).toBe(RUNS);
     expect(tally.listings).toBeGreaterThan(0);
     expect(tally.delivery).toBeGreaterThan(0);
-    console.log(`through the runtime: ${tally.listings} participant listings, ${tally.delivery} delivery rejections`);
+    verbose(`through the runtime: ${tally.listings} participant listings, ${tally.delivery} delivery rejections`);
   });
 });

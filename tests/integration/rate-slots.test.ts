@@ -4,6 +4,7 @@
  * sharing Sync; what each decision costs; Sync's per-object limits under a sustained rate at the
  * limit; the sliding guarantee across window edges.
  */
+import { verbose } from '../support/verbose';
 import { startEmulator, type Emulator } from '../../emulator';
 import { SlotRateLimiter, type Outcome } from '../../src/guard/rate/slot-limiter';
 import { parseWindow, type Window } from '../../src/guard/rate/window';
@@ -62,7 +63,7 @@ test('sustained 30/s on one key for 3 s from 3 instances: about 90 admitted, nev
   const requests = syncRequests(emu);
   const writes = peakPerWindow(requests.filter(isWrite));
   const reads = peakPerWindow(requests.filter((e) => !isWrite(e)));
-  console.log(`sustained 30/s for 3 s: admitted ${admittedAt.length}/90, ${requests.length} Sync requests, peak writes/s per Map ${[...writes.values()]}, peak reads/s per Map ${[...reads.values()]}`);
+  verbose(`sustained 30/s for 3 s: admitted ${admittedAt.length}/90, ${requests.length} Sync requests, peak writes/s per Map ${[...writes.values()]}, peak reads/s per Map ${[...reads.values()]}`);
   expect(admittedAt.length).toBeGreaterThanOrEqual(80);
   // Admission times are taken when the answer arrives, a little after the slot's own time.
   expect(Math.max(...peakPerWindow(admittedAt.map((at) => ({ at, object: 'sync:default:maps:k' }) as never)).values())).toBeLessThanOrEqual(30 + 2);

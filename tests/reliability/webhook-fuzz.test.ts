@@ -11,6 +11,7 @@
  * to a runtime that forks a process per request, as twilio-run does by default (default 20).
  * FUZZ_SEED: fast-check's seed (default fixed, printed); a failure prints the seed and path to replay.
  */
+import { verbose } from '../support/verbose';
 import fc from 'fast-check';
 import { startEmulator, type Emulator } from '../../emulator';
 import { CHAT_SERVICE_SID, messageAdd } from '../support/events';
@@ -20,7 +21,7 @@ import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
 import { runtimeEnv, seedMembers } from '../support/state-emulator';
 import { AUTH_TOKEN, formBody } from '../support/twilio-request';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1200);
+const RUNS = Number(process.env.FUZZ_HTTP_RUNS ?? 300);
 const FORKED_RUNS = Number(process.env.FUZZ_FORKED_RUNS ?? 20);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_122);
 const DECISION_TIMEOUT_MS = 1000;
@@ -52,7 +53,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator?.close());
 
-console.log(`webhook fuzzing: FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS} per in-process runtime, FUZZ_FORKED_RUNS=${FORKED_RUNS}`);
+verbose(`webhook fuzzing: FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS} per in-process runtime, FUZZ_FORKED_RUNS=${FORKED_RUNS}`);
 
 interface Tally {
   requests: number;
@@ -82,7 +83,7 @@ function report(name: string, tally: Tally) {
     .sort(([, a], [, b]) => b - a)
     .map(([kind, n]) => `  ${String(n).padStart(6)}  ${kind}`)
     .join('\n');
-  console.log(`${name}: ${tally.requests} requests, slowest answer ${Math.round(tally.slowestMs)} ms\n${kinds}`);
+  verbose(`${name}: ${tally.requests} requests, slowest answer ${Math.round(tally.slowestMs)} ms\n${kinds}`);
 }
 
 /** The runtime still decides, both ways, after the fuzzing. */
@@ -164,7 +165,7 @@ describe('bodies the runtime refuses before the function runs', () => {
 describe('runtime forking a process per request, as twilio-run does by default', () => {
   let runtime: Runtime;
   beforeAll(async () => {
-    runtime = await startRuntime(runtimeEnv(emulator, { DECISION_TIMEOUT: `${DECISION_TIMEOUT_MS}ms` }));
+    runtime = await startRuntime(runtimeEnv(emulator, { DECISION_TIMEOUT: `${DECISION_TIMEOUT_MS}ms` }), { forkProcess: true });
   });
   afterAll(() => runtime?.stop());
 

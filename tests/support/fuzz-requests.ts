@@ -50,12 +50,16 @@ const text = (maxLength = 40) =>
     { weight: 1, arbitrary: fc.constantFrom('', ' ', '\u0000', '\r\n', '%', '&', '=', '+', '../..', '?a=b#c', 'null', 'undefined', '__proto__') },
   );
 
-/** Sizes around the limits the rules test (1600 characters, 4 KB, 16 KB, 32 KB) and far beyond. */
-const bigText = fc
-  .tuple(fc.constantFrom(1599, 1600, 1601, 4096, 4097, 16_385, 32_768, 32_769, 70_000, 200_000), fc.constantFrom('a', 'é', '😀', '\uD800'))
-  .map(([n, unit]) => unit.repeat(Math.ceil(n / unit.length)));
+/**
+ * Sizes around the limits the rules test (1600 characters, 4 KB, 16 KB, 32 KB) and, when `huge`, far
+ * beyond (what a form parser must survive; in process they only cost time).
+ */
+const bigTextOf = (huge: boolean) =>
+  fc
+    .tuple(fc.constantFrom(1599, 1600, 1601, 4096, 4097, 16_385, 32_768, 32_769, ...(huge ? [70_000, 200_000] : [])), fc.constantFrom('a', 'é', '😀', '\uD800'))
+    .map(([n, unit]) => unit.repeat(Math.ceil(n / unit.length)));
 
-const fieldText = fc.oneof({ weight: 8, arbitrary: text() }, { weight: 1, arbitrary: bigText });
+const fieldTextOf = (huge: boolean) => fc.oneof({ weight: 8, arbitrary: text() }, { weight: 1, arbitrary: bigTextOf(huge) });
 
 const numberAsText = fc.oneof(
   fc.integer().map(String),
@@ -85,33 +89,38 @@ const mediaItem = fc.record(
 );
 
 /** The `Media` field: a valid array, the wrong JSON type, broken JSON, or nested far too deep. */
-const mediaField = fc.oneof(
+const mediaFieldOf = (huge: boolean) => fc.oneof(
   { weight: 5, arbitrary: fc.array(mediaItem, { maxLength: 12 }).map((items) => JSON.stringify(items)) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'undefined') },
   { weight: 2, arbitrary: fc.array(mediaItem, { minLength: 1, maxLength: 3 }).chain((items) => fc.nat().map((cut) => JSON.stringify(items).slice(0, 1 + (cut % JSON.stringify(items).length)))) },
   { weight: 1, arbitrary: text() },
-  { weight: 1, arbitrary: fc.constantFrom(10, 1000, 100_000).chain((d) => fc.constantFrom(nested(d, '[', ']'), `[${nested(d, '{"a":', '}').replace(/:}/, ':1}')}]`, nested(d, '[', ''))) },
+  { weight: 1, arbitrary: fc.constantFrom(10, 1000, ...(huge ? [100_000] : [])).chain((d) => fc.constantFrom(nested(d, '[', ']'), `[${nested(d, '{"a":', '}').replace(/:}/, ':1}')}]`, nested(d, '[', ''))) },
 );
 
 /** Attributes: valid JSON, garbage, or sized around its limits. */
-const attributesField = fc.oneof(
-  { weight: 3, arbitrary: fc.json({ maxDepth: 3 }) },
-  { weight: 2, arbitrary: text() },
-  { weight: 1, arbitrary: bigText.map((t) => JSON.stringify({ note: t })) },
-  { weight: 1, arbitrary: fc.constantFrom(nested(50_000, '[', ']'), '{"a":', '{}', '') },
-);
+const attributesFieldOf = (huge: boolean) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.json({ maxDepth: 3 }) },
+    { weight: 2, arbitrary: text() },
+    { weight: 1, arbitrary: bigTextOf(huge).map((t) => JSON.stringify({ note: t })) },
+    { weight: 1, arbitrary: fc.constantFrom(nested(huge ? 50_000 : 500, '[', ']'), '{"a":', '{}', '') },
+  );
 
-const author = fc.oneof(
-  fc.constantFrom(...Object.values(AUTHORS).map((a) => a.Author)),
-  fc.constantFrom(...Object.values(ADDRESSES).flatMap((a) => [a.address, a.proxy])),
-  text(),
-  bigText,
-);
+const authorOf = (huge: boolean) =>
+  fc.oneof(
+    fc.constantFrom(...Object.values(AUTHORS).map((a) => a.Author)),
+    fc.constantFrom(...Object.values(ADDRESSES).flatMap((a) => [a.address, a.proxy])),
+    text(),
+    bigTextOf(huge),
+  );
 
 const bindingType = fc.oneof(fc.constantFrom('SMS', 'WHATSAPP', 'CHAT', 'EMAIL', 'MESSENGER', 'GBM', 'sms', 'Whatsapp', ''), text());
 
 /** Every field Twilio sends to either function, each with values that look right and values that do not. */
-function eventFields(world: FuzzWorld) {
+function eventFields(world: FuzzWorld, huge = true) {
+  const bigText = bigTextOf(huge);
+  const fieldText = fieldTextOf(huge);
+  const author = authorOf(huge);
   const conversationSid = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...world.conversations) },
     { weight: 2, arbitrary: sidOf('CH') },
@@ -133,8 +142,8 @@ function eventFields(world: FuzzWorld) {
       Author: author,
       Body: fieldText,
       MessageBody: fieldText,
-      Attributes: attributesField,
-      Media: mediaField,
+      Attributes: attributesFieldOf(huge),
+      Media: mediaFieldOf(huge),
       Identity: fc.oneof(fc.constantFrom('alice', 'bob', 'member-1'), text(), bigText),
       RoleSid: fc.oneof(sidOf('RL'), text()),
       'MessagingBinding.Address': author,
@@ -183,6 +192,14 @@ const path = fc.oneof(
   { weight: 2, arbitrary: fc.constant(POST_EVENT_PATH) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(PRE_EVENT_PATH, POST_EVENT_PATH), fc.constantFrom('EventType=onMessageAdd', 'Media[0]=x', 'a[b][c]=d', 'Body=%zz', 'ConversationSid=', 'Body=1&Body=2')).map(([p, q]) => `${p}?${q}`) },
 );
+
+/**
+ * The fields of one pre-event request, as the runtime hands them to the function (strings, some
+ * fields missing), with values up to a little over the limits: for fuzzing the decision in process.
+ */
+export function eventParams(world: FuzzWorld): fc.Arbitrary<Record<string, string>> {
+  return eventFields(world, false).map((fields) => Object.fromEntries(Object.entries(fields).filter((entry): entry is [string, string] => typeof entry[1] === 'string')));
+}
 
 export interface FuzzOptions {
   /** Let signatures be anything but valid too; false when the runtime runs with SIGNATURE_CHECK=off. */

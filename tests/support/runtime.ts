@@ -52,7 +52,10 @@ export interface Runtime {
 }
 
 export interface StartOptions {
-  /** Run each request in a forked process, as twilio-run does by default. */
+  /**
+   * Run each request in a forked process, as twilio-run does by default.
+   * @default false: one warm process, as a deployed instance runs and as `npm start` serves
+   */
   forkProcess?: boolean;
 }
 
@@ -79,7 +82,7 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
     functionsFolder: 'dist/functions',
     assetsFolder: 'dist/assets',
     env,
-    forkProcess: startOptions.forkProcess ?? true,
+    forkProcess: startOptions.forkProcess ?? false,
   };
   const child = fork(compileServer(), [], {
     cwd: ROOT,
