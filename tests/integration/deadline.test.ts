@@ -116,13 +116,13 @@ describe.each(['open', 'closed'] as const)('FAIL_MODE=%s, DECISION_TIMEOUT=300ms
 describe('the deadline is real: nothing is written after the answer, and bookkeeping never decides', () => {
   let runtime: Runtime;
   beforeAll(async () => {
-    runtime = await startRuntime(runtimeEnv(emulator, { FAIL_MODE: 'closed', DECISION_TIMEOUT: '1s', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m' }), { forkProcess: false });
+    runtime = await startRuntime(runtimeEnv(emulator, { FAIL_MODE: 'closed', DECISION_TIMEOUT: '500ms', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m' }), { forkProcess: false });
   });
   afterAll(() => runtime.stop());
 
-  test('a join whose participant listing takes 3 s: 403 guard.unavailable at 1 s, and no Sync write lands, then or later', async () => {
+  test('a join whose participant listing takes 1.5 s: 403 guard.unavailable at 0.5 s, and no Sync write lands, then or later', async () => {
     const params = chatJoin();
-    emulator.setLatency(3000, { product: 'conversations', pathIncludes: '/Participants' });
+    emulator.setLatency(1500, { product: 'conversations', pathIncludes: '/Participants' });
     const res = await timed(runtime, params);
     const answeredAt = Date.now();
     expect(res.status).toBe(403);
@@ -130,14 +130,14 @@ describe('the deadline is real: nothing is written after the answer, and bookkee
     expect(res.elapsed).toBeLessThan(ANSWER_WITHIN_MS);
     // The rate slots and the tally were read in round one; their writes would come after the listing.
     expect(emulator.log.some((e) => e.product === 'sync' && e.method === 'GET')).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 3_300));
+    await new Promise((resolve) => setTimeout(resolve, 1_800));
     const writes = emulator.log.filter((e) => e.product === 'sync' && e.method !== 'GET');
     // Only the rejection counters, flushed before the answer; no rate slot, no tally entry.
     expect(writes.map((e) => e.object)).toEqual([expect.stringContaining('guard_rejections_')]);
     expect(writes.every((e) => e.at < answeredAt)).toBe(true);
     // The listing was abandoned on the way: the emulator never served it.
     expect(emulator.log.filter((e) => e.path.endsWith('/Participants')).map((e) => e.status)).toEqual([499]);
-    expect(Date.now()).toBeGreaterThan(answeredAt + 3_000);
+    expect(Date.now()).toBeGreaterThan(answeredAt + 1_500);
   });
 
   test('Sync writes answering 429 while reads work: a join that breaks no limit is allowed, the failed tally write only logged', async () => {

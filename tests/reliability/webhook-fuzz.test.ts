@@ -21,8 +21,8 @@ import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
 import { runtimeEnv, seedMembers } from '../support/state-emulator';
 import { AUTH_TOKEN, formBody } from '../support/twilio-request';
 
-const RUNS = Number(process.env.FUZZ_HTTP_RUNS ?? 300);
-const FORKED_RUNS = Number(process.env.FUZZ_FORKED_RUNS ?? 20);
+const RUNS = Number(process.env.FUZZ_HTTP_RUNS ?? 150);
+const FORKED_RUNS = Number(process.env.FUZZ_FORKED_RUNS ?? 3);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_122);
 const DECISION_TIMEOUT_MS = 1000;
 /** No hang: DECISION_TIMEOUT plus room for parsing a few MB and a loaded machine. */

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator';
 import { guardFilters } from '../../scripts/lib/webhook-plan';
+import { ACCOUNT_SID, AUTHORIZATION, AUTH_TOKEN, type Json } from '../emulator/http';
+import { bundledScript } from '../support/build';
 
 const GUARD_FILTERS = guardFilters();
-import { ACCOUNT_SID, AUTHORIZATION, AUTH_TOKEN, type Json } from '../emulator/http';
 
 const ROOT = join(__dirname, '..', '..');
 const BASE = 'https://guard-1234-dev.twil.io';
@@ -18,7 +19,9 @@ const SERVICE_CONFIG = `/conversations/v1/Services/${SERVICE}/Configuration/Webh
 
 let emu: Emulator;
 let dir: string;
+let script: string;
 beforeAll(async () => {
+  script = bundledScript('configure');
   emu = await startEmulator();
   dir = mkdtempSync(join(tmpdir(), 'configure-'));
 });
@@ -43,7 +46,7 @@ function configure(args: string[], opts: { env?: Record<string, string>; envFile
     AUTH_TOKEN,
     ...opts.env,
   };
-  const argv = [require.resolve('tsx/cli'), join(ROOT, 'scripts', 'configure.ts'), '--env', opts.envFile ?? join(dir, 'absent.env'), ...args];
+  const argv = [script, '--env', opts.envFile ?? join(dir, 'absent.env'), ...args];
   return new Promise((resolve) => {
     execFile(process.execPath, argv, { cwd: ROOT, env, timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });

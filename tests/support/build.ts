@@ -5,7 +5,8 @@
  * file it is built from. Test files in parallel jest workers take a lock so only one builds.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { buildSync } from 'esbuild';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -77,6 +78,21 @@ export function ensureBuilt(): void {
     const still = staleness();
     if (still) throw new Error(`after the build, ${still}`);
   });
+}
+
+/**
+ * A project script bundled once into one file (its packages left to node_modules), so a test can run
+ * it with plain `node`: the script as `npm run` runs it, without tsx's start-up on every run.
+ */
+export function bundledScript(name: string): string {
+  const out = join(CACHE, `script-${name}.js`);
+  const result = buildSync({ entryPoints: [join(ROOT, 'scripts', `${name}.ts`)], platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, logLevel: 'silent' });
+  mkdirSync(CACHE, { recursive: true });
+  // Renamed into place, so parallel test files never run a half-written file.
+  const temp = `${out}.${process.pid}`;
+  writeFileSync(temp, result.outputFiles[0]!.text);
+  renameSync(temp, out);
+  return out;
 }
 
 export { CACHE as TEST_CACHE };
