@@ -145,6 +145,9 @@ describe('three warm instances sharing Sync, as Twilio runs a busy function', ()
   beforeAll(async () => {
     const env = { AUTH_TOKEN, ACCOUNT_SID, TWILIO_API_BASE_URL: emu.url, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m', FAIL_MODE: 'open', DECISION_TIMEOUT: '3s' };
     instances = await Promise.all([1, 2, 3].map(() => startRuntime(env, { forkProcess: false })));
+    // Warm, as busy deployed instances are: the function loaded, connections to Sync open.
+    const warmUp = emu.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    await Promise.all(instances.map((runtime) => runtime.post(PRE_EVENT_PATH, messageAdd({ ConversationSid: warmUp }))));
   });
   afterAll(() => Promise.all(instances.map((r) => r.stop())));
 
@@ -152,8 +155,11 @@ describe('three warm instances sharing Sync, as Twilio runs a busy function', ()
     emu.reset();
     emu.setLatency(latency, { product: 'sync' });
     const sid = emu.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    const logsBefore = instances.map((r) => r.guardLogs().length);
     const answers = (await Promise.all(instances.map((runtime) => postAll(runtime, PRE_EVENT_PATH, Array.from({ length: 30 }, () => messageAdd({ ConversationSid: sid })))))).flat();
     emu.setLatency(0);
+    const outcomes = instances.flatMap((r, i) => r.guardLogs().slice(logsBefore[i]).filter((l) => 'outcome' in l).map((l) => `${l.outcome}${l.error ? `: ${l.error}` : ''}`));
+    expect(outcomes.filter((o) => !o.startsWith('allow') && !o.startsWith('reject'))).toEqual([]);
     const admitted = answers.filter((a) => a.status === 200).length;
     expect(admitted).toBeLessThanOrEqual(30);
     expect(admitted).toBeGreaterThanOrEqual(29);

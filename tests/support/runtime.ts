@@ -48,6 +48,8 @@ export interface Runtime {
   post(path: string, params: Readonly<Record<string, string>>, options?: PostOptions): Promise<RuntimeResponse>;
   /** Everything the runtime and the functions printed that is not a guard log line. */
   output: string[];
+  /** Every guard log line so far, whichever request printed it (requests sent at once included). */
+  guardLogs(): GuardLog[];
   stop(): Promise<void>;
 }
 
@@ -153,6 +155,7 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
     port,
     url,
     output,
+    guardLogs: () => logs.map((l) => l.line),
     post(path, params, postOptions = {}) {
       const result = queue.then(() => send(path, params, postOptions));
       queue = result.catch(() => undefined);
