@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stopChild, whenReady } from '../scripts/lib/local-functions-runtime';
-import type { LocalRuntimeServerOptions } from './load-runtime-server';
+import type { RuntimeServerOptions } from '../scripts/lib/runtime-server';
 
 const ROOT = join(__dirname, '..');
 
@@ -18,11 +18,9 @@ export interface LocalRuntimeOptions {
   env: Record<string, string>;
   /** Run every request in a fresh child process (twilio-run's default) instead of a warm module. @default false */
   forkProcess?: boolean;
-  /** @default 0 (a free port) */
-  port?: number;
   /** Extra functions served beside dist/functions: route path (without .js) → source. @default {} */
   extraFunctions?: Record<string, string>;
-  /** Receives each line the runtime prints (the guard's JSON decision lines); unset: discarded. @default undefined */
+  /** Receives each line the runtime prints (the guard's JSON decision lines, the launcher's markers); unset: discarded. @default undefined */
   onLine?: (line: string) => void;
 }
 
@@ -41,13 +39,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     mkdirSync(join(file, '..'), { recursive: true });
     writeFileSync(file, source);
   }
-  const serverOptions: LocalRuntimeServerOptions = { baseDir, functionsFolder: 'functions', env: options.env, forkProcess: options.forkProcess ?? false, port: options.port ?? 0 };
-  const child = fork(join(__dirname, 'load-runtime-server.ts'), [], {
+  const serverOptions: RuntimeServerOptions = { baseDir, functionsFolder: 'functions', assetsFolder: 'assets', env: options.env, forkProcess: options.forkProcess ?? false };
+  const child = fork(join(ROOT, 'scripts', 'lib', 'runtime-server.ts'), [], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', options.onLine ? 'pipe' : 'ignore', 'inherit', 'ipc'],
     // Not this process's environment: the functions see `env` only through their context.
-    env: { PATH: process.env.PATH ?? '', LOCAL_RUNTIME_OPTIONS: JSON.stringify(serverOptions) },
+    env: { PATH: process.env.PATH ?? '', GUARD_RUNTIME_OPTIONS: JSON.stringify(serverOptions) },
   });
   if (options.onLine) forEachLine(child, options.onLine);
   const cleanUp = () => rmSync(baseDir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { annotatedAttributes } from './http/annotate';
 import { ALLOW, annotated, malformed, reject, unavailable, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
 import type { DecisionLog, Logger } from './log';
-import { RateContendedError } from './rate/gate';
+import { CONTENDED } from './rate/gate';
 import type { RemoteJudge } from './remote';
 import type { Channel } from './limits/channels';
 import { checkContent, checkFields, contentPolicy, messageOf, type ContentPolicy } from './rules';
@@ -68,11 +68,6 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answ
   const failClosed = () => mode === 'enforce' && readOne(request.env, 'FAIL_MODE') === 'closed';
   const cannotDecide = (reason: string, error: string) =>
     failClosed() ? finish(unavailable(reason), { outcome: 'fail-closed', error }) : finish(ALLOW, { outcome: 'fail-open', error });
-  /** Rate slots raced for, none taken in time: not a limit reached, so its own outcome, answered per FAIL_MODE. */
-  const contended = (error: string) => {
-    const answer = failClosed() ? unavailable('the rate counter was contended') : ALLOW;
-    return finish(answer, { outcome: 'contended', error, status: answer.status });
-  };
 
   const auth = authenticate(request);
   if (auth.kind === 'refused') return finish(auth.answer, { outcome: 'unauthorized', reason: auth.reason });
@@ -105,12 +100,13 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answ
     const verdict = await decide(event, settings, event.update ? undefined : deps.remote?.(settings));
     if (verdict.violation) {
       const { violation } = verdict;
-      return finish(reject(violation), { outcome: mode === 'shadow' ? 'shadow-reject' : 'reject', rule: violation.code, reason: violation.message, ...channelLine(verdict) });
+      // A refusal for contention is no limit reached: its own outcome, so logs and counts tell them apart.
+      const outcome = violation.code === CONTENDED ? 'contended' : mode === 'shadow' ? 'shadow-reject' : 'reject';
+      return finish(reject(violation), { outcome, rule: violation.code, reason: violation.message, ...channelLine(verdict) });
     }
     const [answer, line] = allowWith(event, verdict, settings);
     return finish(answer, { ...line, ...channelLine(verdict) });
   } catch (error) {
-    if (error instanceof RateContendedError) return contended(error.message);
     const reason = error instanceof DeadlineExceededError ? error.message : describeError(error);
     return cannotDecide(reason, reason);
   }

@@ -10,6 +10,7 @@ import { VARIABLES, type Settings, type VariableName } from '../../src/guard/con
 import type { ConversationAdd, MediaItem, MessageAdd, ParticipantAdd } from '../../src/guard/event/types';
 import { malformed, unauthorized, unavailable } from '../../src/guard/http/answer';
 import { CHANNELS, isNonChat, type Channel } from '../../src/guard/limits/channels';
+import { CONTENDED } from '../../src/guard/rate/gate';
 import { rateRulesOf } from '../../src/guard/rate/rules';
 import { checkConversationFields } from '../../src/guard/rules/conversation';
 import { checkFanout } from '../../src/guard/rules/fanout';
@@ -105,6 +106,8 @@ function producedRuleIds(): Set<string> {
   }
   for (const rule of rateRulesOf(base)) ids.add(`rate.${rule.name}`);
   for (const answer of [malformed('Body', 'not JSON'), unauthorized('no signature'), unavailable('Sync is late')]) ids.add(String(answer.body.code));
+  // A rate rule's refusal for contention (see RateGate).
+  ids.add(CONTENDED);
   return ids;
 }
 

@@ -17,7 +17,7 @@ import { buildSync } from 'esbuild';
 import { stopChild, whenReady } from '../../scripts/lib/local-functions-runtime';
 import { ensureBuilt, ROOT, TEST_CACHE } from './build';
 import { AUTH_TOKEN, forgedSignature, formBody, postForm, twilioSignature, webhookHeaders } from './twilio-request';
-import type { RuntimeServerOptions } from './runtime-server';
+import type { RuntimeServerOptions } from '../../scripts/lib/runtime-server';
 
 /** One line the guard logged (JSON on stdout). */
 export type GuardLog = Record<string, unknown>;
@@ -64,7 +64,7 @@ export interface StartOptions {
 export const PRE_EVENT_PATH = '/conversations/pre-event';
 
 function compileServer(): string {
-  const source = join(__dirname, 'runtime-server.ts');
+  const source = join(ROOT, 'scripts', 'lib', 'runtime-server.ts');
   const out = join(TEST_CACHE, 'runtime-server.js');
   const result = buildSync({ entryPoints: [source], platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, logLevel: 'silent' });
   mkdirSync(TEST_CACHE, { recursive: true });

@@ -22,12 +22,11 @@ export class RateStoreUnavailableError extends Error {
 }
 
 /**
- * So many actions raced for the same slots that none could be taken in time: the limit was not
- * shown to be reached, so this is not a rate rejection. FAIL_MODE decides.
+ * The code of a refusal for contention: actions raced for a rule's free slots and this one could
+ * not take one in time. Not a limit shown to be reached, so not `rate.<name>`; but Sync did answer,
+ * and the slots were being taken, so admitting it would risk more than N: it is refused, saying so.
  */
-export class RateContendedError extends RateStoreUnavailableError {
-  override readonly name = 'RateContendedError';
-}
+export const CONTENDED = 'rate.contended';
 
 /**
  * Applies every rate rule to an event in two phases, so they overlap with the other remote reads:
@@ -83,7 +82,6 @@ export class RateGate {
   /** A violation, the error FAIL_MODE must settle when Sync could not count, or undefined when admitted. */
   private async commitOne(p: Pending): Promise<Violation | RateStoreUnavailableError | undefined> {
     let failure = p.failure;
-    let contended = false;
     if (p.reservation) {
       try {
         // Contention (race after race) ends before the hard timeout, kept for a Sync that does not answer.
@@ -93,18 +91,14 @@ export class RateGate {
           this.insurance.record(p.id, p.rule.window);
           return undefined;
         }
-        if (!outcome.contended) return rateViolation(p.rule, outcome.retryAfterMs);
-        contended = true;
-        failure = `every free slot of rate.${p.rule.name} was taken by a concurrent action before this one could write (${outcome.requests} Sync requests)`;
+        return outcome.contended ? contendedViolation(p.rule, outcome.requests) : rateViolation(p.rule, outcome.retryAfterMs);
       } catch (error) {
         failure = failureOf(error);
       }
     }
     const insured = this.insurance.take(p.id, p.rule.window);
-    this.log({ warning: contended ? 'rate counter contended, insurance limiter used' : 'rate counter unavailable, insurance limiter used', rule: `rate.${p.rule.name}`, error: failure, insurance: insured.admitted ? 'admit' : 'deny' });
-    if (!insured.admitted) return rateViolation(p.rule, insured.retryAfterMs);
-    const message = `rate.${p.rule.name}: ${failure}`;
-    return contended ? new RateContendedError(message) : new RateStoreUnavailableError(message);
+    this.log({ warning: 'rate counter unavailable, insurance limiter used', rule: `rate.${p.rule.name}`, error: failure, insurance: insured.admitted ? 'admit' : 'deny' });
+    return insured.admitted ? new RateStoreUnavailableError(`rate.${p.rule.name}: ${failure}`) : rateViolation(p.rule, insured.retryAfterMs);
   }
 
   /** `work` within syncTimeoutMs (and the decision's own deadline), or a StoreUnavailableError. */
@@ -129,6 +123,19 @@ const PER: Record<RateRule['per'], string> = {
   author: 'from this author',
   participant: 'for this participant',
 };
+
+function contendedViolation(rule: RateRule, requests: number): Violation {
+  // One average spacing of the window: about when the next slot frees.
+  const retry = Math.max(1, Math.ceil(rule.window.windowMs / rule.window.limit));
+  return {
+    code: CONTENDED,
+    message: `Too many simultaneous actions raced for rate limit "${rule.name}" (${describeWindow(rule.window)}): each free place was taken by another before this one could be counted (${requests} Sync requests). The limit may not be reached; retry in ${retry} ms.`,
+    limit: rule.window.limit,
+    actual: rule.window.limit,
+    variable: rule.variable,
+    retryAfterMs: retry,
+  };
+}
 
 function rateViolation(rule: RateRule, retryAfterMs: number): Violation {
   const retry = Math.max(1, Math.ceil(retryAfterMs));

@@ -21,7 +21,7 @@ export function rejectionIn(line: Readonly<Record<string, unknown>>): Rejection 
     case 'unauthorized':
       return { rule: 'request.signature', outcome };
     case 'contended':
-      return line.status === 200 ? undefined : { rule: 'guard.unavailable', outcome };
+      return typeof line.rule === 'string' ? { rule: line.rule, outcome } : undefined;
     case 'fail-closed':
       return { rule: 'guard.unavailable', outcome };
     default:

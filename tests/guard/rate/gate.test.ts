@@ -7,7 +7,7 @@ import { parseSettings } from '../../../src/guard/config/load';
 import type { Settings } from '../../../src/guard/config/variables';
 import { parseEvent } from '../../../src/guard/event/parse';
 import type { PreEvent } from '../../../src/guard/event/types';
-import { RateContendedError, RateGate, RateStoreUnavailableError } from '../../../src/guard/rate/gate';
+import { CONTENDED, RateGate, RateStoreUnavailableError } from '../../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../../src/guard/rate/memory-limiter';
 import { SlotRateLimiter } from '../../../src/guard/rate/slot-limiter';
 import type { SlotStore } from '../../../src/guard/store/slot-store';
@@ -193,7 +193,7 @@ describe('when Sync cannot count', () => {
     expect(lines).toEqual([]);
   });
 
-  test('contention: every slot raced for is lost to other instances until the time is up; the insurance limiter admits, FAIL_MODE decides, and it is not called a limit', async () => {
+  test('contention: every slot raced for is lost to other instances until the time is up; refused as rate.contended, never as the limit, and never admitted past it', async () => {
     const clock = manualClock();
     const store = new RecordingSlotStore();
     // Another instance always takes the chosen slot first, but never all of them: room is always seen.
@@ -203,11 +203,13 @@ describe('when Sync cannot count', () => {
       await takeFirst(raw, group, key, clock.now() - 20_000);
     };
     const { decide, lines } = gateOver(store, { clock: clock.now });
-    const error = await decide(inConversation(CH(1)), only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '2/10s' })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RateContendedError);
-    expect((error as Error).message).toMatch(/^rate\.actions-per-conversation: every free slot .* was taken by a concurrent action/);
+    const violation = await decide(inConversation(CH(1)), only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '2/10s' }));
+    expect(violation).toMatchObject({ code: CONTENDED, limit: 2, actual: 2, variable: 'RATE_LIMIT_ACTIONS_PER_CONVERSATION', retryAfterMs: 5_000 });
+    expect(violation?.message).toMatch(/^Too many simultaneous actions raced for rate limit "actions-per-conversation" \(2 per 10 seconds\).*The limit may not be reached; retry in 5000 ms\.$/);
+    expect(violation?.message).not.toContain('Too many actions in this conversation');
     expect(stolen).toBeGreaterThan(1);
-    expect(lines).toEqual([expect.objectContaining({ warning: 'rate counter contended, insurance limiter used', insurance: 'admit' })]);
+    // Sync answered every time: the insurance limiter and FAIL_MODE have nothing to decide.
+    expect(lines).toEqual([]);
   });
 
   test('one rule counted in Sync, another whose Sync documents fail: a rejection by the counted rule wins', async () => {

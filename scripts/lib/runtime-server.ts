@@ -1,6 +1,7 @@
 /**
- * The local Functions runtime as `twilio-run start` assembles it, run in a process of its own
- * (started by runtime.ts, compiled there with esbuild):
+ * The one launcher of the local Functions runtime, as `twilio-run start` assembles it, run in a
+ * process of its own (by the test harness, tests/support/runtime.ts, compiled there with esbuild; and
+ * by bench/load-runtime.ts for `npm run load` and `npm run simulate`, under tsx):
  *
  * - routes from @twilio-labs/serverless-api's getListOfFunctionsAndAssets over the configured
  *   functions and assets folders (twilio-run's findRoutes, with .twilioserverlessrc's
@@ -19,7 +20,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type * as ServerlessApi from '@twilio-labs/serverless-api';
 import type * as DevServer from '@twilio/runtime-handler/dist/dev-runtime/server';
-import { devServerConfig, freePort, LOOPBACK as HOST } from '../../scripts/lib/local-functions-runtime';
+import { devServerConfig, freePort, LOOPBACK as HOST } from './local-functions-runtime';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- '@twilio/runtime-handler/dev' is only reachable through its exports map */
 const { LocalDevelopmentServer } = require('@twilio/runtime-handler/dev') as typeof DevServer;
