@@ -6,7 +6,7 @@ import type { Window } from './window';
  * Slots one group takes per second at most (a write each, plus the writes and reads of those who lose a race):
  * well under Sync's 20 writes/s and 20 reads/s per Map.
  */
-const SLOT_TAKES_PER_GROUP_PER_SECOND = 5;
+const SLOT_TAKES_PER_GROUP_PER_SECOND = 3;
 /** Twilio serves up to 100 Map items a page: a group is read in one request. */
 const MAX_SLOTS_PER_GROUP = 100;
 /** Groups this instance remembers; the least recently used are forgotten past this. */
