@@ -45,13 +45,13 @@ async function main() {
 
   let emulator: Emulator | undefined;
   if (!env.TWILIO_API_BASE_URL && !hasRealCredentials(env)) {
+    if (isLocalAuthToken(env.AUTH_TOKEN) && /^AC[0-9a-f]{32}$/i.test(env.ACCOUNT_SID ?? '')) {
+      console.log(`ACCOUNT_SID is set, but AUTH_TOKEN is still the local one npm start generated: Twilio is not called. Put the account's Auth Token in .env to use Twilio.`);
+    }
     emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT ?? env.EMULATOR_PORT ?? 4010) });
     env.TWILIO_API_BASE_URL = emulator.url;
     // Twilio clients need an account SID; the emulator's account stands in for a real one.
     if (!env.ACCOUNT_SID) env.ACCOUNT_SID = DEFAULT_ACCOUNT_SID;
-    if (isLocalAuthToken(env.AUTH_TOKEN) && /^AC[0-9a-f]{32}$/i.test(env.ACCOUNT_SID)) {
-      console.log(`ACCOUNT_SID is set, but AUTH_TOKEN is still the local one npm start generated: Twilio is not called. Put the account's Auth Token in .env to use Twilio.`);
-    }
     console.log(`No Twilio credentials and no TWILIO_API_BASE_URL: Twilio's API is served by the local emulator at ${emulator.url}.`);
   } else if (env.TWILIO_API_BASE_URL) {
     console.log(`Twilio REST requests go to ${env.TWILIO_API_BASE_URL}.`);
