@@ -28,7 +28,9 @@ describeInBrowser('limits-client.js in Chromium', () => {
   let runtime: Runtime;
   let page: Page;
   beforeAll(async () => {
-    [emulator, browser] = await Promise.all([startEmulator(), launchBrowser()]);
+    // One after the other: if the browser cannot start, the emulator is already there for afterAll to close.
+    emulator = await startEmulator();
+    browser = await launchBrowser();
     runtime = await startRuntime(runtimeEnv(emulator, { MAX_SMS_BODY_CHARS: '20', FAIL_MODE: 'closed' }), { forkProcess: false });
     page = await (await browser.newContext()).newPage();
     // Any page of the service's origin: the module and /limits are then same-origin.

@@ -32,7 +32,9 @@ describeInBrowser('status page', () => {
   let emulator: Emulator;
   let browser: Browser;
   beforeAll(async () => {
-    [emulator, browser] = await Promise.all([startEmulator(), launchBrowser()]);
+    // One after the other: if the browser cannot start, the emulator is already there for afterAll to close.
+    emulator = await startEmulator();
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

@@ -10,7 +10,7 @@
 import { startEmulator, type Emulator } from '../../emulator';
 import { ACCOUNT_SID, CHAT_SERVICE_SID, conversationAdd, messageAdd } from '../support/events';
 import { postAll, type BurstResponse } from '../support/rate-burst';
-import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
+import { PRE_EVENT_PATH, startedAll, startRuntime, type Runtime } from '../support/runtime';
 import { AUTH_TOKEN } from '../support/twilio-request';
 
 jest.setTimeout(120_000);
@@ -29,7 +29,7 @@ let closed: Runtime;
 beforeAll(async () => {
   emu = await startEmulator();
   const common = { AUTH_TOKEN, ACCOUNT_SID, TWILIO_API_BASE_URL: emu.url, ...RATE_ENV };
-  [open, closed] = await Promise.all([
+  [open, closed] = await startedAll([
     startRuntime({ ...common, FAIL_MODE: 'open', DECISION_TIMEOUT: '3s' }),
     startRuntime({ ...common, FAIL_MODE: 'closed', DECISION_TIMEOUT: '1s' }),
   ]);
@@ -144,7 +144,7 @@ describe('three warm instances sharing Sync, as Twilio runs a busy function', ()
   let instances: Runtime[];
   beforeAll(async () => {
     const env = { AUTH_TOKEN, ACCOUNT_SID, TWILIO_API_BASE_URL: emu.url, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m', FAIL_MODE: 'open', DECISION_TIMEOUT: '3s' };
-    instances = await Promise.all([1, 2, 3].map(() => startRuntime(env, { forkProcess: false })));
+    instances = await startedAll([1, 2, 3].map(() => startRuntime(env, { forkProcess: false })));
     // Warm, as busy deployed instances are: the function loaded, connections to Sync open.
     const warmUp = emu.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
     await Promise.all(instances.map((runtime) => runtime.post(PRE_EVENT_PATH, messageAdd({ ConversationSid: warmUp }))));

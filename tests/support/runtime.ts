@@ -164,3 +164,15 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
     stop: () => stopChild(child),
   };
 }
+
+/**
+ * Runtimes started together; if one fails to start, the others are stopped before the error is
+ * thrown, so that a failing suite leaves no server behind.
+ */
+export async function startedAll(starting: Array<Promise<Runtime>>): Promise<Runtime[]> {
+  const results = await Promise.allSettled(starting);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return results.map((r) => (r as PromiseFulfilledResult<Runtime>).value);
+  await Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+  throw failed.reason;
+}
