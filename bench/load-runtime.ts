@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stopChild, whenReady } from '../scripts/lib/local-functions-runtime';
+import { compiledRuntimeServer, stopChild, whenReady } from '../scripts/lib/local-functions-runtime';
 import type { RuntimeServerOptions } from '../scripts/lib/runtime-server';
 
 const ROOT = join(__dirname, '..');
@@ -40,9 +40,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     writeFileSync(file, source);
   }
   const serverOptions: RuntimeServerOptions = { baseDir, functionsFolder: 'functions', assetsFolder: 'assets', env: options.env, forkProcess: options.forkProcess ?? false };
-  const child = fork(join(ROOT, 'scripts', 'lib', 'runtime-server.ts'), [], {
+  const child = fork(compiledRuntimeServer(), [], {
+    // Its own process group, so that stopping it stops the function processes it forks (runtime-server.ts).
+    detached: true,
     cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
+    execArgv: [],
     stdio: ['ignore', options.onLine ? 'pipe' : 'ignore', 'inherit', 'ipc'],
     // Not this process's environment: the functions see `env` only through their context.
     env: { PATH: process.env.PATH ?? '', GUARD_RUNTIME_OPTIONS: JSON.stringify(serverOptions) },

@@ -4,6 +4,9 @@
  * uses, and the start/stop handshake with the child process serving it.
  */
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { createServer, type AddressInfo } from 'node:net';
 import type { ServerConfig } from '@twilio/runtime-handler/dist/dev-runtime/types';
 
@@ -56,4 +59,22 @@ export function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * scripts/lib/runtime-server.ts bundled into one file under node_modules/.cache (so its requires
+ * resolve from the project's node_modules), to be forked with plain `node`: a forked function process
+ * inherits its parent's flags, and a TypeScript loader in each of them only slows them down.
+ */
+export function compiledRuntimeServer(): string {
+  const root = join(__dirname, '..', '..');
+  const cache = join(root, 'node_modules', '.cache', 'conversations-limits-guard-runtime');
+  const out = join(cache, 'runtime-server.js');
+  const result = buildSync({ entryPoints: [join(__dirname, 'runtime-server.ts')], platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, logLevel: 'silent' });
+  mkdirSync(cache, { recursive: true });
+  // Renamed into place, so parallel users never read a half-written file.
+  const temp = `${out}.${process.pid}`;
+  writeFileSync(temp, result.outputFiles[0]!.text);
+  renameSync(temp, out);
+  return out;
 }

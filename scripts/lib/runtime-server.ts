@@ -85,7 +85,20 @@ async function start(options: RuntimeServerOptions): Promise<{ server: Server; p
 const options = JSON.parse(process.env.GUARD_RUNTIME_OPTIONS ?? '{}') as RuntimeServerOptions;
 start(options).then(
   ({ server, port, url }) => {
-    const stop = () => server.close(() => process.exit(0));
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      // Started detached, this process leads a process group that its forked function processes
+      // share: they go with it instead of living on as orphans.
+      try {
+        process.kill(-process.pid, 'SIGKILL');
+      } catch {
+        // Not a group leader: close, not waiting for keep-alive connections (a load generator's).
+        server.close(() => process.exit(0));
+        server.closeAllConnections();
+      }
+    };
     process.on('disconnect', stop);
     process.on('SIGTERM', stop);
     process.send?.({ ready: true, port, url });

@@ -10,12 +10,9 @@
  *
  * dist/ is built first when missing or stale (tests/support/build.ts).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildSync } from 'esbuild';
-import { stopChild, whenReady } from '../../scripts/lib/local-functions-runtime';
-import { ensureBuilt, ROOT, TEST_CACHE } from './build';
+import { fork } from 'node:child_process';
+import { compiledRuntimeServer, stopChild, whenReady } from '../../scripts/lib/local-functions-runtime';
+import { ensureBuilt, ROOT } from './build';
 import { AUTH_TOKEN, forgedSignature, formBody, postForm, twilioSignature, webhookHeaders } from './twilio-request';
 import type { RuntimeServerOptions } from '../../scripts/lib/runtime-server';
 
@@ -63,19 +60,6 @@ export interface StartOptions {
 
 export const PRE_EVENT_PATH = '/conversations/pre-event';
 
-function compileServer(): string {
-  const source = join(ROOT, 'scripts', 'lib', 'runtime-server.ts');
-  const out = join(TEST_CACHE, 'runtime-server.js');
-  const result = buildSync({ entryPoints: [source], platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, logLevel: 'silent' });
-  mkdirSync(TEST_CACHE, { recursive: true });
-  // Under node_modules/.cache so its requires resolve from the project's node_modules; renamed into
-  // place so parallel test files never read a half-written file.
-  const temp = `${out}.${process.pid}`;
-  writeFileSync(temp, result.outputFiles[0]!.text);
-  renameSync(temp, out);
-  return out;
-}
-
 /** Starts the runtime on a free port of 127.0.0.1 with `env` as the functions' context. */
 export async function startRuntime(env: Record<string, string>, startOptions: StartOptions = {}): Promise<Runtime> {
   ensureBuilt();
@@ -86,7 +70,9 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
     env,
     forkProcess: startOptions.forkProcess ?? false,
   };
-  const child = fork(compileServer(), [], {
+  const child = fork(compiledRuntimeServer(), [], {
+    // Its own process group, so that stopping it stops the function processes it forks (runtime-server.ts).
+    detached: true,
     cwd: ROOT,
     execArgv: [],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

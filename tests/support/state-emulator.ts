@@ -3,7 +3,7 @@
  * client wired to the emulator the way the guard wires its own, seeding shortcuts, and readers of the
  * emulator's request log.
  */
-import twilio, { type Twilio } from 'twilio';
+import type { Twilio } from 'twilio';
 import { DEFAULT_CONVERSATIONS_SERVICE_SID, type Emulator, type RequestLogEntry, type SeedParticipant } from '../../emulator';
 import { parseSettings } from '../../src/guard/config/load';
 import type { Settings, VariableName } from '../../src/guard/config/variables';
