@@ -48,3 +48,14 @@ export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) =>
     settled.abort();
   }
 }
+
+/**
+ * `work`'s value, or `undefined` once `ms` have passed: for a wait that may stop while the work goes
+ * on (an old identity tally answering while the exact count finishes; an answer that will not wait
+ * past its budget for the rejection counters). Within a decision, the work still stops with it.
+ */
+export function waitAtMost<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  const timeout = AbortSignal.timeout(ms);
+  const late = new Promise<undefined>((resolve) => timeout.addEventListener('abort', () => resolve(undefined), { once: true }));
+  return Promise.race([work, late]);
+}

@@ -3,6 +3,7 @@ import type { Settings } from '../config/variables';
 import { StoreUnavailableError, type DocumentStore, type StoredDocument } from '../store/document-store';
 import { syncName } from '../store/names';
 import { updateDocument } from '../store/update-document';
+import { waitAtMost } from '../deadline';
 import { listCountedConversations } from './identity-conversations';
 
 /**
@@ -94,7 +95,7 @@ export class IdentityTally {
     const listing = listCountedConversations(this.client, this.identity, this.serviceSid);
     // An identity with thousands of (closed) conversations takes many pages. When the rebuild was
     // only due to age and the old tally is far from the limit, the old tally answers past the budget.
-    const exact = farFromLimit && policy.rebuildBudgetMs !== undefined ? await within(listing, policy.rebuildBudgetMs) : await listing;
+    const exact = farFromLimit && policy.rebuildBudgetMs !== undefined ? await waitAtMost(listing, policy.rebuildBudgetMs) : await listing;
     if (exact === undefined) return { count: keys!.length, includes: keys!.includes(key), exact: false };
     const exactKeys = exact.map(conversationKey);
     this.rebuilt = { keys: unique(exactKeys).join(''), verifiedAt: this.now() };
@@ -154,10 +155,4 @@ function isWellFormed(data: unknown): data is TallyData {
 
 const unique = (keys: string[]) => [...new Set(keys)];
 
-/** `work`'s value, or undefined when it takes longer than `ms` (the work itself goes on). */
-function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 const jitter = (attempt: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));

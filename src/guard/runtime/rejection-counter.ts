@@ -6,6 +6,7 @@ import type { RejectionCounts } from '../stats/counts';
 import { RejectionRecorder } from '../stats/recorder';
 import { rejectionIn } from '../stats/rejections';
 import { servicesFor } from './wiring';
+import { waitAtMost } from '../deadline';
 
 /** Twilio waits 5 s for a pre-event answer; a flush never pushes the answer past this. */
 const ANSWER_BY_MS = 4500;
@@ -64,8 +65,7 @@ export async function flushRejections(context: Environment, log: Logger, started
     },
     (error: unknown) => log({ warning: 'rejection counts kept for the next flush', error: describe(error) }),
   );
-  // Waits for the flush, but never past the budget: the answer matters more than the counts.
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([flushed, new Promise<void>((resolve) => (timer = setTimeout(resolve, budget)))]);
-  clearTimeout(timer);
+  // Waits for the flush, but never past the budget: the answer matters more than the counts. The
+  // flush is not cut off, so a write Sync accepted is never counted again.
+  await waitAtMost(flushed, budget);
 }
