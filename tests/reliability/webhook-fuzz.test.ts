@@ -5,10 +5,10 @@
  * DECISION_TIMEOUT plus a margin, and is the documented JSON whenever the function answers. The
  * runtime is still up and deciding correctly afterwards, and no error ever escaped a function.
  *
- *   FUZZ_RUNS=20000 FUZZ_SEED=42 npx jest tests/reliability/webhook-fuzz.test.ts
+ *   FUZZ_HTTP_RUNS=5000 FUZZ_SEED=42 npx jest tests/reliability/webhook-fuzz.test.ts
  *
- * FUZZ_RUNS: requests per in-process runtime (two of them; default 1200). FUZZ_FORKED_RUNS: requests
- * to a runtime that forks a process per request, as twilio-run does by default (default 20).
+ * FUZZ_HTTP_RUNS: requests per warm runtime (two of them; default 150). FUZZ_FORKED_RUNS: requests
+ * to a runtime that forks a process per request, as twilio-run does by default (default 3).
  * FUZZ_SEED: fast-check's seed (default fixed, printed); a failure prints the seed and path to replay.
  */
 import { verbose } from '../support/verbose';
@@ -53,7 +53,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator?.close());
 
-verbose(`webhook fuzzing: FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS} per in-process runtime, FUZZ_FORKED_RUNS=${FORKED_RUNS}`);
+verbose(`webhook fuzzing: FUZZ_SEED=${SEED}, FUZZ_HTTP_RUNS=${RUNS} per in-process runtime, FUZZ_FORKED_RUNS=${FORKED_RUNS}`);
 
 interface Tally {
   requests: number;
