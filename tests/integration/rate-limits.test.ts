@@ -1,9 +1,10 @@
 /**
  * Rate limits end to end: signed webhook requests to the built functions served by the real local
- * Functions runtime, which runs every request in a process of its own, so a limit holds only
- * because its counters live in Sync (here the local Twilio API emulator, via TWILIO_API_BASE_URL).
+ * Functions runtime, warm as a deployed instance, with the counters in Sync (here the local Twilio
+ * API emulator, via TWILIO_API_BASE_URL). That a limit holds across instances, each with its own
+ * memory, is shown by the three runtimes sharing one emulator at the end.
  *
- * Two runtimes are started (FAIL_MODE=open and closed). Tests that read a request's log lines
+ * Two runtimes are started first (FAIL_MODE=open and closed). Tests that read a request's log lines
  * (runtime.post) come before the simultaneous bursts (postAll) on the same runtime; see
  * tests/support/rate-burst.ts.
  */

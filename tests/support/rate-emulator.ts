@@ -44,17 +44,18 @@ export function peakPerWindow(entries: RequestLogEntry[], windowMs = 1000): Map<
     if (doc === undefined) continue;
     byDoc.set(doc, [...(byDoc.get(doc) ?? []), e.at]);
   }
-  const peaks = new Map<string, number>();
-  for (const [doc, times] of byDoc) {
-    times.sort((a, b) => a - b);
-    let peak = 0;
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[i]! - times[j]! >= windowMs) j++;
-      peak = Math.max(peak, i - j + 1);
-    }
-    peaks.set(doc, peak);
+  return new Map([...byDoc].map(([doc, times]) => [doc, mostInAnyWindow(times, windowMs)]));
+}
+
+/** The most of `times` (epoch ms) that fall within any window of `windowMs`. */
+export function mostInAnyWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
   }
-  return peaks;
+  return most;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

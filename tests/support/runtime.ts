@@ -1,6 +1,6 @@
 /**
  * Integration harness: the built functions (dist/functions) served by the real local Functions
- * runtime, the one behind `twilio-run start` (see runtime-server.ts), and requests posted the way
+ * runtime, the one behind `twilio-run start` (see scripts/lib/runtime-server.ts), and requests posted the way
  * Twilio posts a Conversations pre-event webhook.
  *
  *   const runtime = await startRuntime({ AUTH_TOKEN });

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { SlotRateLimiter } from '../../../src/guard/rate/slot-limiter';
 import type { Window } from '../../../src/guard/rate/window';
 import { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
+import { mostInAnyWindow } from '../../support/rate-emulator';
 import { manualClock, RecordingSlotStore, seededRandom } from '../../support/rate-store';
 
 const decide = async (limiter: SlotRateLimiter, id: string, window: Window) => limiter.commit(id, window, await limiter.reserve(id, window));
@@ -69,17 +70,6 @@ describe('layout: slots spread over groups (Sync Maps) so that none takes more t
 });
 
 describe('several instances sharing one store, each with its own memory', () => {
-  /** Every admitted time must leave at most `limit` admissions in any window of `windowMs`. */
-  function maxInAnyWindow(times: number[], windowMs: number): number {
-    const sorted = [...times].sort((a, b) => a - b);
-    let most = 0;
-    for (let i = 0, j = 0; i < sorted.length; i++) {
-      while (sorted[i]! - sorted[j]! >= windowMs) j++;
-      most = Math.max(most, i - j + 1);
-    }
-    return most;
-  }
-
   test('a burst of 3N spread over 3 instances, all reading before anyone writes: exactly N admitted', async () => {
     const clock = manualClock();
     const store = new MemorySlotStore();
@@ -115,7 +105,7 @@ describe('several instances sharing one store, each with its own memory', () => 
             const open = admitted.filter((t) => t > clock.now() - windowMs).length < limit;
             const outcomes = await Promise.all(Array.from({ length: arrivals }, (_, i) => decide(instances[(offset + i) % count]!, 'k', window)));
             for (const o of outcomes) if (o.admitted) admitted.push(clock.now());
-            expect(maxInAnyWindow(admitted, windowMs)).toBeLessThanOrEqual(limit);
+            expect(mostInAnyWindow(admitted, windowMs)).toBeLessThanOrEqual(limit);
             // Room in the window: someone gets it. No room: nobody, and every refusal is a proven limit.
             expect(outcomes.some((o) => o.admitted)).toBe(open);
             if (!open) expect(outcomes.every((o) => !o.admitted && !o.contended)).toBe(true);
