@@ -10,7 +10,7 @@
 const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  transform: { '^.+\\.ts$': '<rootDir>/tests/support/esbuild-transform.js' },
 };
 
 const UNIT = ['tests/guard/**/*.test.ts', 'tests/scripts/webhook-plan.test.ts', 'tests/scripts/docs.test.ts', 'tests/scripts/readme-limits.test.ts'];

@@ -4,6 +4,7 @@
  * (`outcome: 'error'`). tests/integration/post-event.test.ts covers Sync answering 503.
  */
 import { startEmulator, type Emulator, type Fault } from '../../emulator';
+import { syncName } from '../../src/guard/store/names';
 import { ACCOUNT_SID, CHAT_SERVICE_SID } from '../support/events';
 import { POST_EVENT_PATH, sendRaw } from '../support/fuzz-webhook';
 import { startRuntime, type Runtime } from '../support/runtime';
@@ -57,13 +58,25 @@ test.each(ANSWERED)('%s: 200 {} and the failure logged', async (_name, fault) =>
 });
 
 // Sent raw, after the cases above: an unanswered request would hold up the runtime harness's queue.
-test.each([
-  ['Sync does not answer', { kind: 'hang', product: 'sync' } as Fault],
-  ['Conversations does not answer', { kind: 'hang', product: 'conversations' } as Fault],
-])('%s: 200 {} before Twilio gives up (5 s)', async (_name, fault) => {
-  const params = participantAdded();
-  emulator.injectFault(fault);
-  const request = { path: POST_EVENT_PATH, contentType: 'application/x-www-form-urlencoded', body: Buffer.from(formBody(params)), signature: 'valid' as const };
-  const answer = await sendRaw(runtime.port, request, AUTH_TOKEN, TWILIO_TIMEOUT_MS);
-  expect({ status: answer.status, body: JSON.parse(answer.text) }).toEqual({ status: 200, body: {} });
+// Both at once, so the test waits out one budget, not two. The tally reads Sync first, so the request
+// whose Sync document hangs never reaches Conversations, and only the other one meets that fault.
+test('Sync or Conversations does not answer: 200 {} before Twilio gives up (5 s)', async () => {
+  const syncHangs = participantAdded();
+  const conversationsHangs = participantAdded();
+  emulator.injectFault({ kind: 'hang', product: 'sync', pathIncludes: syncName('identity', CHAT_SERVICE_SID, syncHangs.Identity!) });
+  emulator.injectFault({ kind: 'hang', product: 'conversations' });
+  const answers = await Promise.all(
+    [syncHangs, conversationsHangs].map(async (params) => {
+      const request = { path: POST_EVENT_PATH, contentType: 'application/x-www-form-urlencoded', body: Buffer.from(formBody(params)), signature: 'valid' as const };
+      const answer = await sendRaw(runtime.port, request, AUTH_TOKEN, TWILIO_TIMEOUT_MS);
+      return { status: answer.status, body: JSON.parse(answer.text) as unknown };
+    }),
+  );
+  expect(answers).toEqual([
+    { status: 200, body: {} },
+    { status: 200, body: {} },
+  ]);
+  // Each fault was met: the two requests hung where they were meant to.
+  const hung = emulator.log.filter((entry) => entry.status === 0).map((entry) => entry.product);
+  expect(hung.sort()).toEqual(['conversations', 'sync']);
 });
