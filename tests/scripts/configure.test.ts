@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator';
 import { guardFilters } from '../../scripts/lib/webhook-plan';
 import { ACCOUNT_SID, AUTHORIZATION, AUTH_TOKEN, type Json } from '../emulator/http';
+import { configureWebhooks } from '../../scripts/lib/configure-command';
 import { bundledScript } from '../support/build';
 
 const GUARD_FILTERS = guardFilters();
@@ -37,18 +38,22 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the real script as `npm run configure` would, reading no .env unless given one. */
-function configure(args: string[], opts: { env?: Record<string, string>; envFile?: string } = {}): Promise<Run> {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    TWILIO_API_BASE_URL: emu.url,
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    ...opts.env,
-  };
-  const argv = [script, '--env', opts.envFile ?? join(dir, 'absent.env'), ...args];
+const shellEnv = (env: Record<string, string> = {}) => ({ TWILIO_API_BASE_URL: emu.url, ACCOUNT_SID, AUTH_TOKEN, ...env });
+const argvOf = (args: string[], envFile?: string) => ['--env', envFile ?? join(dir, 'absent.env'), ...args];
+
+/** Runs the command in process, as the script runs it, reading no .env unless given one. */
+async function configure(args: string[], opts: { env?: Record<string, string>; envFile?: string } = {}): Promise<Run> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const out = { log: (line: string) => stdout.push(`${line}\n`), error: (line: string) => stderr.push(`${line}\n`) };
+  const code = await configureWebhooks(argvOf(args, opts.envFile), shellEnv(opts.env), out, join(dir, 'absent.env'));
+  return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+}
+
+/** Runs the real script in its own process, as `npm run configure` does. */
+function configureProcess(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, argv, { cwd: ROOT, env, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [script, ...argvOf(args)], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...shellEnv() }, timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -193,5 +198,20 @@ describe('npm run configure, failures', () => {
     const run = await configure(['--url', BASE], { env: { TWILIO_API_BASE_URL: 'http://127.0.0.1:65533' } });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^Could not reach http:\/\/127\.0\.0\.1:65533: .*ECONNREFUSED/);
+  });
+});
+
+describe('scripts/configure.ts in its own process', () => {
+  it('prints to stdout and exits 0 on a dry run', async () => {
+    const run = await configureProcess(['--url', BASE, '--dry-run']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain('Dry run: nothing was changed.');
+    expect(posts()).toBe(0);
+  });
+
+  it('writes the problem to stderr and exits 2 on an invalid argument', async () => {
+    const run = await configureProcess(['--url', BASE, '--service', 'IS123']);
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toContain('--service "IS123": expected a Conversations service SID');
   });
 });
