@@ -32,19 +32,24 @@ export function devServerConfig(options: Pick<ServerConfig, 'baseDir' | 'env' | 
   return { ...options, live: options.forkProcess, detailedLogs: false, logs: false, legacyMode: false, appName: 'twilio-run', enableDebugLogs: false };
 }
 
-/** The child's `{ ready, port, url }` message, or an error when it fails, exits or takes too long. */
+/**
+ * The child's `{ ready, port, url }` message, or an error when it fails, exits or takes too long.
+ * Its listeners go once it settles, so a reused child can be waited on again.
+ */
 export function whenReady(child: ChildProcess, timeoutMs: number, details: () => string = () => ''): Promise<{ port: number; url: string }> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the local Functions runtime did not start within ${timeoutMs / 1000} s${details()}`)), timeoutMs);
-    child.once('message', (message: { ready: boolean; port: number; url: string; error?: string }) => {
+    const settle = (outcome: () => void) => {
       clearTimeout(timer);
-      if (message.ready) resolve(message);
-      else reject(new Error(`the local Functions runtime did not start: ${message.error}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the local Functions runtime exited with ${code}${details()}`));
-    });
+      child.off('message', onMessage).off('exit', onExit);
+      outcome();
+    };
+    const timer = setTimeout(() => settle(() => reject(new Error(`the local Functions runtime did not start within ${timeoutMs / 1000} s${details()}`))), timeoutMs);
+    const onMessage = (message: { ready?: boolean; port: number; url: string; error?: string }) => {
+      if (message.ready === undefined) return;
+      settle(() => (message.ready ? resolve(message) : reject(new Error(`the local Functions runtime did not start: ${message.error}`))));
+    };
+    const onExit = (code: number | null) => settle(() => reject(new Error(`the local Functions runtime exited with ${code}${details()}`)));
+    child.on('message', onMessage).on('exit', onExit);
   });
 }
 

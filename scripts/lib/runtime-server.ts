@@ -15,6 +15,10 @@
  * Forked function processes inherit this process's stdout, so the function's log lines reach the
  * harness through the same pipe. After each response this process writes a marker line
  * `{"harness":"done","seq":n}`; the function wrote its lines before answering, so they come first.
+ *
+ * Reuse (the test harness's warm runtimes): on `{ release: true }` the server closes and the
+ * function modules leave the require cache; `{ start: options }` then serves a fresh instance of
+ * them with other options, without paying again for Node, express and twilio's start-up.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -82,29 +86,58 @@ async function start(options: RuntimeServerOptions): Promise<{ server: Server; p
   }
 }
 
-const options = JSON.parse(process.env.GUARD_RUNTIME_OPTIONS ?? '{}') as RuntimeServerOptions;
-start(options).then(
-  ({ server, port, url }) => {
-    let stopping = false;
-    const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      // Started detached, this process leads a process group that its forked function processes
-      // share: they go with it instead of living on as orphans.
-      try {
-        process.kill(-process.pid, 'SIGKILL');
-      } catch {
-        // Not a group leader: close, not waiting for keep-alive connections (a load generator's).
-        server.close(() => process.exit(0));
-        server.closeAllConnections();
-      }
-    };
-    process.on('disconnect', stop);
-    process.on('SIGTERM', stop);
-    process.send?.({ ready: true, port, url });
-  },
-  (error: Error) => {
-    process.send?.({ ready: false, error: error.stack ?? String(error) });
-    process.exit(1);
-  },
-);
+/** What the parent may send: serve with these options, or close and forget the function modules. */
+export type RuntimeServerMessage = { start: RuntimeServerOptions } | { release: true };
+
+let serving: { server: Server; options: RuntimeServerOptions } | undefined;
+/** The globals before any function ran: a released instance's own (the guard keeps one) go with it. */
+const BASELINE_GLOBALS = new Set(Reflect.ownKeys(globalThis));
+
+function serve(options: RuntimeServerOptions) {
+  start(options).then(
+    ({ server, port, url }) => {
+      serving = { server, options };
+      process.send?.({ ready: true, port, url });
+    },
+    (error: Error) => {
+      process.send?.({ ready: false, error: error.stack ?? String(error) });
+      process.exit(1);
+    },
+  );
+}
+
+/**
+ * Closes the server and drops the function modules and the globals set since start-up (the runtime
+ * sets its own again on the next start), so the next start is a fresh instance.
+ */
+function release() {
+  if (!serving || serving.options.forkProcess) return process.exit(1);
+  const { server, options } = serving;
+  serving = undefined;
+  server.close();
+  server.closeAllConnections();
+  const functions = join(options.baseDir, options.functionsFolder);
+  for (const path of Object.keys(require.cache)) if (path.startsWith(functions)) delete require.cache[path];
+  for (const key of Reflect.ownKeys(globalThis)) if (!BASELINE_GLOBALS.has(key)) Reflect.deleteProperty(globalThis, key);
+  process.send?.({ released: true });
+}
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  // Started detached, this process leads a process group that its forked function processes
+  // share: they go with it instead of living on as orphans.
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {
+    // Not a group leader: close, not waiting for keep-alive connections (a load generator's).
+    if (!serving) return process.exit(0);
+    serving.server.close(() => process.exit(0));
+    serving.server.closeAllConnections();
+  }
+};
+process.on('disconnect', stop);
+process.on('SIGTERM', stop);
+process.on('message', (message: RuntimeServerMessage) => ('start' in message ? serve(message.start) : release()));
+serve(JSON.parse(process.env.GUARD_RUNTIME_OPTIONS ?? '{}') as RuntimeServerOptions);

@@ -10,11 +10,11 @@
  *
  * dist/ is built first when missing or stale (tests/support/build.ts).
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { compiledRuntimeServer, stopChild, whenReady } from '../../scripts/lib/local-functions-runtime';
 import { ensureBuilt, ROOT } from './build';
 import { AUTH_TOKEN, forgedSignature, formBody, postForm, twilioSignature, webhookHeaders } from './twilio-request';
-import type { RuntimeServerOptions } from '../../scripts/lib/runtime-server';
+import type { RuntimeServerMessage, RuntimeServerOptions } from '../../scripts/lib/runtime-server';
 
 /** One line the guard logged (JSON on stdout). */
 export type GuardLog = Record<string, unknown>;
@@ -60,25 +60,59 @@ export interface StartOptions {
 
 export const PRE_EVENT_PATH = '/conversations/pre-event';
 
+/**
+ * Warm runtime processes of this test file that were stopped, kept to serve the next start: released
+ * by runtime-server.ts, they load the function modules afresh, so each start is a new instance of the
+ * functions, as a new deployed instance is; only Node, express and twilio stay loaded. The file's
+ * last hook stops them, and a process left over exits with its parent (it leaves when IPC closes).
+ */
+const idle: ChildProcess[] = [];
+let fileDone = false;
+afterAll(async () => {
+  fileDone = true;
+  await Promise.all(idle.splice(0).map(stopChild));
+});
+
+/** A released child: closed, its function modules forgotten, ready for another start. */
+function released(child: ChildProcess): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), 5_000);
+    const onMessage = (message: { released?: boolean }) => message.released && done(true);
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      child.off('message', onMessage).off('exit', onExit);
+      resolve(ok);
+    };
+    const onExit = () => done(false);
+    child.on('message', onMessage).on('exit', onExit);
+    child.send({ release: true } satisfies RuntimeServerMessage);
+  });
+}
+
 /** Starts the runtime on a free port of 127.0.0.1 with `env` as the functions' context. */
 export async function startRuntime(env: Record<string, string>, startOptions: StartOptions = {}): Promise<Runtime> {
   ensureBuilt();
+  const forkProcess = startOptions.forkProcess ?? false;
   const options: RuntimeServerOptions = {
     baseDir: ROOT,
     functionsFolder: 'dist/functions',
     assetsFolder: 'dist/assets',
     env,
-    forkProcess: startOptions.forkProcess ?? false,
+    forkProcess,
   };
-  const child = fork(compiledRuntimeServer(), [], {
-    // Its own process group, so that stopping it stops the function processes it forks (runtime-server.ts).
-    detached: true,
-    cwd: ROOT,
-    execArgv: [],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    // Not the test process's environment: the functions see `env` only through their context.
-    env: { PATH: process.env.PATH ?? '', GUARD_RUNTIME_OPTIONS: JSON.stringify(options) },
-  });
+  const reused = forkProcess ? undefined : idle.pop();
+  const child =
+    reused ??
+    fork(compiledRuntimeServer(), [], {
+      // Its own process group, so that stopping it stops the function processes it forks (runtime-server.ts).
+      detached: true,
+      cwd: ROOT,
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Not the test process's environment: the functions see `env` only through their context.
+      env: { PATH: process.env.PATH ?? '', GUARD_RUNTIME_OPTIONS: JSON.stringify(options) },
+    });
+  reused?.send({ start: options } satisfies RuntimeServerMessage);
 
   const output: string[] = [];
   const logs: { seq: number; line: GuardLog }[] = [];
@@ -100,13 +134,15 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
     else output.push(text);
   };
   let buffered = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  const onStdout = (chunk: string) => {
     buffered += chunk;
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
     lines.filter((l) => l.trim() !== '').forEach(onLine);
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+  };
+  const onStderr = (chunk: string) => output.push(chunk);
+  child.stdout!.setEncoding('utf8').on('data', onStdout);
+  child.stderr!.setEncoding('utf8').on('data', onStderr);
 
   const { port, url } = await whenReady(child, 20_000, () => `:\n${output.join('\n')}`);
 
@@ -147,7 +183,12 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
       queue = result.catch(() => undefined);
       return result;
     },
-    stop: () => stopChild(child),
+    async stop() {
+      child.stdout!.off('data', onStdout);
+      child.stderr!.off('data', onStderr);
+      if (!forkProcess && !fileDone && (await released(child))) idle.push(child);
+      else await stopChild(child);
+    },
   };
 }
 
