@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { EmulatorProcess } from '../../bench/emulator-process';
 import { startLocalRuntime } from '../../bench/load-runtime';
+import { startEmulator } from '../../emulator';
 import { hasRealCredentials, readDotenv } from './dotenv';
 import type { WebhookTarget } from './simulate-webhook';
 
@@ -21,9 +21,12 @@ export interface SimulationTarget extends WebhookTarget {
   stop(): Promise<void>;
 }
 
-/** Its own emulator and local Functions runtime on free ports, stopped afterwards. */
+/**
+ * Its own emulator (in this process: the runtime serving the guard is another process already) and
+ * local Functions runtime, on free ports, stopped afterwards.
+ */
 export async function ownTarget(): Promise<SimulationTarget> {
-  const emulator = await EmulatorProcess.start(0);
+  const emulator = await startEmulator();
   try {
     const authToken = randomBytes(16).toString('hex');
     const runtime = await startLocalRuntime({ env: { AUTH_TOKEN: authToken, TWILIO_API_BASE_URL: emulator.url, RATE_LIMITS: SIMULATION_RATE_LIMITS } });
@@ -36,11 +39,11 @@ export async function ownTarget(): Promise<SimulationTarget> {
       rateLimits: SIMULATION_RATE_LIMITS,
       async stop() {
         await runtime.stop();
-        emulator.stop();
+        await emulator.close();
       },
     };
   } catch (error) {
-    emulator.stop();
+    await emulator.close();
     throw error;
   }
 }
