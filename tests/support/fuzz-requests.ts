@@ -51,12 +51,13 @@ const text = (maxLength = 40) =>
   );
 
 /**
- * Sizes around the limits the rules test (1600 characters, 4 KB, 16 KB, 32 KB) and, when `huge`, far
- * beyond (what a form parser must survive; in process they only cost time).
+ * Sizes around the limits the rules test (1600 characters, 4 KB, 16 KB, 32 KB) and, when `huge`,
+ * twice the largest (what a form parser must survive; in process they only cost time). A body over
+ * the runtime's 6 MB limit is sent by webhook-fuzz.test.ts on its own.
  */
 const bigTextOf = (huge: boolean) =>
   fc
-    .tuple(fc.constantFrom(1599, 1600, 1601, 4096, 4097, 16_385, 32_768, 32_769, ...(huge ? [70_000, 200_000] : [])), fc.constantFrom('a', 'é', '😀', '\uD800'))
+    .tuple(fc.constantFrom(1599, 1600, 1601, 4096, 4097, 16_385, 32_768, 32_769, ...(huge ? [70_000] : [])), fc.constantFrom('a', 'é', '😀', '\uD800'))
     .map(([n, unit]) => unit.repeat(Math.ceil(n / unit.length)));
 
 const fieldTextOf = (huge: boolean) => fc.oneof({ weight: 8, arbitrary: text() }, { weight: 1, arbitrary: bigTextOf(huge) });
@@ -106,19 +107,17 @@ const attributesFieldOf = (huge: boolean) =>
     { weight: 1, arbitrary: fc.constantFrom(nested(huge ? 50_000 : 500, '[', ']'), '{"a":', '{}', '') },
   );
 
+/** A value that looks like `likely`, or any text; big now and then (one in nine), as for every field. */
+const likelyOr = (likely: fc.Arbitrary<string>, huge: boolean) =>
+  fc.oneof({ weight: 4, arbitrary: likely }, { weight: 4, arbitrary: text() }, { weight: 1, arbitrary: bigTextOf(huge) });
+
 const authorOf = (huge: boolean) =>
-  fc.oneof(
-    fc.constantFrom(...Object.values(AUTHORS).map((a) => a.Author)),
-    fc.constantFrom(...Object.values(ADDRESSES).flatMap((a) => [a.address, a.proxy])),
-    text(),
-    bigTextOf(huge),
-  );
+  likelyOr(fc.constantFrom(...Object.values(AUTHORS).map((a) => a.Author), ...Object.values(ADDRESSES).flatMap((a) => [a.address, a.proxy])), huge);
 
 const bindingType = fc.oneof(fc.constantFrom('SMS', 'WHATSAPP', 'CHAT', 'EMAIL', 'MESSENGER', 'GBM', 'sms', 'Whatsapp', ''), text());
 
 /** Every field Twilio sends to either function, each with values that look right and values that do not. */
 function eventFields(world: FuzzWorld, huge = true) {
-  const bigText = bigTextOf(huge);
   const fieldText = fieldTextOf(huge);
   const author = authorOf(huge);
   const conversationSid = fc.oneof(
@@ -138,13 +137,13 @@ function eventFields(world: FuzzWorld, huge = true) {
       ChatServiceSid: fc.oneof(fc.constant('IS' + '0123456789abcdef'.repeat(2)), sidOf('IS'), text()),
       ConversationSid: conversationSid,
       Source: fc.oneof(fc.constantFrom('SDK', 'SMS', 'API', 'WHATSAPP', 'sdk', ''), text()),
-      ClientIdentity: fc.oneof(fc.constantFrom('alice', 'bob'), text(), bigText),
+      ClientIdentity: likelyOr(fc.constantFrom('alice', 'bob'), huge),
       Author: author,
       Body: fieldText,
       MessageBody: fieldText,
       Attributes: attributesFieldOf(huge),
       Media: mediaFieldOf(huge),
-      Identity: fc.oneof(fc.constantFrom('alice', 'bob', 'member-1'), text(), bigText),
+      Identity: likelyOr(fc.constantFrom('alice', 'bob', 'member-1'), huge),
       RoleSid: fc.oneof(sidOf('RL'), text()),
       'MessagingBinding.Address': author,
       'MessagingBinding.ProxyAddress': author,
