@@ -1,0 +1,40 @@
+/**
+ * `npm test [-- jest options]`: builds, then runs the type check (`tsc --noEmit`, what
+ * `npm run typecheck` runs) beside jest's two projects rather than before them: the type check is
+ * one process on one core, and jest leaves room for it. Exits non-zero if either fails; the type
+ * check's output comes after jest's.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+
+function run(script: string, args: string[], quiet: boolean): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve(script), ...args], { cwd: root, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+  });
+}
+
+async function main(): Promise<number> {
+  const build = await run('tsx/cli', [join(root, 'scripts', 'build.ts')], false);
+  if (build.code !== 0) return build.code;
+  const [types, tests] = await Promise.all([run('typescript/bin/tsc', ['--noEmit', '-p', root], true), run('jest/bin/jest', ['--maxWorkers=2', ...process.argv.slice(2)], false)]);
+  if (types.code === 0) console.log('Type check (tsc --noEmit): no error.');
+  else console.error(`Type check (tsc --noEmit) failed:\n${types.output}`);
+  return types.code !== 0 ? types.code : tests.code;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
