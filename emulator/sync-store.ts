@@ -72,13 +72,9 @@ export class SyncStore {
     return doc;
   }
 
-  deleteDocument(service: SyncService, doc: SyncDocument): void {
+  private deleteDocument(service: SyncService, doc: SyncDocument): void {
     service.documents.delete(doc.sid);
     if (doc.uniqueName) service.documentNames.delete(doc.uniqueName);
-  }
-
-  listDocuments(service: SyncService): SyncDocument[] {
-    return [...service.documents.values()].filter((doc) => this.findDocument(service, doc.sid));
   }
 
   findMap(service: SyncService, id: string): SyncMap | undefined {
@@ -100,18 +96,9 @@ export class SyncStore {
     return map;
   }
 
-  updateMap(map: SyncMap, ttl?: number): SyncMap {
-    this.touch(map, ttl);
-    return map;
-  }
-
-  deleteMap(service: SyncService, map: SyncMap): void {
+  private deleteMap(service: SyncService, map: SyncMap): void {
     service.maps.delete(map.sid);
     if (map.uniqueName) service.mapNames.delete(map.uniqueName);
-  }
-
-  listMaps(service: SyncService): SyncMap[] {
-    return [...service.maps.values()].filter((map) => this.findMap(service, map.sid));
   }
 
   findItem(map: SyncMap, key: string): SyncMapItem | undefined {
@@ -140,11 +127,6 @@ export class SyncStore {
     this.touch(item, input.ttl);
     this.touchCollection(map, input.collectionTtl);
     return item;
-  }
-
-  deleteItem(map: SyncMap, item: SyncMapItem, ifMatch?: string): void {
-    this.checkRevision(item.revision, ifMatch, 54205, 'Map Item');
-    map.items.delete(item.key);
   }
 
   /** Map items are ordered by key, as Twilio lists them. */

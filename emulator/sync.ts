@@ -1,6 +1,6 @@
 import { TwilioError, notFound } from './errors';
 import { SYNC_BASE_URL, isoDate, newSid } from './ids';
-import { pageMeta, paginate, parsePageParams, bySeq } from './paging';
+import { pageMeta, paginate, parsePageParams } from './paging';
 import type { AccessKind, SyncRateLimiter } from './rate-limit';
 import { Router, type ApiRequest, type ApiResponse } from './router';
 import {
@@ -120,15 +120,6 @@ export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
   const router = new Router();
   const docs = 'Services/:service/Documents';
   router
-    .add('GET', docs, (req, p) => {
-      const s = store.service(p.service!);
-      const paging = parsePageParams(req.query, 100);
-      const page = paginate(store.listDocuments(s), paging, bySeq);
-      return ok({
-        documents: page.items.map((d) => documentJson(s, d)),
-        meta: pageMeta(`${serviceUrl(s)}/Documents`, [], 'documents', paging, page, (d) => d.seq),
-      });
-    })
     .add('POST', docs, (req, p) => {
       const s = store.service(p.service!);
       const uniqueName = req.form.UniqueName || null;
@@ -146,45 +137,16 @@ export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
       const input = { data: parseData(req.form.Data), ttl: parseTtl(req.form.Ttl), ifMatch: ifMatch(req) };
       if (input.data === undefined && input.ttl === undefined) throw nothingToUpdate();
       return ok(documentJson(s, store.updateDocument(doc, input)));
-    })
-    .add('DELETE', `${docs}/:id`, (req, p) => {
-      const { s, doc } = documentFor(req, p.service!, p.id!, 'write');
-      store.deleteDocument(s, doc);
-      return deleted;
     });
 
   const maps = 'Services/:service/Maps';
   router
-    .add('GET', maps, (req, p) => {
-      const s = store.service(p.service!);
-      const paging = parsePageParams(req.query, 100);
-      const page = paginate(store.listMaps(s), paging, bySeq);
-      return ok({
-        maps: page.items.map((m) => mapJson(s, m)),
-        meta: pageMeta(`${serviceUrl(s)}/Maps`, [], 'maps', paging, page, (m) => m.seq),
-      });
-    })
     .add('POST', maps, (req, p) => {
       const s = store.service(p.service!);
       const uniqueName = req.form.UniqueName || null;
       const sid = newSid('MP');
       charge(req, s, 'maps', uniqueName ?? sid, 'write');
       return created(mapJson(s, store.createMap(s, sid, uniqueName, ttlOf(req, 'CollectionTtl'), req.accountSid)));
-    })
-    .add('GET', `${maps}/:id`, (req, p) => {
-      const { s, map } = mapFor(req, p.service!, p.id!, 'read');
-      return ok(mapJson(s, map));
-    })
-    .add('POST', `${maps}/:id`, (req, p) => {
-      const { s, map } = mapFor(req, p.service!, p.id!, 'write');
-      const ttl = ttlOf(req, 'CollectionTtl');
-      if (ttl === undefined) throw nothingToUpdate();
-      return ok(mapJson(s, store.updateMap(map, ttl)));
-    })
-    .add('DELETE', `${maps}/:id`, (req, p) => {
-      const { s, map } = mapFor(req, p.service!, p.id!, 'write');
-      store.deleteMap(s, map);
-      return deleted;
     });
 
   const items = `${maps}/:id/Items`;
@@ -192,20 +154,10 @@ export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
     .add('GET', items, (req, p) => {
       const { s, map } = mapFor(req, p.service!, p.id!, 'read');
       const paging = parsePageParams(req.query, 100);
-      const { From: from, Bounds: bounds, Order: order } = req.query;
-      const desc = order === 'desc';
-      let all = store.listItems(map);
-      if (desc) all = all.reverse();
-      if (from) {
-        const exclusive = bounds === 'exclusive';
-        all = all.filter((i) => (i.key === from ? !exclusive : desc ? i.key < from : i.key > from));
-      }
-      const direction = desc ? -1 : 1;
-      const page = paginate(all, paging, (i, at) => direction * (i.key < String(at) ? -1 : i.key > String(at) ? 1 : 0));
-      const filters = (['From', 'Bounds', 'Order'] as const).flatMap((k): Array<[string, string]> => (req.query[k] ? [[k, req.query[k]!]] : []));
+      const page = paginate(store.listItems(map), paging, (i, at) => (i.key < String(at) ? -1 : i.key > String(at) ? 1 : 0));
       return ok({
         items: page.items.map((i) => itemJson(s, map, i)),
-        meta: pageMeta(`${mapUrl(s, map)}/Items`, filters, 'items', paging, page, (i) => i.key),
+        meta: pageMeta(`${mapUrl(s, map)}/Items`, [], 'items', paging, page, (i) => i.key),
       });
     })
     .add('POST', items, (req, p) => {
@@ -230,11 +182,6 @@ export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
       };
       if (input.data === undefined && input.ttl === undefined && input.collectionTtl === undefined) throw nothingToUpdate();
       return ok(itemJson(s, map, store.updateItem(map, item, input)));
-    })
-    .add('DELETE', `${items}/:key`, (req, p) => {
-      const { map } = mapFor(req, p.service!, p.id!, 'write');
-      store.deleteItem(map, itemFor(map, p.key!), ifMatch(req));
-      return deleted;
     });
   return router;
 }

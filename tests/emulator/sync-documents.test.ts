@@ -85,15 +85,6 @@ describe('Sync documents', () => {
     expect(unconditional.body.revision).not.toBe(first.body.revision);
   });
 
-  it('deletes, after which the document is not found (404, 20404)', async () => {
-    await createDoc({ UniqueName: 'gone' });
-    expect((await call(emu, 'DELETE', `${DOCS}/gone`)).status).toBe(204);
-    const res = await call(emu, 'GET', `${DOCS}/gone`);
-    expect(res.status).toBe(404);
-    expect(res.body).toEqual(errorOf(20404, 404));
-    expect((await call(emu, 'POST', `${DOCS}/gone`, { form: { Data: '{}' } })).status).toBe(404);
-  });
-
   it('accepts 16 KiB of data and refuses one byte more (400, 54006)', async () => {
     const overhead = JSON.stringify({ s: '' }).length;
     const exact = JSON.stringify({ s: 'a'.repeat(16384 - overhead) });
@@ -152,13 +143,5 @@ describe('Sync documents', () => {
     } finally {
       emu.setClock(Date.now);
     }
-  });
-
-  it('lists documents with Twilio paging metadata', async () => {
-    for (let i = 0; i < 3; i += 1) await createDoc({ UniqueName: `doc-${i}` });
-    const res = await call(emu, 'GET', `${DOCS}?PageSize=2`);
-    expect(res.body.documents.map((d: { unique_name: string }) => d.unique_name)).toEqual(['doc-0', 'doc-1']);
-    expect(res.body.meta).toMatchObject({ key: 'documents', page: 0, page_size: 2, previous_page_url: null });
-    expect(res.body.meta.next_page_url).toMatch(/^https:\/\/sync\.twilio\.com\/v1\/Services\/IS[0-9a-f]{32}\/Documents\?PageSize=2&Page=1&PageToken=/);
   });
 });
