@@ -4,7 +4,7 @@
  * uses, and the start/stop handshake with the child process serving it.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { createServer, type AddressInfo } from 'node:net';
@@ -69,13 +69,18 @@ export function stopChild(child: ChildProcess): Promise<void> {
 /**
  * scripts/lib/runtime-server.ts bundled into one file under node_modules/.cache (so its requires
  * resolve from the project's node_modules), to be forked with plain `node`: a forked function process
- * inherits its parent's flags, and a TypeScript loader in each of them only slows them down.
+ * inherits its parent's flags, and a TypeScript loader in each of them only slows them down. Built
+ * again only when a source is newer than the bundle (the bundle's only local sources are these two
+ * files; packages stay external).
  */
 export function compiledRuntimeServer(): string {
   const root = join(__dirname, '..', '..');
   const cache = join(root, 'node_modules', '.cache', 'conversations-limits-guard-runtime');
   const out = join(cache, 'runtime-server.js');
-  const result = buildSync({ entryPoints: [join(__dirname, 'runtime-server.ts')], platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, logLevel: 'silent' });
+  const sources = [join(__dirname, 'runtime-server.ts'), join(__dirname, 'local-functions-runtime.ts')];
+  const built = statSync(out, { throwIfNoEntry: false });
+  if (built && sources.every((source) => statSync(source).mtimeMs <= built.mtimeMs)) return out;
+  const result = buildSync({ entryPoints: [sources[0]!], platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, logLevel: 'silent' });
   mkdirSync(cache, { recursive: true });
   // Renamed into place, so parallel users never read a half-written file.
   const temp = `${out}.${process.pid}`;
