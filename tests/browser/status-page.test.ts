@@ -49,10 +49,16 @@ describeInBrowser('status page', () => {
       expect((await runtime.post(PRE_EVENT_PATH, overLong(), { sign: false })).status).toBe(401);
       expect((await runtime.post(PRE_EVENT_PATH, messageAdd({ Body: 'ok' }))).status).toBe(200);
     });
-    afterAll(() => runtime.stop());
+    // One signed-in page for the three tests that only read it, as a person reads one page.
+    let signedInPage: Promise<Page> | undefined;
+    const readSignedIn = () => (signedInPage ??= openStatus(browser, runtime));
+    afterAll(async () => {
+      await (await signedInPage)?.context().close();
+      await runtime.stop();
+    });
 
     it('shows rejections per rule for the last hour and day, as bars scaled to the largest', async () => {
-      const page = await openStatus(browser, runtime);
+      const page = await readSignedIn();
       await page.locator('#last-hour tr[data-rule="message.body.bytes"]').waitFor();
       expect(await cells(page, 'last-hour', 'message.body.bytes')).toEqual(['3', '0']);
       expect(await cells(page, 'last-hour', 'request.signature')).toEqual(['1', '0']);
@@ -62,11 +68,10 @@ describeInBrowser('status page', () => {
       expect(width['request.signature']! / width['message.body.bytes']!).toBeCloseTo(1 / 3, 1);
       expect(await page.locator('#mode').textContent()).toBe('enforce');
       expect(await page.locator('#shadow-summary').isHidden()).toBe(true);
-      await page.context().close();
     });
 
     it('lists every limit with its value, its default and where it comes from, marking changed ones', async () => {
-      const page = await openStatus(browser, runtime);
+      const page = await readSignedIn();
       const row = page.locator('#limits tr[data-variable="MAX_CHAT_BODY_BYTES"]');
       await row.waitFor();
       expect(await row.getAttribute('class')).toBe('changed');
@@ -79,11 +84,10 @@ describeInBrowser('status page', () => {
       expect(await page.locator('#limits tr.group th').allTextContents()).toContain('Rate limits');
       expect(await page.content()).not.toContain(AUTH_TOKEN);
       expect(await page.content()).not.toContain(STATUS_PASSWORD);
-      await page.context().close();
     });
 
     it('shows the message limits in effect, as GET /limits publishes them', async () => {
-      const page = await openStatus(browser, runtime);
+      const page = await readSignedIn();
       const body = page.locator('#message-limits tr[data-variable="MAX_CHAT_BODY_BYTES"]');
       await body.waitFor();
       expect(await body.locator('td').allTextContents()).toEqual(['Message body', '10 bytes (UTF-8)', 'MAX_CHAT_BODY_BYTES', 'message.body.bytes']);
@@ -93,7 +97,6 @@ describeInBrowser('status page', () => {
       expect(await page.locator('#message-limits tr.group th').allTextContents()).toEqual(expect.arrayContaining(['Every message', 'From chat (SDK) authors (attachment table)', 'Delivered to WhatsApp participants']));
       const { version } = (await (await fetch(`${runtime.url}/limits`)).json()) as { version: string };
       expect(await page.locator('#message-limits-summary').textContent()).toContain(`Version ${version}. Inbound messages (SMS, WhatsApp, email, …) over a limit: let through, with the violations in their Attributes (INBOUND_POLICY=annotate).`);
-      await page.context().close();
     });
 
     it('tells a person who is not signed in how to sign in; the account credentials do not open it', async () => {
