@@ -13,6 +13,7 @@ import { ConfigError } from '../src/guard/config/errors';
 import { parseSettings } from '../src/guard/config/load';
 import { deployCredentials, parseDeployArguments, twilioRunArguments } from './lib/deploy-args';
 import { deployEnvironment, LOCAL_ONLY } from './lib/deploy-env';
+import { buildProject } from './lib/build-project';
 import { formatDotenv, readDotenv } from './lib/dotenv';
 
 const root = join(__dirname, '..');
@@ -66,8 +67,11 @@ async function main() {
   say(`${shown}: configuration is valid; deploying ${Object.keys(deploy.variables).length} variable(s) as ${credentials.username}.`);
   for (const name of deploy.leftOut) say(`  not deployed: ${name} (${LOCAL_ONLY[name]})`);
 
-  const build = await run([require.resolve('tsx/cli'), join(root, 'scripts', 'build.ts')], args.json ? process.stderr : process.stdout);
-  if (build.code !== 0) stop(['The build failed: nothing was deployed.']);
+  try {
+    say(await buildProject());
+  } catch (error) {
+    stop([String(error), 'The build failed: nothing was deployed.']);
+  }
 
   // twilio-run uploads every variable of its --env file except ACCOUNT_SID and AUTH_TOKEN, which it
   // reads as credentials: keeping the auth token in a private file keeps it off the command line.

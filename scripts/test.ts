@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { buildProject } from './lib/build-project';
 
 const root = join(__dirname, '..');
 
@@ -22,8 +23,7 @@ function run(script: string, args: string[], quiet: boolean): Promise<{ code: nu
 }
 
 async function main(): Promise<number> {
-  const build = await run('tsx/cli', [join(root, 'scripts', 'build.ts')], false);
-  if (build.code !== 0) return build.code;
+  console.log(await buildProject());
   // jest's default of one worker per core less one, but at least two: the integration suites spend
   // much of their time waiting on the runtime processes, the emulator and Chromium. More workers
   // than cores was faster on 2 cores (3 workers: 68.6 and 70.8 s, against 78.4 and 76.1 s), but

@@ -24,7 +24,7 @@ export function filesUnder(dir: string): string[] {
 }
 
 function sourcesNewestMtime(): number {
-  const inputs = [...filesUnder(join(ROOT, 'src')), join(ROOT, 'scripts', 'build.ts'), join(ROOT, 'package.json')];
+  const inputs = [...filesUnder(join(ROOT, 'src')), join(ROOT, 'scripts', 'build.ts'), join(ROOT, 'scripts', 'lib', 'build-project.ts'), join(ROOT, 'package.json')];
   return Math.max(...inputs.filter(existsSync).map((f) => statSync(f).mtimeMs));
 }
 
