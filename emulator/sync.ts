@@ -86,7 +86,6 @@ function nothingToUpdate(): TwilioError {
 
 const ok = (body: unknown): ApiResponse => ({ status: 200, body });
 const created = (body: unknown): ApiResponse => ({ status: 201, body });
-const deleted: ApiResponse = { status: 204 };
 
 export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
   /** Attributes the request to an object and charges it against that object's rate limit. */

@@ -4,7 +4,7 @@
  * uses, and the start/stop handshake with the child process serving it.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { createServer, type AddressInfo } from 'node:net';
@@ -69,22 +69,31 @@ export function stopChild(child: ChildProcess): Promise<void> {
 /**
  * scripts/lib/runtime-server.ts bundled into one file under node_modules/.cache (so its requires
  * resolve from the project's node_modules), to be forked with plain `node`: a forked function process
- * inherits its parent's flags, and a TypeScript loader in each of them only slows them down. Built
- * again only when a source is newer than the bundle (the bundle's only local sources are these two
- * files; packages stay external).
+ * inherits its parent's flags, and a TypeScript loader in each of them only slows them down. Bundled
+ * again only when one of the files esbuild read for it (listed beside the bundle) is newer.
  */
 export function compiledRuntimeServer(): string {
   const root = join(__dirname, '..', '..');
   const cache = join(root, 'node_modules', '.cache', 'conversations-limits-guard-runtime');
   const out = join(cache, 'runtime-server.js');
-  const sources = [join(__dirname, 'runtime-server.ts'), join(__dirname, 'local-functions-runtime.ts')];
-  const built = statSync(out, { throwIfNoEntry: false });
-  if (built && sources.every((source) => statSync(source).mtimeMs <= built.mtimeMs)) return out;
-  const result = buildSync({ entryPoints: [sources[0]!], platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, logLevel: 'silent' });
+  const inputsFile = join(cache, 'runtime-server.inputs.json');
+  if (bundleIsCurrent(out, inputsFile)) return out;
+  const result = buildSync({ entryPoints: [join(__dirname, 'runtime-server.ts')], absWorkingDir: root, platform: 'node', format: 'cjs', target: 'node20', bundle: true, packages: 'external', write: false, metafile: true, logLevel: 'silent' });
   mkdirSync(cache, { recursive: true });
-  // Renamed into place, so parallel users never read a half-written file.
-  const temp = `${out}.${process.pid}`;
-  writeFileSync(temp, result.outputFiles[0]!.text);
-  renameSync(temp, out);
+  // Renamed into place, so parallel users never read a half-written file; the inputs go first, so a
+  // bundle is never checked against another bundle's inputs.
+  const inputs = Object.keys(result.metafile.inputs).map((input) => join(root, input));
+  for (const [path, text] of [[inputsFile, JSON.stringify(inputs)], [out, result.outputFiles[0]!.text]] as const) {
+    const temp = `${path}.${process.pid}`;
+    writeFileSync(temp, text);
+    renameSync(temp, path);
+  }
   return out;
+}
+
+function bundleIsCurrent(out: string, inputsFile: string): boolean {
+  const built = statSync(out, { throwIfNoEntry: false });
+  if (!built || !existsSync(inputsFile)) return false;
+  const inputs = JSON.parse(readFileSync(inputsFile, 'utf8')) as string[];
+  return inputs.every((input) => (statSync(input, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= built.mtimeMs);
 }

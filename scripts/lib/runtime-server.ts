@@ -1,7 +1,8 @@
 /**
  * The one launcher of the local Functions runtime, as `twilio-run start` assembles it, run in a
- * process of its own (by the test harness, tests/support/runtime.ts, compiled there with esbuild; and
- * by bench/load-runtime.ts for `npm run load` and `npm run simulate`, under tsx):
+ * process of its own, bundled by esbuild (compiledRuntimeServer) and forked with plain node by the
+ * test harness (tests/support/runtime.ts) and by bench/load-runtime.ts (`npm run load`,
+ * `npm run simulate`):
  *
  * - routes from @twilio-labs/serverless-api's getListOfFunctionsAndAssets over the configured
  *   functions and assets folders (twilio-run's findRoutes, with .twilioserverlessrc's
@@ -16,9 +17,10 @@
  * harness through the same pipe. After each response this process writes a marker line
  * `{"harness":"done","seq":n}`; the function wrote its lines before answering, so they come first.
  *
- * Reuse (the test harness's warm runtimes): on `{ release: true }` the server closes and the
- * function modules leave the require cache; `{ start: options }` then serves a fresh instance of
- * them with other options, without paying again for Node, express and twilio's start-up.
+ * Reuse (the test harness's warm runtimes): on `{ release: true }`, when no request is open, the
+ * server closes and the function modules leave the require cache; `{ start: options }` then serves a
+ * fresh instance of them with other options, without paying again for Node, express and twilio's
+ * start-up.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -70,7 +72,9 @@ async function start(options: RuntimeServerOptions): Promise<{ server: Server; p
     const app = new LocalDevelopmentServer(port, config).getApp();
     const server = createHttpServer((req, res) => {
       const n = ++seq;
+      openRequests += 1;
       res.on('finish', () => line({ done: n, status: res.statusCode }));
+      res.on('close', () => (openRequests -= 1));
       app(req, res);
     });
     try {
@@ -90,6 +94,8 @@ async function start(options: RuntimeServerOptions): Promise<{ server: Server; p
 export type RuntimeServerMessage = { start: RuntimeServerOptions } | { release: true };
 
 let serving: { server: Server; options: RuntimeServerOptions } | undefined;
+/** Requests received and not yet answered (or abandoned) by the server serving now. */
+let openRequests = 0;
 /** The globals before any function ran: a released instance's own (the guard keeps one) go with it. */
 const BASELINE_GLOBALS = new Set(Reflect.ownKeys(globalThis));
 
@@ -108,10 +114,12 @@ function serve(options: RuntimeServerOptions) {
 
 /**
  * Closes the server and drops the function modules and the globals set since start-up (the runtime
- * sets its own again on the next start), so the next start is a fresh instance.
+ * sets its own again on the next start), so the next start is a fresh instance. Refused while a
+ * request is still being handled: that work would go on beside the next instance's, so the parent
+ * stops this process instead.
  */
 function release() {
-  if (!serving || serving.options.forkProcess) return process.exit(1);
+  if (!serving || serving.options.forkProcess || openRequests > 0) return process.send?.({ released: false });
   const { server, options } = serving;
   serving = undefined;
   server.close();

@@ -38,7 +38,8 @@ describe('Sync maps', () => {
     expect(dup.status).toBe(409);
     expect(dup.body).toEqual(errorOf(54301, 409));
     // Its items are reachable by sid as by name.
-    expect((await call(emu, 'GET', `${MAPS}/${res.body.sid}/Items`)).status).toBe(200);
+    await createItem('windows', 'CH1', { n: 1 });
+    expect((await call(emu, 'GET', `${MAPS}/${res.body.sid}/Items`)).body.items.map((i: { key: string }) => i.key)).toEqual(['CH1']);
   });
 
   it('creates, fetches and updates items', async () => {

@@ -1,6 +1,7 @@
 /**
  * Jest's TypeScript transform: esbuild strips the types, file by file. Types are checked once, by
- * `npm run typecheck` (tsc) before jest in `npm test`, so the tests need no second type checker.
+ * `tsc --noEmit` (`npm run typecheck`, and beside jest in `npm test`), so the tests need no second
+ * type checker.
  */
 const { createHash } = require('node:crypto');
 const { readFileSync } = require('node:fs');

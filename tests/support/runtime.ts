@@ -63,8 +63,11 @@ export const PRE_EVENT_PATH = '/conversations/pre-event';
 /**
  * Warm runtime processes of this test file that were stopped, kept to serve the next start: released
  * by runtime-server.ts, they load the function modules afresh, so each start is a new instance of the
- * functions, as a new deployed instance is; only Node, express and twilio stay loaded. The file's
- * last hook stops them, and a process left over exits with its parent (it leaves when IPC closes).
+ * functions, as a new deployed instance is; only Node, express and twilio stay loaded.
+ *
+ * This hook is registered when a test file imports this module, so it is the first of the file's
+ * top-level afterAll hooks to run: it stops the idle processes, and any runtime stopped after it
+ * (`fileDone`) is stopped for good. A process left over exits with its parent (when IPC closes).
  */
 const idle: ChildProcess[] = [];
 let fileDone = false;
@@ -73,11 +76,20 @@ afterAll(async () => {
   await Promise.all(idle.splice(0).map(stopChild));
 });
 
+const alive = (child: ChildProcess) => child.connected && child.exitCode === null && child.signalCode === null;
+
+/** An idle process still alive, or undefined. */
+function idleProcess(): ChildProcess | undefined {
+  for (let child = idle.pop(); child; child = idle.pop()) if (alive(child)) return child;
+  return undefined;
+}
+
 /** A released child: closed, its function modules forgotten, ready for another start. */
 function released(child: ChildProcess): Promise<boolean> {
+  if (!alive(child)) return Promise.resolve(false);
   return new Promise((resolve) => {
     const timer = setTimeout(() => done(false), 5_000);
-    const onMessage = (message: { released?: boolean }) => message.released && done(true);
+    const onMessage = (message: { released?: boolean }) => message.released !== undefined && done(message.released);
     const done = (ok: boolean) => {
       clearTimeout(timer);
       child.off('message', onMessage).off('exit', onExit);
@@ -100,7 +112,7 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
     env,
     forkProcess,
   };
-  const reused = forkProcess ? undefined : idle.pop();
+  const reused = forkProcess ? undefined : idleProcess();
   const child =
     reused ??
     fork(compiledRuntimeServer(), [], {
@@ -144,10 +156,20 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
   child.stdout!.setEncoding('utf8').on('data', onStdout);
   child.stderr!.setEncoding('utf8').on('data', onStderr);
 
-  const { port, url } = await whenReady(child, 20_000, () => `:\n${output.join('\n')}`);
+  let ready: { port: number; url: string };
+  try {
+    ready = await whenReady(child, 20_000, () => `:\n${output.join('\n')}`);
+  } catch (error) {
+    child.stdout!.off('data', onStdout);
+    child.stderr!.off('data', onStderr);
+    await stopChild(child);
+    throw error;
+  }
+  const { port, url } = ready;
 
   // Requests go one at a time, so the n-th request is the n-th the runtime finishes.
   let queue: Promise<unknown> = Promise.resolve();
+  let stopping: Promise<void> | undefined;
   let sent = 0;
 
   const send = async (path: string, params: Readonly<Record<string, string>>, postOptions: PostOptions): Promise<RuntimeResponse> => {
@@ -183,11 +205,15 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
       queue = result.catch(() => undefined);
       return result;
     },
-    async stop() {
-      child.stdout!.off('data', onStdout);
-      child.stderr!.off('data', onStderr);
-      if (!forkProcess && !fileDone && (await released(child))) idle.push(child);
-      else await stopChild(child);
+    stop() {
+      // Once: a second call must not release a process that may serve another start by then.
+      stopping ??= (async () => {
+        child.stdout!.off('data', onStdout);
+        child.stderr!.off('data', onStderr);
+        if (!forkProcess && !fileDone && (await released(child))) idle.push(child);
+        else await stopChild(child);
+      })();
+      return stopping;
     },
   };
 }
