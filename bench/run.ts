@@ -9,6 +9,7 @@ import { SyncDocumentStore } from '../src/guard/store/sync-document-store';
 import { twilioClientFor } from '../src/guard/twilio/client';
 import { slidingWindow } from '../src/guard/rate/window';
 import { EmulatorProcess } from './emulator-process';
+import { mostInAnyWindow } from './most-in-window';
 import { guardInstance, percentile } from './guard-instance';
 import { conversation, message, participant, photo, seedConversation, seedIdentity, SERVICE } from './scenarios';
 
@@ -191,16 +192,6 @@ function peakPerSecond(entries: Array<{ at: number; object?: string; path: strin
   const byObject = new Map<string, number[]>();
   for (const e of entries) byObject.set(e.object ?? e.path, [...(byObject.get(e.object ?? e.path) ?? []), e.at]);
   return new Map([...byObject].map(([object, times]) => [object, mostInAnyWindow(times, 1000)]));
-}
-
-function mostInAnyWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 async function deniedCost(emulator: EmulatorProcess) {

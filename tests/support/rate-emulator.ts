@@ -2,6 +2,7 @@
  * The guard's Sync stores against the local Twilio API emulator, over twilio-node redirected with
  * TWILIO_API_BASE_URL the way the functions do it, and readers of the emulator's request log.
  */
+import { mostInAnyWindow } from '../../bench/most-in-window';
 import type { Emulator, RequestLogEntry } from '../../emulator';
 import { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
 import { SyncSlotStore } from '../../src/guard/store/slot-store';
@@ -47,15 +48,6 @@ export function peakPerWindow(entries: RequestLogEntry[], windowMs = 1000): Map<
   return new Map([...byDoc].map(([doc, times]) => [doc, mostInAnyWindow(times, windowMs)]));
 }
 
-/** The most of `times` (epoch ms) that fall within any window of `windowMs`. */
-export function mostInAnyWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
+export { mostInAnyWindow };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
