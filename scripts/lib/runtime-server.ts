@@ -6,7 +6,8 @@
  *
  * - routes from @twilio-labs/serverless-api's getListOfFunctionsAndAssets over the configured
  *   functions and assets folders (twilio-run's findRoutes, with .twilioserverlessrc's
- *   functionsFolder/assetsFolder);
+ *   functionsFolder/assetsFolder), imported from its own module: the package's index also loads the
+ *   whole deploy client, which doubled the start-up time of every runtime process;
  * - `LocalDevelopmentServer` from @twilio/runtime-handler/dev with twilio-run's defaults: live,
  *   forkProcess (every request runs the function in a fresh child process), the env as `context`;
  *   without forkProcess, one warm process with live reload off, as `npm start` serves;
@@ -24,13 +25,12 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import type * as ServerlessApi from '@twilio-labs/serverless-api';
+import { getListOfFunctionsAndAssets } from '@twilio-labs/serverless-api/dist/utils/fs';
 import type * as DevServer from '@twilio/runtime-handler/dist/dev-runtime/server';
 import { devServerConfig, freePort, LOOPBACK as HOST } from './local-functions-runtime';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- '@twilio/runtime-handler/dev' is only reachable through its exports map */
 const { LocalDevelopmentServer } = require('@twilio/runtime-handler/dev') as typeof DevServer;
-const { fsHelpers } = require('@twilio-labs/serverless-api') as typeof ServerlessApi;
 
 export interface RuntimeServerOptions {
   baseDir: string;
@@ -45,7 +45,7 @@ function line(record: Record<string, unknown>) {
 }
 
 async function start(options: RuntimeServerOptions): Promise<{ server: Server; port: number; url: string }> {
-  const routes = await fsHelpers.getListOfFunctionsAndAssets(options.baseDir, {
+  const routes = await getListOfFunctionsAndAssets(options.baseDir, {
     functionsFolderNames: [options.functionsFolder],
     assetsFolderNames: [options.assetsFolder],
   });
