@@ -5,42 +5,35 @@
  * Node (Intl, TextEncoder and the rest behave alike).
  */
 import fc from 'fast-check';
-import type { Browser, Page } from 'playwright-core';
-import { startEmulator, type Emulator } from '../../emulator';
+import type { Page } from 'playwright-core';
 import type { Draft } from '../../src/client/limits-client';
 import { handleLimits } from '../../src/guard/limits-endpoint';
-import { browserPath, browserRequired, launchBrowser } from '../support/browser';
 import { draftCase, loadBuiltClient, webhookFields } from '../support/drafts';
 import { CHAT_SERVICE_SID } from '../support/events';
 import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
 import { runtimeEnv } from '../support/state-emulator';
-
-const available = Boolean(browserPath()) || browserRequired();
-if (!available) console.warn('limits-client browser tests skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH).');
-const describeInBrowser = available ? describe : describe.skip;
+import type { BrowserWorld } from './world';
 
 /** FUZZ_BROWSER_RUNS: random drafts judged in Chromium and in Node (the in-process property takes thousands). */
 const SAMPLE = Number(process.env.FUZZ_BROWSER_RUNS ?? 100);
-jest.setTimeout(60_000);
 
-describeInBrowser('limits-client.js in Chromium', () => {
-  let emulator: Emulator;
-  let browser: Browser;
+/** The module's tests, in the Chromium and emulator that `world` gives once they are up. */
+export function limitsClientTests(world: () => BrowserWorld) {
+  let emulator: BrowserWorld['emulator'];
   let runtime: Runtime;
   let page: Page;
   beforeAll(async () => {
-    // One after the other: if the browser cannot start, the emulator is already there for afterAll to close.
-    emulator = await startEmulator();
-    browser = await launchBrowser();
+    const up = world();
+    emulator = up.emulator;
+    emulator.reset();
     runtime = await startRuntime(runtimeEnv(emulator, { MAX_SMS_BODY_CHARS: '20', FAIL_MODE: 'closed' }), { forkProcess: false });
-    page = await (await browser.newContext()).newPage();
+    page = await (await up.browser.newContext()).newPage();
     // Any page of the service's origin: the module and /limits are then same-origin.
     await page.goto(`${runtime.url}/status.html`);
   });
   afterAll(async () => {
-    await browser?.close();
+    await page?.context().close();
     await runtime?.stop();
-    await emulator?.close();
   });
 
   /** Imports the module in the page and judges `drafts` with the /limits the page fetches (or the `limits` given). */
@@ -85,4 +78,4 @@ describeInBrowser('limits-client.js in Chromium', () => {
     expect(inChromium).toEqual(inNode);
     expect(inNode.filter((v) => v !== null).length).toBeGreaterThan(SAMPLE / 5);
   });
-});
+}

@@ -3,17 +3,12 @@
  * Twilio: what a person sees after signing in.
  */
 import type { Browser, Page } from 'playwright-core';
-import { startEmulator, type Emulator } from '../../emulator';
-import { browserPath, browserRequired, launchBrowser } from '../support/browser';
 import { ACCOUNT_SID, messageAdd } from '../support/events';
 import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
 import { runtimeEnv } from '../support/state-emulator';
 import { STATUS_PASSWORD } from '../support/status-client';
 import { AUTH_TOKEN } from '../support/twilio-request';
-
-const available = Boolean(browserPath()) || browserRequired();
-if (!available) console.warn('Status page tests skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH).');
-const describeInBrowser = available ? describe : describe.skip;
+import type { BrowserWorld } from './world';
 
 const overLong = () => messageAdd({ Body: 'x'.repeat(11) });
 const signedIn = { httpCredentials: { username: 'anyone', password: STATUS_PASSWORD } };
@@ -28,17 +23,13 @@ async function openStatus(browser: Browser, runtime: Runtime, options = signedIn
 const cells = (page: Page, table: string, rule: string) =>
   page.locator(`#${table} tr[data-rule="${rule}"] td.count`).allTextContents();
 
-describeInBrowser('status page', () => {
-  let emulator: Emulator;
+/** The status page's tests, in the Chromium and emulator that `world` gives once they are up. */
+export function statusPageTests(world: () => BrowserWorld) {
+  let emulator: BrowserWorld['emulator'];
   let browser: Browser;
-  beforeAll(async () => {
-    // One after the other: if the browser cannot start, the emulator is already there for afterAll to close.
-    emulator = await startEmulator();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await emulator?.close();
+  beforeAll(() => {
+    ({ emulator, browser } = world());
+    emulator.reset();
   });
 
   describe('enforcing', () => {
@@ -142,4 +133,4 @@ describeInBrowser('status page', () => {
       await page.context().close();
     });
   });
-});
+}
