@@ -9,9 +9,7 @@ import { build } from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const root = join(__dirname, '..', '..');
-const functionsSrc = join(root, 'src', 'functions');
-const out = join(root, 'dist');
+const PROJECT_ROOT = join(__dirname, '..', '..');
 /** The browser module built from the message rules (src/client/limits-client.ts), served as /limits-client.js. */
 const CLIENT_ASSET = 'limits-client.js';
 
@@ -23,8 +21,10 @@ function entryPoints(dir: string): string[] {
   });
 }
 
-/** Builds dist/ afresh; resolves to the one line that says what was built. */
-export async function buildProject(): Promise<string> {
+/** Builds `root`/dist afresh; resolves to the one line that says what was built. */
+export async function buildProject(root = PROJECT_ROOT): Promise<string> {
+  const functionsSrc = join(root, 'src', 'functions');
+  const out = join(root, 'dist');
   rmSync(out, { recursive: true, force: true });
   const entries = entryPoints(functionsSrc);
   await build({

@@ -2,13 +2,16 @@
  * `npm run deploy`, end to end against a loopback Serverless API (tests/support/serverless-*): the
  * real scripts/deploy.ts, build and `twilio-run deploy` run in a child process whose HTTPS calls to
  * serverless(-upload).twilio.com go through a local proxy. Each run happens in a copy of the project
- * so its build and its .env never touch the working tree other tests read.
+ * so its build and its .env never touch the working tree other tests read. The runs that stop before
+ * building call the command in process (scripts/lib/deploy-command.ts), as scripts/deploy.ts does.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { Writable } from 'node:stream';
 import { deployCredentials, parseDeployArguments, twilioRunArguments } from '../../scripts/lib/deploy-args';
+import { deployCommand } from '../../scripts/lib/deploy-command';
 import { deployEnvironment } from '../../scripts/lib/deploy-env';
 import { LOCAL_ONLY } from '../../src/guard/config/local-only';
 import { VARIABLES } from '../../src/guard/config/variables';
@@ -98,6 +101,15 @@ describe('npm run deploy against a loopback Serverless API', () => {
     });
   }
 
+  /** The command in process, in the copy, with `dotenv` as its .env and `shell` as the whole shell environment. */
+  async function deployInProcess(dotenv: string, args: string[] = [], shell: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    writeFileSync(join(project, '.env'), dotenv);
+    const printed = { stdout: '', stderr: '' };
+    const into = (name: keyof typeof printed) => new Writable({ write: (chunk: Buffer, _encoding, done) => done(void (printed[name] += chunk.toString())) });
+    const code = await deployCommand(args, shell, project, { stdout: into('stdout'), stderr: into('stderr') }, project);
+    return { code, ...printed };
+  }
+
   const localDotenv = [
     `ACCOUNT_SID=${ACCOUNT_SID}`,
     `AUTH_TOKEN=${AUTH_TOKEN}`,
@@ -114,7 +126,7 @@ describe('npm run deploy against a loopback Serverless API', () => {
   const uploadedVariables = (environmentSid: string) => Object.fromEntries(emulator.state.variables.filter((v) => v.environment_sid === environmentSid).map((v) => [v.key, v.value]));
 
   it('stops on an invalid configuration before building or uploading, naming the variable', async () => {
-    const result = await deploy(`${localDotenv}\nMAX_PARTICIPANTS=lots\n`);
+    const result = await deployInProcess(`${localDotenv}\nMAX_PARTICIPANTS=lots\n`);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('.env: invalid configuration, nothing was built or deployed.');
     expect(result.stderr).toContain('MAX_PARTICIPANTS="lots": expected a whole number');
@@ -123,7 +135,7 @@ describe('npm run deploy against a loopback Serverless API', () => {
   }, 60_000);
 
   it('stops without credentials in one sentence, without a stack trace', async () => {
-    const result = await deploy('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\n');
+    const result = await deployInProcess('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\n');
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe('No Twilio credentials to deploy with: set ACCOUNT_SID and AUTH_TOKEN in .env (or in the shell), or pass an API key with --username SK… --password <secret>.');
     expect(existsSync(join(project, 'dist'))).toBe(false);
