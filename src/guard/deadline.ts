@@ -25,6 +25,19 @@ const current = new AsyncLocalStorage<Deadline>();
 export const currentDeadline = (): Deadline | undefined => current.getStore();
 
 /**
+ * A signal that aborts after `ms`, with the TimeoutError AbortSignal.timeout gives, and a `clear()`
+ * for when it is no longer needed. Not AbortSignal.timeout itself wherever the signal goes into
+ * AbortSignal.any: Node lets such a timeout signal be garbage-collected, its timer with it, so the
+ * composite never aborts (nodejs/node#57736; seen on Node 20.20 whenever a GC ran before the
+ * deadline). Here the timer holds the signal until it fires or is cleared.
+ */
+export function abortAfter(ms: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
  * Settles with `work`, or rejects with {@link DeadlineExceededError} after `ms`, aborting the signal
  * that every remote request of `work` carries. Twilio publishes the action unchanged at 5 s, so the
  * guard must answer, one way or the other, before then. The signal is also aborted once `work` has
@@ -35,7 +48,8 @@ export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) =>
   const outer = currentDeadline();
   const at = Math.min(Date.now() + ms, outer?.at ?? Infinity);
   const settled = new AbortController();
-  const signal = AbortSignal.any([settled.signal, AbortSignal.timeout(ms), ...(outer ? [outer.signal] : [])]);
+  const timeout = abortAfter(ms);
+  const signal = AbortSignal.any([settled.signal, timeout.signal, ...(outer ? [outer.signal] : [])]);
   const expired = new Promise<never>((_, reject) => {
     const fail = () => reject(new DeadlineExceededError(ms));
     if (signal.aborted) fail();
@@ -45,6 +59,7 @@ export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) =>
   try {
     return await current.run({ signal, at }, () => Promise.race([work(signal), expired]));
   } finally {
+    timeout.clear();
     settled.abort();
   }
 }

@@ -1,4 +1,4 @@
-import { currentDeadline } from '../deadline';
+import { abortAfter, currentDeadline } from '../deadline';
 
 /** What twilio-node hands its HTTP client (the subset it uses). */
 export interface TwilioRequest {
@@ -55,13 +55,17 @@ export class GuardRequestClient {
     if (opts.username && opts.password) headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
     const body = opts.data ? new URLSearchParams(formEntries(opts.data)).toString() : undefined;
     if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    const timeout = AbortSignal.timeout(opts.timeout ?? REQUEST_TIMEOUT_MS);
-    const res = await fetch(url, { method: opts.method.toUpperCase(), headers, body, signal: deadline ? AbortSignal.any([deadline.signal, timeout]) : timeout }).catch((error: unknown) => {
-      // fetch says only "fetch failed"; the cause says what (ECONNREFUSED, a reset, a DNS failure).
-      const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-      throw cause?.message ? Object.assign(new Error(cause.message), { code: cause.code }) : error;
-    });
-    return { statusCode: res.status, body: await res.text(), headers: Object.fromEntries(res.headers) };
+    const timeout = abortAfter(opts.timeout ?? REQUEST_TIMEOUT_MS);
+    try {
+      const res = await fetch(url, { method: opts.method.toUpperCase(), headers, body, signal: deadline ? AbortSignal.any([deadline.signal, timeout.signal]) : timeout.signal }).catch((error: unknown) => {
+        // fetch says only "fetch failed"; the cause says what (ECONNREFUSED, a reset, a DNS failure).
+        const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+        throw cause?.message ? Object.assign(new Error(cause.message), { code: cause.code }) : error;
+      });
+      return { statusCode: res.status, body: await res.text(), headers: Object.fromEntries(res.headers) };
+    } finally {
+      timeout.clear();
+    }
   }
 }
 

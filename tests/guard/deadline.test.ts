@@ -1,0 +1,47 @@
+/**
+ * The deadlines hold when a garbage collection runs before they fire. Node lets an
+ * AbortSignal.timeout that only an AbortSignal.any composite refers to be collected, its timer with
+ * it, and the composite then never aborts (nodejs/node#57736): a decision waited for a hanging Sync
+ * or Conversations request until that request's own 10 s timeout, long after Twilio's 5 s.
+ *
+ * These tests wait 30 ms of real time: the subject is Node's own timer and collector, which a fake
+ * clock would replace.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { abortAfter, DeadlineExceededError, withDeadline } from '../../src/guard/deadline';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** A full collection, in a later turn: until the current one ends, V8 keeps every WeakRef's target. */
+const collectGarbage = () => new Promise<void>((resolve) => setImmediate(() => resolve(gc())));
+
+const never = () => new Promise<never>(() => undefined);
+/** `promise`, or 'still waiting' once `ms` have passed. */
+const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+
+test('withDeadline rejects at its deadline although a garbage collection ran before it', async () => {
+  const decision = withDeadline(30, never);
+  await collectGarbage();
+  await expect(within(decision, 1_000)).rejects.toBeInstanceOf(DeadlineExceededError);
+});
+
+test('a deadline inside another still fires after a garbage collection', async () => {
+  const decision = withDeadline(5_000, () => withDeadline(30, never));
+  await collectGarbage();
+  await expect(within(decision, 1_000)).rejects.toEqual(new DeadlineExceededError(30));
+});
+
+test('abortAfter aborts an AbortSignal.any composite with a TimeoutError after a garbage collection', async () => {
+  const composite = AbortSignal.any([new AbortController().signal, abortAfter(30).signal]);
+  const aborted = new Promise<unknown>((resolve) => composite.addEventListener('abort', () => resolve(composite.reason), { once: true }));
+  await collectGarbage();
+  expect(await within(aborted, 1_000)).toMatchObject({ name: 'TimeoutError' });
+});
+
+test('a cleared abortAfter never aborts', async () => {
+  const timeout = abortAfter(10);
+  timeout.clear();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  expect(timeout.signal.aborted).toBe(false);
+});
