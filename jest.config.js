@@ -29,6 +29,8 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
+      // Node's, plus the worker's pool of warm runtime processes shared by its test files.
+      testEnvironment: '<rootDir>/tests/support/worker-environment.js',
       // Jest's default test files, less the unit ones.
       testMatch: ['**/__tests__/**/*.?([mc])[jt]s?(x)', '**/?(*.)+(spec|test).?([mc])[jt]s?(x)'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/guard/', '<rootDir>/tests/scripts/(webhook-plan|docs|readme-limits)\\.test\\.ts$'],

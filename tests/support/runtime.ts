@@ -11,6 +11,7 @@
  * dist/ is built first when missing or stale (tests/support/build.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { compiledRuntimeServer, stopChild, whenReady } from '../../scripts/lib/local-functions-runtime';
 import { ensureBuilt, ROOT } from './build';
 import { AUTH_TOKEN, forgedSignature, formBody, postForm, twilioSignature, webhookHeaders } from './twilio-request';
@@ -61,26 +62,43 @@ export interface StartOptions {
 export const PRE_EVENT_PATH = '/conversations/pre-event';
 
 /**
- * Warm runtime processes of this test file that were stopped, kept to serve the next start: released
- * by runtime-server.ts, they load the function modules afresh, so each start is a new instance of the
+ * Warm runtime processes that were stopped, kept to serve the next start: released by
+ * runtime-server.ts, they load the function modules afresh, so each start is a new instance of the
  * functions, as a new deployed instance is; only Node, express and twilio stay loaded.
  *
- * This hook is registered when a test file imports this module, so it is the first of the file's
- * top-level afterAll hooks to run: it stops the idle processes, and any runtime stopped after it
- * (`fileDone`) is stopped for good. A process left over exits with its parent (when IPC closes).
+ * The pool is the jest worker's, shared by the test files it runs, when the test environment gives
+ * one (tests/support/worker-environment.js, the integration project's); otherwise it is this test
+ * file's, stopped by a hook that, registered when the file imports this module, is the first of its
+ * top-level afterAll hooks to run (a runtime stopped after it is stopped for good). An idle process
+ * holds nothing open, so it never keeps its parent alive, and it exits with it (when IPC closes).
  */
-const idle: ChildProcess[] = [];
+const workerPool = (globalThis as { idleRuntimeProcesses?: ChildProcess[] }).idleRuntimeProcesses;
+const idle = workerPool ?? [];
 let fileDone = false;
-afterAll(async () => {
-  fileDone = true;
-  await Promise.all(idle.splice(0).map(stopChild));
-});
+if (!workerPool) {
+  afterAll(async () => {
+    fileDone = true;
+    await Promise.all(idle.splice(0).map(stopChild));
+  });
+}
 
 const alive = (child: ChildProcess) => child.connected && child.exitCode === null && child.signalCode === null;
 
-/** An idle process still alive, or undefined. */
+/** Whether the child's process, IPC channel and pipes keep this process alive: not while it is idle. */
+function holdOpen(child: ChildProcess, hold: boolean) {
+  for (const handle of [child, child.channel, child.stdout as Socket | null, child.stderr as Socket | null]) {
+    if (hold) handle?.ref();
+    else handle?.unref();
+  }
+}
+
+/** An idle process still alive, held open again, or undefined. */
 function idleProcess(): ChildProcess | undefined {
-  for (let child = idle.pop(); child; child = idle.pop()) if (alive(child)) return child;
+  for (let child = idle.pop(); child; child = idle.pop()) {
+    if (!alive(child)) continue;
+    holdOpen(child, true);
+    return child;
+  }
   return undefined;
 }
 
@@ -210,8 +228,10 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
       stopping ??= (async () => {
         child.stdout!.off('data', onStdout);
         child.stderr!.off('data', onStderr);
-        if (!forkProcess && !fileDone && (await released(child))) idle.push(child);
-        else await stopChild(child);
+        if (!forkProcess && !fileDone && (await released(child))) {
+          holdOpen(child, false);
+          idle.push(child);
+        } else await stopChild(child);
       })();
       return stopping;
     },
