@@ -50,4 +50,16 @@ export function peakPerWindow(entries: RequestLogEntry[], windowMs = 1000): Map<
 
 export { mostInAnyWindow };
 
+/**
+ * How many of `arrivals` an exact sliding-window limiter (`limit` per `windowMs`) admits: the
+ * yardstick for a run at the limit, whose requests a loaded machine cannot send exactly on time.
+ */
+export function admittedBySlidingWindow(arrivals: readonly number[], limit: number, windowMs: number): number {
+  const admitted: number[] = [];
+  for (const at of [...arrivals].sort((a, b) => a - b)) {
+    if (admitted.filter((t) => at - t < windowMs).length < limit) admitted.push(at);
+  }
+  return admitted.length;
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
