@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { createServer, type AddressInfo } from 'node:net';
-import type { ServerConfig } from '@twilio/runtime-handler/dist/dev-runtime/types';
+import type { ServerConfig } from '@twilio/runtime-handler/dev';
 
 export const LOOPBACK = '127.0.0.1';
 

@@ -26,11 +26,8 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { getListOfFunctionsAndAssets } from '@twilio-labs/serverless-api/dist/utils/fs';
-import type * as DevServer from '@twilio/runtime-handler/dist/dev-runtime/server';
+import { LocalDevelopmentServer } from '@twilio/runtime-handler/dev';
 import { devServerConfig, freePort, LOOPBACK as HOST } from './local-functions-runtime';
-
-/* eslint-disable @typescript-eslint/no-require-imports -- '@twilio/runtime-handler/dev' is only reachable through its exports map */
-const { LocalDevelopmentServer } = require('@twilio/runtime-handler/dev') as typeof DevServer;
 
 export interface RuntimeServerOptions {
   baseDir: string;
