@@ -2,7 +2,9 @@
  * `npm run deploy`, as a function of its arguments, environment, project folder and output streams
  * (scripts/deploy.ts runs it): checks the configuration, builds, and deploys dist/ with
  * `twilio-run deploy` in a child process. Resolves to the exit code; nothing is built or uploaded
- * when the configuration or the credentials are wrong.
+ * when the configuration or the credentials are wrong. The child's stdout is copied to the given
+ * stdout; its stdin and stderr are this process's own, and a SIGINT or SIGTERM sent to this process
+ * is passed on to it.
  */
 import { spawn } from 'node:child_process';
 import { Console } from 'node:console';

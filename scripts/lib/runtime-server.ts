@@ -93,6 +93,20 @@ export type RuntimeServerMessage = { start: RuntimeServerOptions } | { release: 
 let serving: { server: Server; options: RuntimeServerOptions } | undefined;
 /** Requests received and not yet answered (or abandoned) by the server serving now. */
 let openRequests = 0;
+/**
+ * Outbound requests (the functions' REST calls, all made with fetch) not yet settled: a flush of
+ * the rejection counts or an identity-tally listing may go on after the answer that started it.
+ */
+let outboundRequests = 0;
+const nodeFetch = globalThis.fetch;
+globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+  outboundRequests += 1;
+  try {
+    return await nodeFetch(...args);
+  } finally {
+    outboundRequests -= 1;
+  }
+};
 /** The globals before any function ran: a released instance's own (the guard keeps one) go with it. */
 const BASELINE_GLOBALS = new Set(Reflect.ownKeys(globalThis));
 
@@ -112,11 +126,11 @@ function serve(options: RuntimeServerOptions) {
 /**
  * Closes the server and drops the function modules and the globals set since start-up (the runtime
  * sets its own again on the next start), so the next start is a fresh instance. Refused while a
- * request is still being handled: that work would go on beside the next instance's, so the parent
- * stops this process instead.
+ * request is still being handled or a REST call is still out: that work would go on beside the next
+ * instance's (its log lines read as the next instance's), so the parent stops this process instead.
  */
 function release() {
-  if (!serving || serving.options.forkProcess || openRequests > 0) return process.send?.({ released: false });
+  if (!serving || serving.options.forkProcess || openRequests > 0 || outboundRequests > 0) return process.send?.({ released: false });
   const { server, options } = serving;
   serving = undefined;
   server.close();

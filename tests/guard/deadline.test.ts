@@ -2,23 +2,17 @@
  * The deadlines hold when a garbage collection runs before they fire. Node lets an
  * AbortSignal.timeout that only an AbortSignal.any composite refers to be collected, its timer with
  * it, and the composite then never aborts (nodejs/node#57736): a decision waited for a hanging Sync
- * or Conversations request until that request's own 10 s timeout, long after Twilio's 5 s.
+ * or Conversations request past Twilio's 5 s, until the request's own 10 s timeout. That timeout
+ * sat in an AbortSignal.any too, kept alive only by a local variable of the pending request; it now
+ * uses abortAfter as well (tests/guard/twilio/client.test.ts checks it fires after a collection).
  *
  * These tests wait 30 ms of real time: the subject is Node's own timer and collector, which a fake
  * clock would replace.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { abortAfter, DeadlineExceededError, withDeadline } from '../../src/guard/deadline';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-/** A full collection, in a later turn: until the current one ends, V8 keeps every WeakRef's target. */
-const collectGarbage = () => new Promise<void>((resolve) => setImmediate(() => resolve(gc())));
+import { collectGarbage, within } from '../support/gc';
 
 const never = () => new Promise<never>(() => undefined);
-/** `promise`, or 'still waiting' once `ms` have passed. */
-const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
 
 test('withDeadline rejects at its deadline although a garbage collection ran before it', async () => {
   const decision = withDeadline(30, never);

@@ -2,8 +2,8 @@
  * `npm run deploy`, end to end against a loopback Serverless API (tests/support/serverless-*): the
  * real scripts/deploy.ts, build and `twilio-run deploy` run in a child process whose HTTPS calls to
  * serverless(-upload).twilio.com go through a local proxy. Each run happens in a copy of the project
- * so its build and its .env never touch the working tree other tests read. The runs that stop before
- * building call the command in process (scripts/lib/deploy-command.ts), as scripts/deploy.ts does.
+ * so its build and its .env never touch the working tree other tests read. The invalid configuration
+ * calls the command in process (scripts/lib/deploy-command.ts), as scripts/deploy.ts does.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -135,7 +135,8 @@ describe('npm run deploy against a loopback Serverless API', () => {
   }, 60_000);
 
   it('stops without credentials in one sentence, without a stack trace', async () => {
-    const result = await deployInProcess('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\n');
+    // The real script: its exit code, and nothing but the sentence on stderr.
+    const result = await deploy('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\n');
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe('No Twilio credentials to deploy with: set ACCOUNT_SID and AUTH_TOKEN in .env (or in the shell), or pass an API key with --username SK… --password <secret>.');
     expect(existsSync(join(project, 'dist'))).toBe(false);

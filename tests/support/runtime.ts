@@ -40,6 +40,8 @@ export interface RuntimeResponse {
 }
 
 export interface Runtime {
+  /** The runtime process: a stopped runtime's process may serve a later start (see `idle` below). */
+  pid: number;
   port: number;
   /** http://localhost:<port>: the runtime's `url`, where DOMAIN_NAME comes from. */
   url: string;
@@ -214,6 +216,7 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
   };
 
   return {
+    pid: child.pid!,
     port,
     url,
     output,

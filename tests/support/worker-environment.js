@@ -12,6 +12,7 @@ const idleRuntimeProcesses = [];
 module.exports = class WorkerEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
-    this.global.idleRuntimeProcesses = idleRuntimeProcesses;
+    // A getter: jest leaves it alone when it tears down what a test file left on its global.
+    Object.defineProperty(this.global, 'idleRuntimeProcesses', { get: () => idleRuntimeProcesses });
   }
 };

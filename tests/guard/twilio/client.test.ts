@@ -2,11 +2,12 @@ import { startEmulator, type Emulator } from '../../../emulator';
 import { parseSettings } from '../../../src/guard/config/load';
 import { listParticipants } from '../../../src/guard/facts/participants';
 import { twilioClientFor } from '../../../src/guard/twilio/client';
-import { redirect } from '../../../src/guard/twilio/request-client';
+import { GuardRequestClient, redirect } from '../../../src/guard/twilio/request-client';
 import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline';
 import { ACCOUNT_SID } from '../../support/events';
 import { AUTH_TOKEN } from '../../support/twilio-request';
 import { seedMembers } from '../../support/state-emulator';
+import { collectGarbage, within } from '../../support/gc';
 
 let emulator: Emulator;
 
@@ -103,6 +104,13 @@ describe('twilioClientFor with TWILIO_API_BASE_URL', () => {
     await new Promise((resolve) => setTimeout(resolve, 250));
     // The one request in flight was aborted: nothing more reached the API.
     expect(productRequests().length).toBe(after);
+  });
+
+  test('a request that gets no answer ends at its own timeout, inside a decision, even after a garbage collection', async () => {
+    emulator.injectFault({ kind: 'hang', product: 'conversations' });
+    const request = withDeadline(5_000, () => new GuardRequestClient(emulator.url).request({ method: 'GET', uri: 'https://conversations.twilio.com/v1/Conversations', timeout: 50 }));
+    await collectGarbage();
+    await expect(within(request, 1_000)).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 });
 
