@@ -24,6 +24,8 @@ module.exports = {
   // runs, with no handle found left open. With 5 s it did not happen in 2 full runs, and neither
   // run got longer. A worker that really holds something open is still reported, 5 s later.
   workerGracefulExitTimeout: 5000,
+  // Without timings from an earlier run, the suites that drive other processes go first.
+  testSequencer: '<rootDir>/tests/support/sequencer.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: UNIT.map((glob) => `<rootDir>/${glob}`) },
     {

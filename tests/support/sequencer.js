@@ -1,0 +1,29 @@
+/**
+ * The order jest runs test files in. With timings from an earlier run (jest's cache), jest's own:
+ * slowest first. Without them (a fresh clone, a CI machine), jest orders by file size, which ran
+ * tests/browser/chromium.test.ts, short but the longest suite, nearly last, while the other worker
+ * had nothing left to do. Here the files without a timing go first by folder, the suites that drive
+ * other processes (a browser, the local runtime, the scripts) before the in-process ones, and by size
+ * within a folder.
+ */
+const Sequencer = require('@jest/test-sequencer').default;
+
+const FOLDERS_FIRST = ['browser', 'reliability', 'integration', 'scripts', 'emulator', 'client', 'build'];
+
+function folderRank(path) {
+  const folder = path.split(/[\\/]tests[\\/]/).pop().split(/[\\/]/)[0];
+  const rank = FOLDERS_FIRST.indexOf(folder);
+  return rank === -1 ? FOLDERS_FIRST.length : rank;
+}
+
+module.exports = class ProcessDrivingFirst extends Sequencer {
+  sort(tests) {
+    // Jest's order, which also sets each test's duration when the cache knows it.
+    const ordered = super.sort(tests);
+    const timed = (test) => (test.duration == null ? 0 : 1);
+    return ordered
+      .map((test, index) => ({ test, index }))
+      .sort((a, b) => timed(a.test) - timed(b.test) || (timed(a.test) ? 0 : folderRank(a.test.path) - folderRank(b.test.path)) || a.index - b.index)
+      .map(({ test }) => test);
+  }
+};
