@@ -2,9 +2,8 @@
  * `npm run deploy`, as a function of its arguments, environment, project folder and output streams
  * (scripts/deploy.ts runs it): checks the configuration, builds, and deploys dist/ with
  * `twilio-run deploy` in a child process. Resolves to the exit code; nothing is built or uploaded
- * when the configuration or the credentials are wrong. The child's stdout is copied to the given
- * stdout; its stdin and stderr are this process's own, and a SIGINT or SIGTERM sent to this process
- * is passed on to it.
+ * when the configuration or the credentials are wrong. twilio-run runs with the shell's environment;
+ * its stdin is this process's own, and a SIGINT or SIGTERM sent to this process is passed on to it.
  */
 import { spawn } from 'node:child_process';
 import { Console } from 'node:console';
@@ -26,15 +25,21 @@ export interface OutputStreams {
   stderr: NodeJS.WritableStream;
 }
 
-/** Runs a child process in `cwd`; its stdout is copied to `copyTo` and returned, its stderr is the terminal's. */
-function run(command: string[], cwd: string, copyTo: NodeJS.WritableStream): Promise<{ code: number; stdout: string }> {
+/**
+ * Runs a child process in `cwd` with `env`. Its stdout is copied to `streams.stdout` and returned.
+ * Its stderr is this process's own when `streams` are (so a terminal still gets twilio-run's
+ * progress), and copied to `streams.stderr` otherwise.
+ */
+function run(command: string[], cwd: string, env: NodeJS.ProcessEnv, streams: OutputStreams): Promise<{ code: number; stdout: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, command, { cwd, stdio: ['inherit', 'pipe', 'inherit'] });
+    const ownStderr = streams.stderr === process.stderr;
+    const child = spawn(process.execPath, command, { cwd, env, stdio: ['inherit', 'pipe', ownStderr ? 'inherit' : 'pipe'] });
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      copyTo.write(chunk);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      streams.stdout.write(chunk);
       stdout += chunk.toString();
     });
+    child.stderr?.on('data', (chunk: Buffer) => streams.stderr.write(chunk));
     // The terminal sends Ctrl-C to the child too; a signal sent to this process alone is passed on.
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward).on('SIGTERM', forward);
@@ -48,7 +53,8 @@ function run(command: string[], cwd: string, copyTo: NodeJS.WritableStream): Pro
 
 /**
  * What `npm run deploy -- <argv>` does in the project at `root`, with `shellEnv` as the shell's
- * environment (.env is read from `root` unless --env names another file, relative to `cwd`).
+ * environment, twilio-run's included (.env is read from `root` unless --env names another file,
+ * relative to `cwd`).
  */
 export async function deployCommand(argv: string[], shellEnv: NodeJS.ProcessEnv, root: string, streams: OutputStreams, cwd = process.cwd()): Promise<number> {
   const args = parseDeployArguments(argv);
@@ -94,7 +100,7 @@ export async function deployCommand(argv: string[], shellEnv: NodeJS.ProcessEnv,
     const envFile = join(dir, '.env');
     const withCredentials = credentials.from === 'environment' ? { ...deploy.variables, ACCOUNT_SID: credentials.username, AUTH_TOKEN: credentials.password } : deploy.variables;
     writeFileSync(envFile, formatDotenv(withCredentials), { mode: 0o600 });
-    twilioRun = await run([require.resolve('twilio-run/bin/twilio-run.js'), ...twilioRunArguments(envFile, args.passOn)], root, streams.stdout);
+    twilioRun = await run([require.resolve('twilio-run/bin/twilio-run.js'), ...twilioRunArguments(envFile, args.passOn)], root, shellEnv, streams);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

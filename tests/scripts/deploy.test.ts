@@ -1,9 +1,10 @@
 /**
  * `npm run deploy`, end to end against a loopback Serverless API (tests/support/serverless-*): the
- * real scripts/deploy.ts, build and `twilio-run deploy` run in a child process whose HTTPS calls to
- * serverless(-upload).twilio.com go through a local proxy. Each run happens in a copy of the project
- * so its build and its .env never touch the working tree other tests read. The invalid configuration
- * calls the command in process (scripts/lib/deploy-command.ts), as scripts/deploy.ts does.
+ * command (scripts/lib/deploy-command.ts, what scripts/deploy.ts runs) checks, builds and runs the
+ * real `twilio-run deploy` in a child process whose HTTPS calls to serverless(-upload).twilio.com go
+ * through a local proxy. One case runs the real script, for its exit code and stderr. Each run
+ * happens in a copy of the project so its build and its .env never touch the working tree other
+ * tests read.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -87,12 +88,17 @@ describe('npm run deploy against a loopback Serverless API', () => {
     if (project) rmSync(project, { recursive: true, force: true });
   });
 
-  /** Runs `npm run deploy -- <args>` in the copy, with `dotenv` as its .env and `shell` added to a clean environment. */
-  function deploy(dotenv: string, args: string[] = [], shell: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    writeFileSync(join(project, '.env'), dotenv);
+  /** A clean shell: this process's environment without guard variables or credentials, with `shell` and the proxy to the emulator added. */
+  function shellWith(shell: Record<string, string>): NodeJS.ProcessEnv {
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in VARIABLES) && !['ACCOUNT_SID', 'AUTH_TOKEN', 'PORT', 'EMULATOR_PORT'].includes(name)));
+    return { ...inherited, ...emulator.env(), ...shell };
+  }
+
+  /** Runs the real script, `npm run deploy -- <args>`, in the copy, with `dotenv` as its .env. */
+  function deployScript(dotenv: string, args: string[] = [], shell: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    writeFileSync(join(project, '.env'), dotenv);
     return new Promise((done) => {
-      const child = spawn(process.execPath, [TSX_CLI, 'scripts/deploy.ts', ...args], { cwd: project, env: { ...inherited, ...emulator.env(), ...shell }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [TSX_CLI, 'scripts/deploy.ts', ...args], { cwd: project, env: shellWith(shell), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -101,12 +107,12 @@ describe('npm run deploy against a loopback Serverless API', () => {
     });
   }
 
-  /** The command in process, in the copy, with `dotenv` as its .env and `shell` as the whole shell environment. */
-  async function deployInProcess(dotenv: string, args: string[] = [], shell: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  /** The same command in process (what scripts/deploy.ts calls); twilio-run still runs as a child. */
+  async function deploy(dotenv: string, args: string[] = [], shell: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     writeFileSync(join(project, '.env'), dotenv);
     const printed = { stdout: '', stderr: '' };
     const into = (name: keyof typeof printed) => new Writable({ write: (chunk: Buffer, _encoding, done) => done(void (printed[name] += chunk.toString())) });
-    const code = await deployCommand(args, shell, project, { stdout: into('stdout'), stderr: into('stderr') }, project);
+    const code = await deployCommand(args, shellWith(shell), project, { stdout: into('stdout'), stderr: into('stderr') }, project);
     return { code, ...printed };
   }
 
@@ -126,7 +132,7 @@ describe('npm run deploy against a loopback Serverless API', () => {
   const uploadedVariables = (environmentSid: string) => Object.fromEntries(emulator.state.variables.filter((v) => v.environment_sid === environmentSid).map((v) => [v.key, v.value]));
 
   it('stops on an invalid configuration before building or uploading, naming the variable', async () => {
-    const result = await deployInProcess(`${localDotenv}\nMAX_PARTICIPANTS=lots\n`);
+    const result = await deploy(`${localDotenv}\nMAX_PARTICIPANTS=lots\n`);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('.env: invalid configuration, nothing was built or deployed.');
     expect(result.stderr).toContain('MAX_PARTICIPANTS="lots": expected a whole number');
@@ -136,7 +142,7 @@ describe('npm run deploy against a loopback Serverless API', () => {
 
   it('stops without credentials in one sentence, without a stack trace', async () => {
     // The real script: its exit code, and nothing but the sentence on stderr.
-    const result = await deploy('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\n');
+    const result = await deployScript('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\n');
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe('No Twilio credentials to deploy with: set ACCOUNT_SID and AUTH_TOKEN in .env (or in the shell), or pass an API key with --username SK… --password <secret>.');
     expect(existsSync(join(project, 'dist'))).toBe(false);
