@@ -2,8 +2,8 @@
  * `npm run deploy`, as a function of its arguments, environment, project folder and output streams
  * (scripts/deploy.ts runs it): checks the configuration, builds, and deploys dist/ with
  * `twilio-run deploy` in a child process. Resolves to the exit code; nothing is built or uploaded
- * when the configuration or the credentials are wrong. twilio-run runs with the shell's environment;
- * its stdin is this process's own, and a SIGINT or SIGTERM sent to this process is passed on to it.
+ * when the configuration or the credentials are wrong. twilio-run runs with the shell's environment,
+ * and a SIGINT or SIGTERM sent to this process is passed on to it.
  */
 import { spawn } from 'node:child_process';
 import { Console } from 'node:console';
@@ -27,13 +27,13 @@ export interface OutputStreams {
 
 /**
  * Runs a child process in `cwd` with `env`. Its stdout is copied to `streams.stdout` and returned.
- * Its stderr is this process's own when `streams` are (so a terminal still gets twilio-run's
- * progress), and copied to `streams.stderr` otherwise.
+ * When `streams` are this process's own, the child shares its stdin and stderr (a terminal still
+ * gets twilio-run's progress); otherwise its stdin is empty and its stderr copied to `streams.stderr`.
  */
 function run(command: string[], cwd: string, env: NodeJS.ProcessEnv, streams: OutputStreams): Promise<{ code: number; stdout: string }> {
   return new Promise((done, fail) => {
-    const ownStderr = streams.stderr === process.stderr;
-    const child = spawn(process.execPath, command, { cwd, env, stdio: ['inherit', 'pipe', ownStderr ? 'inherit' : 'pipe'] });
+    const terminal = streams.stderr === process.stderr;
+    const child = spawn(process.execPath, command, { cwd, env, stdio: [terminal ? 'inherit' : 'ignore', 'pipe', terminal ? 'inherit' : 'pipe'] });
     let stdout = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       streams.stdout.write(chunk);

@@ -18,8 +18,9 @@
  * harness through the same pipe. After each response this process writes a marker line
  * `{"harness":"done","seq":n}`; the function wrote its lines before answering, so they come first.
  *
- * Reuse (the test harness's warm runtimes): on `{ release: true }`, when no request is open, the
- * server closes and the function modules leave the require cache; `{ start: options }` then serves a
+ * Reuse (the test harness's warm runtimes): on `{ release: true }`, when no request is open and no
+ * REST call of the functions has been out for a moment, the server closes and the function modules
+ * leave the require cache; `{ start: options }` then serves a
  * fresh instance of them with other options, without paying again for Node, express and twilio's
  * start-up.
  */
@@ -94,13 +95,18 @@ let serving: { server: Server; options: RuntimeServerOptions } | undefined;
 /** Requests received and not yet answered (or abandoned) by the server serving now. */
 let openRequests = 0;
 /**
- * Outbound requests (the functions' REST calls, all made with fetch) not yet settled: a flush of
- * the rejection counts or an identity-tally listing may go on after the answer that started it.
+ * Outbound requests (the functions' REST calls, all made with fetch) not yet settled, and how many
+ * have started: a flush of the rejection counts or an identity-tally listing may go on after the
+ * answer that started it, one call after another.
  */
 let outboundRequests = 0;
+let outboundStarted = 0;
+/** How long no REST call may have been out before a release: the gap between two calls of one task. */
+const QUIET_MS = 25;
 const nodeFetch = globalThis.fetch;
 globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
   outboundRequests += 1;
+  outboundStarted += 1;
   try {
     return await nodeFetch(...args);
   } finally {
@@ -126,19 +132,26 @@ function serve(options: RuntimeServerOptions) {
 /**
  * Closes the server and drops the function modules and the globals set since start-up (the runtime
  * sets its own again on the next start), so the next start is a fresh instance. Refused while a
- * request is still being handled or a REST call is still out: that work would go on beside the next
- * instance's (its log lines read as the next instance's), so the parent stops this process instead.
+ * request is still being handled, or unless no REST call has been out for {@link QUIET_MS} (a call
+ * ends when its headers arrive, and the task that made it may read the body and make another): that
+ * work would go on beside the next instance's, its log lines read as the next instance's, so the
+ * parent stops this process instead.
  */
 function release() {
-  if (!serving || serving.options.forkProcess || openRequests > 0 || outboundRequests > 0) return process.send?.({ released: false });
-  const { server, options } = serving;
-  serving = undefined;
-  server.close();
-  server.closeAllConnections();
-  const functions = join(options.baseDir, options.functionsFolder);
-  for (const path of Object.keys(require.cache)) if (path.startsWith(functions)) delete require.cache[path];
-  for (const key of Reflect.ownKeys(globalThis)) if (!BASELINE_GLOBALS.has(key)) Reflect.deleteProperty(globalThis, key);
-  process.send?.({ released: true });
+  const busy = () => !serving || serving.options.forkProcess || openRequests > 0 || outboundRequests > 0;
+  if (busy()) return process.send?.({ released: false });
+  const started = outboundStarted;
+  setTimeout(() => {
+    if (busy() || outboundStarted !== started) return process.send?.({ released: false });
+    const { server, options } = serving!;
+    serving = undefined;
+    server.close();
+    server.closeAllConnections();
+    const functions = join(options.baseDir, options.functionsFolder);
+    for (const path of Object.keys(require.cache)) if (path.startsWith(functions)) delete require.cache[path];
+    for (const key of Reflect.ownKeys(globalThis)) if (!BASELINE_GLOBALS.has(key)) Reflect.deleteProperty(globalThis, key);
+    process.send?.({ released: true });
+  }, QUIET_MS);
 }
 
 let stopping = false;

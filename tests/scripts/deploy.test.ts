@@ -2,7 +2,8 @@
  * `npm run deploy`, end to end against a loopback Serverless API (tests/support/serverless-*): the
  * command (scripts/lib/deploy-command.ts, what scripts/deploy.ts runs) checks, builds and runs the
  * real `twilio-run deploy` in a child process whose HTTPS calls to serverless(-upload).twilio.com go
- * through a local proxy. One case runs the real script, for its exit code and stderr. Each run
+ * through a local proxy. Two cases run the real script: a refusal (its exit code and stderr) and the
+ * JSON deploy (stdout carries twilio-run's JSON alone, through the script's own streams). Each run
  * happens in a copy of the project so its build and its .env never touch the working tree other
  * tests read.
  */
@@ -190,7 +191,7 @@ describe('npm run deploy against a loopback Serverless API', () => {
   it('deploys from a fresh checkout (CI) with an API key to another environment, reusing the service, with JSON output', async () => {
     rmSync(join(project, '.twiliodeployinfo'), { force: true });
     const before = emulator.state.requests.length;
-    const result = await deploy('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\nGUARD_MODE=enforce\n', ['--username', API_KEY, '--password', API_SECRET, '--environment', 'stage', '-o', 'json'], { MAX_PARTICIPANTS: '500' });
+    const result = await deployScript('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\nGUARD_MODE=enforce\n', ['--username', API_KEY, '--password', API_SECRET, '--environment', 'stage', '-o', 'json'], { MAX_PARTICIPANTS: '500' });
     expect(result.code).toBe(0);
     expect(emulator.state.services).toHaveLength(1);
     const stage = emulator.state.environments.find((e) => e.domain_suffix === 'stage')!;

@@ -6,24 +6,28 @@
  * other processes (a browser, the local runtime, the scripts) before the in-process ones, and by size
  * within a folder.
  */
+const { relative, sep } = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const FOLDERS_FIRST = ['browser', 'reliability', 'integration', 'scripts', 'emulator', 'client', 'build'];
 
-function folderRank(path) {
-  const folder = path.split(/[\\/]tests[\\/]/).pop().split(/[\\/]/)[0];
+function folderRank(test) {
+  // tests/<folder>/…, from the project's root.
+  const folder = relative(test.context.config.rootDir, test.path).split(sep)[1];
   const rank = FOLDERS_FIRST.indexOf(folder);
   return rank === -1 ? FOLDERS_FIRST.length : rank;
 }
 
 module.exports = class ProcessDrivingFirst extends Sequencer {
   sort(tests) {
-    // Jest's order, which also sets each test's duration when the cache knows it.
+    // Jest's order, which also sets each test's duration when the cache knows it: the files that
+    // failed last time first, then those without a timing, then the slowest first.
     const ordered = super.sort(tests);
+    const failed = (test) => (this.hasFailed(test) ? 0 : 1);
     const timed = (test) => (test.duration == null ? 0 : 1);
     return ordered
       .map((test, index) => ({ test, index }))
-      .sort((a, b) => timed(a.test) - timed(b.test) || (timed(a.test) ? 0 : folderRank(a.test.path) - folderRank(b.test.path)) || a.index - b.index)
+      .sort((a, b) => failed(a.test) - failed(b.test) || timed(a.test) - timed(b.test) || (timed(a.test) ? 0 : folderRank(a.test) - folderRank(b.test)) || a.index - b.index)
       .map(({ test }) => test);
   }
 };
