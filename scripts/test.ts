@@ -28,9 +28,9 @@ function run(script: string, args: string[], options: { quiet: boolean; lowPrior
 async function main(): Promise<number> {
   console.log(await buildProject());
   // jest's default of one worker per core less one, but at least two: the integration suites spend
-  // much of their time waiting on the runtime processes, the emulator and Chromium. More workers
-  // than cores was faster on 2 cores (3 workers: 68.6 and 70.8 s, against 78.4 and 76.1 s), but
-  // decisions under a 300 ms deadline then missed it, and the fault tests that read the reason failed.
+  // much of their time waiting on the runtime processes, the emulator and Chromium. Three workers on
+  // 2 cores gained nothing once runtime processes were shared (55.0 and 56.6 s, against 53.7 and
+  // 60.6 s with two), and load the machine more under the tests' deadlines.
   const workers = Math.max(2, availableParallelism() - 1);
   const jestArgs = [`--maxWorkers=${workers}`, ...process.argv.slice(2)];
   const [types, tests] = await Promise.all([run(TSC, ['--noEmit', '-p', root], { quiet: true, lowPriority: true }), run(require.resolve('jest/bin/jest'), jestArgs, { quiet: false })]);

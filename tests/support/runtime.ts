@@ -70,19 +70,10 @@ export const PRE_EVENT_PATH = '/conversations/pre-event';
  *
  * The pool is the jest worker's, shared by the test files it runs, when the test environment gives
  * one (tests/support/worker-environment.js, the integration project's); otherwise it is this test
- * file's, stopped by a hook that, registered when the file imports this module, is the first of its
- * top-level afterAll hooks to run (a runtime stopped after it is stopped for good). An idle process
- * holds nothing open, so it never keeps its parent alive, and it exits with it (when IPC closes).
+ * file's. Either way an idle process holds nothing open, so it never keeps its parent alive, and it
+ * exits with it (when IPC closes).
  */
-const workerPool = (globalThis as { idleRuntimeProcesses?: ChildProcess[] }).idleRuntimeProcesses;
-const idle = workerPool ?? [];
-let fileDone = false;
-if (!workerPool) {
-  afterAll(async () => {
-    fileDone = true;
-    await Promise.all(idle.splice(0).map(stopChild));
-  });
-}
+const idle = (globalThis as { idleRuntimeProcesses?: ChildProcess[] }).idleRuntimeProcesses ?? [];
 
 const alive = (child: ChildProcess) => child.connected && child.exitCode === null && child.signalCode === null;
 
@@ -231,7 +222,7 @@ export async function startRuntime(env: Record<string, string>, startOptions: St
       stopping ??= (async () => {
         child.stdout!.off('data', onStdout);
         child.stderr!.off('data', onStderr);
-        if (!forkProcess && !fileDone && (await released(child))) {
+        if (!forkProcess && (await released(child))) {
           holdOpen(child, false);
           idle.push(child);
         } else await stopChild(child);
