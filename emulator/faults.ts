@@ -1,4 +1,4 @@
-import type { Fault, FaultMatch, Product } from './types';
+import type { Fault, FaultMatch, Hold, Product } from './types';
 
 export interface MatchTarget {
   product: Product;
@@ -34,10 +34,46 @@ const sameMatch = (a?: FaultMatch, b?: FaultMatch): boolean =>
   (a?.method ?? '').toUpperCase() === (b?.method ?? '').toUpperCase() &&
   (a?.pathIncludes ?? '') === (b?.pathIncludes ?? '');
 
-/** Injected faults and latency for product requests. */
+/** A hold's state: the requests waiting on it, and those waiting for a number of arrivals. */
+class HeldRequests implements Hold {
+  private readonly waiters: Array<() => void> = [];
+  private readonly arrivals: Array<{ count: number; resolve: () => void }> = [];
+  private seen = 0;
+  released = false;
+
+  constructor(readonly match: FaultMatch | undefined) {}
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /** Counts a matching request, and returns what it must wait for (nothing once released). */
+  admit(): Promise<void> | undefined {
+    this.seen += 1;
+    for (const a of this.arrivals.filter((a) => a.count <= this.seen)) {
+      this.arrivals.splice(this.arrivals.indexOf(a), 1);
+      a.resolve();
+    }
+    if (this.released) return undefined;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  arrived(count = 1): Promise<void> {
+    if (this.seen >= count) return Promise.resolve();
+    return new Promise((resolve) => this.arrivals.push({ count, resolve }));
+  }
+
+  release(): void {
+    this.released = true;
+    for (const resume of this.waiters.splice(0)) resume();
+  }
+}
+
+/** Injected faults, latency and holds for product requests. */
 export class FaultPlan {
   private faults: Fault[] = [];
   private latency: LatencyRule[] = [];
+  private holds: HeldRequests[] = [];
 
   inject(fault: Fault): void {
     if (fault.kind === 'status' && !(Number.isInteger(fault.status) && fault.status >= 400 && fault.status <= 599)) {
@@ -80,6 +116,20 @@ export class FaultPlan {
     return this.latency.reduce((max, rule) => (matches(rule.match, target) ? Math.max(max, rule.ms) : max), 0);
   }
 
+  hold(match?: FaultMatch): Hold {
+    const hold = new HeldRequests(match ? { ...match } : undefined);
+    this.holds.push(hold);
+    return hold;
+  }
+
+  /** What a request must wait for before it is applied: every active hold that matches it. */
+  holdFor(target: MatchTarget): Promise<void> | undefined {
+    const waits = this.holds.filter((h) => !h.released && matches(h.match, target)).map((h) => h.admit());
+    this.holds = this.holds.filter((h) => !h.released);
+    const pending = waits.filter((w) => w !== undefined);
+    return pending.length > 0 ? Promise.all(pending).then(() => undefined) : undefined;
+  }
+
   clearFaults(): void {
     this.faults = [];
   }
@@ -87,5 +137,6 @@ export class FaultPlan {
   reset(): void {
     this.faults = [];
     this.latency = [];
+    for (const hold of this.holds.splice(0)) hold.release();
   }
 }

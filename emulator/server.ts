@@ -93,12 +93,16 @@ export async function startServer(state: EmulatorState, port: number, host: stri
 
     // Latency and faults come before authentication: they stand for trouble on Twilio's side or the network.
     const target: MatchTarget = { product: entry.product, method, paths: [url.pathname, segments.join('/')] };
-    const delay = state.faults.delayFor(target);
-    if (delay > 0) {
-      await sleep(delay);
-      // The latency stands for the way to Twilio: a request its client abandoned on the way is not applied.
-      if (res.destroyed || req.socket.destroyed) return { status: 499, body: { code: 0, message: 'Client closed the request' } };
+    entry.delayMs = state.faults.delayFor(target);
+    if (entry.delayMs > 0) await sleep(entry.delayMs);
+    const held = state.faults.holdFor(target);
+    if (held) {
+      entry.held = true;
+      // A client that gives up while held is answered (499) at once: the request never reached Twilio.
+      await Promise.race([held, new Promise<void>((resolve) => res.once('close', resolve))]);
     }
+    // Latency and holds stand for the way to Twilio: a request its client abandoned on the way is not applied.
+    if ((entry.delayMs > 0 || entry.held) && (res.destroyed || req.socket.destroyed)) return { status: 499, body: { code: 0, message: 'Client closed the request' } };
     const fault = state.faults.take(target);
     if (fault?.kind === 'hang') {
       hanging.add(res);
@@ -144,6 +148,8 @@ export async function startServer(state: EmulatorState, port: number, host: stri
       query: Object.fromEntries(url.searchParams),
       status: 0,
       ms: 0,
+      delayMs: 0,
+      held: false,
     };
     state.log.push(entry);
     const counted = product !== 'control';
@@ -183,6 +189,7 @@ export async function startServer(state: EmulatorState, port: number, host: stri
         timers.clear();
         for (const res of hanging) res.destroy();
         hanging.clear();
+        state.faults.reset();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

@@ -39,8 +39,22 @@ export interface RequestLogEntry {
    */
   status: number;
   ms: number;
+  /** The injected latency this request waited (0 when none matched), so a test reads the delay instead of timing it. */
+  delayMs: number;
+  /** Whether it waited in a hold (see Emulator.hold) before it was answered. */
+  held: boolean;
   /** Sync object key, as in counters(). */
   object?: string;
+}
+
+/** A hold on matching requests (Emulator.hold). */
+export interface Hold {
+  /** Matching requests held and not released yet (those whose client gave up included). */
+  readonly waiting: number;
+  /** Resolves once `count` matching requests have arrived since the hold began, held or released. */
+  arrived(count?: number): Promise<void>;
+  /** Lets the waiting requests go on, and stops holding later ones. */
+  release(): void;
 }
 
 export interface ObjectCounters {
@@ -91,6 +105,12 @@ export interface Emulator {
   /** Product requests (Conversations, Sync) being served now, and the most at once since the last reset or clearLog. */
   inFlight(): { now: number; peak: number };
   setLatency(ms: number, match?: FaultMatch): void;
+  /**
+   * Holds every matching product request, before it is applied, until `release()`: a test decides
+   * when Twilio answers instead of racing latency against a deadline. A held request whose client
+   * gave up meanwhile is not applied (499), as with latency. `reset()` and `close()` release holds.
+   */
+  hold(match?: FaultMatch): Hold;
   injectFault(fault: Fault): void;
   clearFaults(): void;
   setSyncRateLimit(opts: SyncRateLimit): void;

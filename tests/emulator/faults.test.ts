@@ -81,11 +81,12 @@ describe('slow pages: latency on the participant list path', () => {
     expect(participants).toHaveLength(250);
     const pages = emu.log.filter((e) => e.path.endsWith('/Participants'));
     expect(pages).toHaveLength(3);
-    expect(pages.every((p) => p.ms >= PAGE_MS - 5)).toBe(true);
+    expect(pages.every((p) => p.delayMs === PAGE_MS && p.ms >= PAGE_MS - 5)).toBe(true);
+    // A lower bound: timers never fire early, so this holds on a busy machine too.
     expect(elapsed).toBeGreaterThanOrEqual(3 * PAGE_MS - 15);
 
     emu.clearLog();
     await client.conversations.v1.conversations(sid).fetch();
-    expect(emu.log[0]!.ms).toBeLessThan(PAGE_MS);
+    expect(emu.log[0]!.delayMs).toBe(0);
   });
 });
