@@ -64,7 +64,8 @@ describe('Sync failing (logs read first, before any burst)', () => {
     emu.injectFault({ kind: 'status', status: 429, code: 54009, product: 'sync' });
     const started = Date.now();
     const res = await open.post(PRE_EVENT_PATH, chatMessage(freshConversation(), 'alice'));
-    expect(Date.now() - started).toBeLessThan(3_000 + 5_000);
+    // Twilio's own wait for a webhook; a 429 answered at once leaves the 3 s deadline far inside it.
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({});
     expect(res.logs).toContainEqual(
@@ -82,8 +83,8 @@ describe('Sync failing (logs read first, before any burst)', () => {
     emu.injectFault(fault);
     const started = Date.now();
     const res = await closed.post(PRE_EVENT_PATH, chatMessage(freshConversation(), 'alice'));
-    // Generous: the process start is in there too; Twilio itself gives up at 5 s.
-    expect(Date.now() - started).toBeLessThan(1_000 + 3_000);
+    // Twilio's own wait for a webhook: the 1 s deadline plus a due rejection-count flush (at most 1 s) is well inside it.
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(res.status).toBe(403);
     expect(res.json).toMatchObject({ code: 'guard.unavailable' });
     expect(res.logs).toContainEqual(expect.objectContaining({ outcome: 'fail-closed' }));
@@ -144,7 +145,9 @@ describe('limits counted in Sync across processes', () => {
 describe('three warm instances sharing Sync, as Twilio runs a busy function', () => {
   let instances: Runtime[];
   beforeAll(async () => {
-    const env = { AUTH_TOKEN, ACCOUNT_SID, TWILIO_API_BASE_URL: emu.url, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m', FAIL_MODE: 'open', DECISION_TIMEOUT: '3s' };
+    // The longest deadline: Sync's share (40%, 1.8 s) is eighteen times the latency below, so a busy
+    // machine makes instances contend longer but never sends a decision to the insurance limiter.
+    const env = { AUTH_TOKEN, ACCOUNT_SID, TWILIO_API_BASE_URL: emu.url, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m', FAIL_MODE: 'open', DECISION_TIMEOUT: '4.5s' };
     instances = await startedAll([1, 2, 3].map(() => startRuntime(env, { forkProcess: false })));
     // Warm, as busy deployed instances are: the function loaded, connections to Sync open.
     const warmUp = emu.seed.conversation({ serviceSid: CHAT_SERVICE_SID });

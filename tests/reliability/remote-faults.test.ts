@@ -10,8 +10,11 @@
  * with FAIL_MODE=open and Sync 429, 500 and hang with FAIL_MODE=closed on a rate rule
  * (tests/integration/rate-limits.test.ts).
  *
- * The runtime runs the function in its own process (forkProcess: false), so the time measured is
- * the decision's and not a process start's.
+ * Each case runs under one of two deadlines, so that no verdict depends on how busy the machine is:
+ * a request that hangs or is far slower than the deadline meets the short one (a slower machine only
+ * makes it later), and anything that must fit (a fault answered at once, a few slow pages) meets a
+ * long one that is many times the work it must hold. The runtime is one warm process, as a deployed
+ * instance is.
  */
 import { startEmulator, type Emulator, type Fault, type FaultMatch } from '../../emulator';
 import { conversationKey, type TallyData } from '../../src/guard/facts/identity-tally';
@@ -20,16 +23,19 @@ import { file, mediaField } from '../support/media';
 import { PRE_EVENT_PATH, startRuntime, type Runtime, type RuntimeResponse } from '../support/runtime';
 import { emulatorClient, emulatorStore, runtimeEnv, seedIdentityConversations, seedMembers, writeTally } from '../support/state-emulator';
 
+/** Met by requests that hang, or whose injected latency alone is past it. */
+const SHORT_TIMEOUT_MS = 600;
 /**
- * Long enough that a fault answered at once (a 500, a 429) is seen as that fault even on a loaded
- * machine, where the in-process emulator may take over 120 ms to answer (300 ms made the Sync share
- * of it, 40%, too short in full runs); short enough that ten slow pages still miss it.
+ * Holds what must fit with room to spare on a machine at half speed: an immediate fault is seen as
+ * that fault (Sync gets 40%, 800 ms), two 30 ms pages are over thirty times inside it.
  */
-const DECISION_TIMEOUT_MS = 600;
-/** "Answers before the deadline", with room for a loaded machine; Twilio itself waits 5 s. */
-const ANSWER_WITHIN_MS = DECISION_TIMEOUT_MS + 1500;
-const SYNC_TIMEOUT_MS = DECISION_TIMEOUT_MS * 0.4;
-/** Per page of a list: a few pages stay within the deadline, ten do not. */
+const LONG_TIMEOUT_MS = 2000;
+/**
+ * Twilio's own wait for a webhook: what matters to a user is answering before it. Either deadline
+ * plus a due rejection-count flush (at most 1 s) is well under half of it.
+ */
+const TWILIO_TIMEOUT_MS = 5000;
+/** Per page of a list: ten pages (1.2 s), or three of twice this (720 ms), are past the short deadline. */
 const PAGE_LATENCY_MS = 120;
 
 let emulator: Emulator;
@@ -84,6 +90,7 @@ const PARTICIPANT_PAGES: FaultMatch = { product: 'conversations', method: 'GET',
 
 interface Case {
   name: string;
+  deadline: 'short' | 'long';
   fault?: Fault;
   latency?: { ms: number; match: FaultMatch };
   request: () => FormFields;
@@ -94,9 +101,17 @@ interface Case {
 }
 
 const SYNC_CASES: Case[] = [
-  { name: 'Sync answers 500', fault: { kind: 'status', status: 500, ...SYNC }, request: rateCountedMessage, error: /RateStoreUnavailableError/, insurance: /500 \/ 20500/ },
-  { name: 'Sync does not answer', fault: { kind: 'hang', ...SYNC }, request: rateCountedMessage, error: /RateStoreUnavailableError/, insurance: new RegExp(`did not answer within ${SYNC_TIMEOUT_MS} ms`) },
-  { name: 'Sync answers 200 with broken JSON', fault: { kind: 'invalid-json', ...SYNC }, request: rateCountedMessage, error: /RateStoreUnavailableError/, insurance: /JSON/ },
+  { name: 'Sync answers 500', deadline: 'long', fault: { kind: 'status', status: 500, ...SYNC }, request: rateCountedMessage, error: /RateStoreUnavailableError/, insurance: /500 \/ 20500/ },
+  {
+    name: 'Sync does not answer',
+    deadline: 'short',
+    fault: { kind: 'hang', ...SYNC },
+    request: rateCountedMessage,
+    error: /RateStoreUnavailableError/,
+    // Sync's share of the deadline: 40%.
+    insurance: new RegExp(`did not answer within ${SHORT_TIMEOUT_MS * 0.4} ms`),
+  },
+  { name: 'Sync answers 200 with broken JSON', deadline: 'long', fault: { kind: 'invalid-json', ...SYNC }, request: rateCountedMessage, error: /RateStoreUnavailableError/, insurance: /JSON/ },
 ];
 
 /** Faults on the identity tally alone (a Sync document), not on the rate slots (Sync Maps). */
@@ -106,88 +121,103 @@ const TALLY_FAULTS: Array<[string, Fault]> = [
 ];
 
 const CONVERSATIONS_CASES: Case[] = [
-  { name: 'Conversations throttled (429), GIF to SMS', fault: { kind: 'status', status: 429, ...CONVERSATIONS }, request: () => gifToSms(), error: /429|Too Many Requests/ },
-  { name: 'Conversations throttled (429), chat join', fault: { kind: 'status', status: 429, ...CONVERSATIONS }, request: () => chatJoin(), error: /429|Too Many Requests/ },
-  { name: 'Conversations answers 200 with broken JSON, GIF to SMS', fault: { kind: 'invalid-json', ...CONVERSATIONS }, request: () => gifToSms(), error: /JSON/ },
-  { name: 'Conversations answers 200 with broken JSON, chat join', fault: { kind: 'invalid-json', ...CONVERSATIONS }, request: () => chatJoin(), error: /JSON/ },
+  { name: 'Conversations throttled (429), GIF to SMS', deadline: 'long', fault: { kind: 'status', status: 429, ...CONVERSATIONS }, request: () => gifToSms(), error: /429|Too Many Requests/ },
+  { name: 'Conversations throttled (429), chat join', deadline: 'long', fault: { kind: 'status', status: 429, ...CONVERSATIONS }, request: () => chatJoin(), error: /429|Too Many Requests/ },
+  { name: 'Conversations answers 200 with broken JSON, GIF to SMS', deadline: 'long', fault: { kind: 'invalid-json', ...CONVERSATIONS }, request: () => gifToSms(), error: /JSON/ },
+  { name: 'Conversations answers 200 with broken JSON, chat join', deadline: 'long', fault: { kind: 'invalid-json', ...CONVERSATIONS }, request: () => chatJoin(), error: /JSON/ },
   {
     name: 'participant pages slow (10 pages), GIF to SMS',
+    deadline: 'short',
     latency: { ms: PAGE_LATENCY_MS, match: PARTICIPANT_PAGES },
     request: () => gifToSms({ chat: 999, sms: 1 }),
-    error: new RegExp(`DECISION_TIMEOUT \\(${DECISION_TIMEOUT_MS} ms\\)`),
+    error: new RegExp(`DECISION_TIMEOUT \\(${SHORT_TIMEOUT_MS} ms\\)`),
   },
   {
     name: 'participant pages slow (10 pages), chat join',
+    deadline: 'short',
     latency: { ms: PAGE_LATENCY_MS, match: PARTICIPANT_PAGES },
     request: () => chatJoin({ chat: 990 }),
-    error: new RegExp(`DECISION_TIMEOUT \\(${DECISION_TIMEOUT_MS} ms\\)`),
+    error: new RegExp(`DECISION_TIMEOUT \\(${SHORT_TIMEOUT_MS} ms\\)`),
   },
   {
     name: 'ParticipantConversations pages slow, chat join of an identity with no tally yet (3 pages to count)',
+    deadline: 'short',
     latency: { ms: PAGE_LATENCY_MS * 2, match: { product: 'conversations', pathIncludes: '/ParticipantConversations' } },
     request: () => {
       seedIdentityConversations(emulator, 'many-conversations', 120, { serviceSid: CHAT_SERVICE_SID });
       return { ...chatJoin(), Identity: 'many-conversations' };
     },
-    error: new RegExp(`DECISION_TIMEOUT \\(${DECISION_TIMEOUT_MS} ms\\)`),
+    error: new RegExp(`DECISION_TIMEOUT \\(${SHORT_TIMEOUT_MS} ms\\)`),
   },
 ];
 
-describe.each(['open', 'closed'] as const)(`FAIL_MODE=%s, DECISION_TIMEOUT=${DECISION_TIMEOUT_MS}ms`, (mode) => {
-  let runtime: Runtime;
-  beforeAll(async () => {
-    runtime = await startRuntime(runtimeEnv(emulator, { FAIL_MODE: mode, DECISION_TIMEOUT: `${DECISION_TIMEOUT_MS}ms`, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '5/10s' }), {
-      forkProcess: false,
-    });
-  });
-  afterAll(() => runtime?.stop());
-
+describe.each(['open', 'closed'] as const)('FAIL_MODE=%s', (mode) => {
   const cases = [...SYNC_CASES, ...CONVERSATIONS_CASES];
 
-  test.each(cases.map((c) => [c.name, c] as const))(`%s: FAIL_MODE=${mode} answers within ${ANSWER_WITHIN_MS} ms`, async (_name, c) => {
-    const params = c.request();
-    if (c.fault) emulator.injectFault(c.fault);
-    if (c.latency) emulator.setLatency(c.latency.ms, c.latency.match);
+  describe.each([
+    ['short', SHORT_TIMEOUT_MS],
+    ['long', LONG_TIMEOUT_MS],
+  ] as const)('%s deadline (DECISION_TIMEOUT=%sms)', (deadline, timeoutMs) => {
+    let runtime: Runtime;
+    beforeAll(async () => {
+      runtime = await startRuntime(runtimeEnv(emulator, { FAIL_MODE: mode, DECISION_TIMEOUT: `${timeoutMs}ms`, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '5/10s' }), {
+        forkProcess: false,
+      });
+    });
+    afterAll(() => runtime?.stop());
 
-    const res = await timedPost(runtime, params);
+    const own = cases.filter((c) => c.deadline === deadline);
+    test.each(own.map((c) => [c.name, c] as const))(`%s: FAIL_MODE=${mode} answers before Twilio's 5 s`, async (_name, c) => {
+      const params = c.request();
+      if (c.fault) emulator.injectFault(c.fault);
+      if (c.latency) emulator.setLatency(c.latency.ms, c.latency.match);
 
-    expect(res.elapsed).toBeLessThan(ANSWER_WITHIN_MS);
-    expectFailMode(res, mode, c.error);
-    if (c.insurance) {
-      expect(res.logs).toContainEqual(
-        expect.objectContaining({ warning: 'rate counter unavailable, insurance limiter used', rule: 'rate.actions-per-conversation', insurance: 'admit', error: expect.stringMatching(c.insurance) }),
-      );
-    }
-    // The fault was met: the guard did ask the failing API.
-    const product = (c.fault ?? c.latency!.match).product;
-    expect(emulator.log.some((e) => e.product === product)).toBe(true);
-  });
+      const res = await timedPost(runtime, params);
 
-  test('participant pages slow but within the deadline (2 pages): decided on the facts, the GIF refused for SMS', async () => {
-    const params = gifToSms({ chat: 150, sms: 1 });
-    emulator.setLatency(PAGE_LATENCY_MS / 2, PARTICIPANT_PAGES);
-    const res = await timedPost(runtime, params);
-    expect(res.elapsed).toBeLessThan(ANSWER_WITHIN_MS);
-    expect(res.status).toBe(403);
-    expect(res.json).toMatchObject({ code: 'message.fanout.sms.media.type' });
-    expect(res.logs).toContainEqual(expect.objectContaining({ outcome: 'reject', rule: 'message.fanout.sms.media.type' }));
-  });
+      expect(res.elapsed).toBeLessThan(TWILIO_TIMEOUT_MS);
+      expectFailMode(res, mode, c.error);
+      if (c.insurance) {
+        expect(res.logs).toContainEqual(
+          expect.objectContaining({ warning: 'rate counter unavailable, insurance limiter used', rule: 'rate.actions-per-conversation', insurance: 'admit', error: expect.stringMatching(c.insurance) }),
+        );
+      }
+      // The fault was met: the guard did ask the failing API.
+      const product = (c.fault ?? c.latency!.match).product;
+      expect(emulator.log.some((e) => e.product === product)).toBe(true);
+    });
 
-  test('ParticipantConversations pages slow, old tally far from the cap: the old tally answers at half the deadline, whatever FAIL_MODE', async () => {
-    const identity = 'old-tally';
-    const sids = seedIdentityConversations(emulator, identity, 120, { serviceSid: CHAT_SERVICE_SID });
-    const ancient: TallyData = { keys: sids.map(conversationKey).join(''), verifiedAt: 0 };
-    await writeTally(emulatorStore(emulatorClient(emulator)), identity, ancient, CHAT_SERVICE_SID);
-    emulator.setLatency(PAGE_LATENCY_MS * 2, { product: 'conversations', pathIncludes: '/ParticipantConversations' });
+    if (deadline !== 'long') return;
 
-    const res = await timedPost(runtime, { ...chatJoin(), Identity: identity });
+    test('participant pages slow but within the deadline (2 pages): decided on the facts, the GIF refused for SMS', async () => {
+      const params = gifToSms({ chat: 150, sms: 1 });
+      emulator.setLatency(PAGE_LATENCY_MS / 4, PARTICIPANT_PAGES);
+      const res = await timedPost(runtime, params);
+      expect(res.status).toBe(403);
+      expect(res.json).toMatchObject({ code: 'message.fanout.sms.media.type' });
+      expect(res.logs).toContainEqual(expect.objectContaining({ outcome: 'reject', rule: 'message.fanout.sms.media.type' }));
+      expect(emulator.log.filter((e) => e.path.endsWith('/Participants')).map((e) => e.delayMs)).toEqual([PAGE_LATENCY_MS / 4, PAGE_LATENCY_MS / 4]);
+    });
 
-    expect(res.elapsed).toBeLessThan(ANSWER_WITHIN_MS);
-    expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
-    const decision = res.logs.find((l) => l.outcome === 'allow');
-    expect(decision).toBeDefined();
-    // It waited for the rebuild budget (half the deadline): an allow, not a fail-open, so not the deadline.
-    expect(decision!.ms).toBeGreaterThanOrEqual(DECISION_TIMEOUT_MS / 2 - 5);
+    test('ParticipantConversations never answering, old tally far from the cap: the old tally answers at half the deadline, whatever FAIL_MODE', async () => {
+      const identity = 'old-tally';
+      const sids = seedIdentityConversations(emulator, identity, 120, { serviceSid: CHAT_SERVICE_SID });
+      const ancient: TallyData = { keys: sids.map(conversationKey).join(''), verifiedAt: 0 };
+      await writeTally(emulatorStore(emulatorClient(emulator)), identity, ancient, CHAT_SERVICE_SID);
+      emulator.injectFault({ kind: 'hang', product: 'conversations', pathIncludes: '/ParticipantConversations' });
+
+      const res = await timedPost(runtime, { ...chatJoin(), Identity: identity });
+
+      expect(res.elapsed).toBeLessThan(TWILIO_TIMEOUT_MS);
+      expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
+      const decision = res.logs.find((l) => l.outcome === 'allow');
+      expect(decision).toBeDefined();
+      // It waited for the rebuild budget (half the deadline), then decided on the old tally: an
+      // allow, not a fail-open, so not the deadline. The count never came.
+      expect(decision!.ms).toBeGreaterThanOrEqual(LONG_TIMEOUT_MS / 2 - 5);
+      const counts = emulator.log.filter((e) => e.path.endsWith('/ParticipantConversations'));
+      expect(counts.length).toBeGreaterThan(0);
+      expect(counts.every((e) => e.status !== 200)).toBe(true);
+    });
   });
 });
 
@@ -202,7 +232,7 @@ describe('FAIL_MODE=closed, default DECISION_TIMEOUT (3 s)', () => {
     const params = chatJoin();
     emulator.injectFault(fault);
     const res = await timedPost(runtime, params);
-    expect(res.elapsed).toBeLessThan(ANSWER_WITHIN_MS);
+    expect(res.elapsed).toBeLessThan(TWILIO_TIMEOUT_MS);
     expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
     expect(res.logs).toContainEqual(expect.objectContaining({ outcome: 'allow' }));
     expect(emulator.log.some((e) => e.path.endsWith('/ParticipantConversations'))).toBe(true);

@@ -12,7 +12,14 @@ import { AUTH_TOKEN, twilioSignature } from '../../support/twilio-request';
 
 const PATH = '/conversations/pre-event';
 const DOMAIN_NAME = 'guard-1234-dev.twil.io';
-const DECISION_TIMEOUT_MS = 1_000;
+/**
+ * The deadline when Sync answers at once (its share, 40%, is 1.2 s: far more than an in-process
+ * answer needs on a busy machine, so the error seen is the fault's), and when it never answers.
+ */
+const DECISION_TIMEOUT_MS = 3_000;
+const HANG_DECISION_TIMEOUT_MS = 1_000;
+/** Twilio's own wait for a webhook: the answer must come before it; each deadline is well inside it. */
+const TWILIO_TIMEOUT_MS = 5_000;
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -44,30 +51,33 @@ async function handle(conversationSid: string, env: Record<string, string>) {
   return { answer, lines, ms: Date.now() - started, decision: lines.find((l) => 'outcome' in l) ?? {} };
 }
 
-const FAULTS: Array<[string, Fault, RegExp]> = [
-  ['throttled (429 / 54009)', { kind: 'status', status: 429, code: 54009, product: 'sync' }, /429 \/ 54009/],
-  ['failing (500)', { kind: 'status', status: 500, product: 'sync' }, /500 \/ 20500/],
-  ['not answering', { kind: 'hang', product: 'sync' }, /did not answer within 400 ms/],
+const FAULTS: Array<[string, Fault, RegExp, number]> = [
+  ['throttled (429 / 54009)', { kind: 'status', status: 429, code: 54009, product: 'sync' }, /429 \/ 54009/, DECISION_TIMEOUT_MS],
+  ['failing (500)', { kind: 'status', status: 500, product: 'sync' }, /500 \/ 20500/, DECISION_TIMEOUT_MS],
+  // Sync's share of the deadline: 40%.
+  ['not answering', { kind: 'hang', product: 'sync' }, new RegExp(`did not answer within ${HANG_DECISION_TIMEOUT_MS * 0.4} ms`), HANG_DECISION_TIMEOUT_MS],
 ];
 
-describe.each(FAULTS)('Sync %s', (_kind, fault, detail) => {
-  test('FAIL_MODE=open: allowed, within DECISION_TIMEOUT, and the log says the insurance limiter decided', async () => {
+describe.each(FAULTS)('Sync %s', (_kind, fault, detail, timeoutMs) => {
+  const env = (mode: string) => ({ FAIL_MODE: mode, DECISION_TIMEOUT: `${timeoutMs}ms` });
+
+  test('FAIL_MODE=open: allowed before Twilio gives up, and the log says the insurance limiter decided', async () => {
     emu.injectFault(fault);
-    const { answer, lines, ms, decision } = await handle(freshConversation(), { FAIL_MODE: 'open' });
+    const { answer, lines, ms, decision } = await handle(freshConversation(), env('open'));
     expect(answer).toEqual({ status: 200, body: {} });
-    expect(ms).toBeLessThan(DECISION_TIMEOUT_MS + 1_500);
+    expect(ms).toBeLessThan(TWILIO_TIMEOUT_MS);
     expect(lines).toContainEqual({ warning: 'rate counter unavailable, insurance limiter used', rule: 'rate.actions-per-conversation', error: expect.stringMatching(detail), insurance: 'admit' });
     expect(decision).toMatchObject({ outcome: 'fail-open', error: expect.stringMatching(/^RateStoreUnavailableError: rate\.actions-per-conversation: /) });
     expect(emu.log.some((e) => e.product === 'sync')).toBe(true);
   });
 
-  test('FAIL_MODE=closed: 403 guard.unavailable, within DECISION_TIMEOUT', async () => {
+  test('FAIL_MODE=closed: 403 guard.unavailable, before Twilio gives up', async () => {
     emu.injectFault(fault);
-    const { answer, ms, decision } = await handle(freshConversation(), { FAIL_MODE: 'closed' });
+    const { answer, ms, decision } = await handle(freshConversation(), env('closed'));
     expect(answer.status).toBe(403);
     expect(answer.body).toMatchObject({ code: 'guard.unavailable', message: expect.stringMatching(detail) });
     expect(answer.body.message).toContain('FAIL_MODE is closed');
-    expect(ms).toBeLessThan(DECISION_TIMEOUT_MS + 1_500);
+    expect(ms).toBeLessThan(TWILIO_TIMEOUT_MS);
     expect(decision).toMatchObject({ outcome: 'fail-closed' });
   });
 });
@@ -89,8 +99,9 @@ test('FAIL_MODE=open, Sync throttled throughout: once this instance\'s insurance
 
 test('Sync answering again after a failure: it decides again, from what it recorded', async () => {
   const conversation = freshConversation();
-  emu.injectFault({ kind: 'status', status: 500, product: 'sync', times: 1 });
+  emu.injectFault({ kind: 'status', status: 500, product: 'sync' });
   expect((await handle(conversation, { FAIL_MODE: 'open' })).decision).toMatchObject({ outcome: 'fail-open' });
+  emu.clearFaults();
   // Sync answers again: its counter starts from what it saw (nothing), the limit is 2.
   expect((await handle(conversation, { FAIL_MODE: 'open' })).decision).toMatchObject({ outcome: 'allow' });
   expect((await handle(conversation, { FAIL_MODE: 'open' })).decision).toMatchObject({ outcome: 'allow' });
