@@ -1,17 +1,38 @@
 /**
- * `npm run load`: the pre-event function under load, served by the local Functions runtime as
- * `npm start` serves it (one warm module, state kept between requests, like a deployed instance),
- * beside an empty function on the same runtime. Twilio's API is the emulator in its own process.
- * LOAD_DURATION (s, default 10), LOAD_CONNECTIONS (default 10), LOAD_FORK_DURATION (s, default 5;
- * 0 skips the forked-process comparison).
+ * `npm run load`: builds dist/, then puts the pre-event function under load, served by the local
+ * Functions runtime as `npm start` serves it (one warm module, state kept between requests, like a
+ * deployed instance), beside an empty function on the same runtime. Twilio's API is the emulator in
+ * its own process. LOAD_DURATION (s, default 10), LOAD_CONNECTIONS (default 10), LOAD_FORK_DURATION
+ * (s, default 5; 0 skips the forked-process comparison). `--help` lists them and runs nothing.
  */
 import { cpus, totalmem } from 'node:os';
+import { buildProject } from '../scripts/lib/build-project';
+import { runScript } from '../scripts/lib/cli';
 import { EmulatorProcess } from './emulator-process';
 import { runScenario, type LoadOptions, type LoadRow } from './load-run';
 import { startLocalRuntime, type LocalRuntime } from './load-runtime';
 import { EMPTY_FUNCTION, EMPTY_FUNCTION_PATH, LOAD_RATE_LIMITS, loadEnv, loadScenarios } from './load-scenarios';
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+const USAGE = `Usage: npm run load
+
+Builds dist/, then drives the pre-event function with autocannon as npm start serves it (the local
+Functions runtime, one warm process), beside an empty function on the same runtime, with the Twilio
+API emulator in its own process, and prints a Markdown table per scenario: requests/s, p50 and p99,
+unexpected answers, 5xx, fail-open decisions, remote requests per decision. Then the same for a
+forked process per request, twilio-run's default.
+
+Environment:
+  LOAD_DURATION=<s>        Seconds per scenario. Default: 10.
+  LOAD_CONNECTIONS=<n>     Concurrent connections. Default: 10.
+  LOAD_FORK_DURATION=<s>   Seconds per forked-process scenario; 0 skips them. Default: 5.
+
+Options:
+  -h, --help    Show this text; builds and runs nothing.
+
+Example:
+  LOAD_DURATION=5 npm run load`;
 
 function table(rows: LoadRow[]): string {
   const lines = [
@@ -70,11 +91,15 @@ async function main() {
   }
 }
 
-// Done once the table is printed: keep-alive sockets and forked function processes must not keep it running.
-main().then(
-  () => process.exit(0),
-  (error) => {
+runScript({ name: 'load', usage: USAGE, options: {} }, async () => {
+  console.log(await buildProject());
+  // Done once the table is printed, or on a failure: keep-alive sockets and forked function
+  // processes must not keep it running.
+  try {
+    await main();
+    process.exit(0);
+  } catch (error) {
     console.error(error);
     process.exit(1);
-  },
-);
+  }
+});

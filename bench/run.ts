@@ -1,8 +1,11 @@
 /**
- * `npm run bench`: decisions of the pre-event function, in-process as a warm instance runs them,
- * against the Twilio API emulator in its own process. Prints remote requests per decision, latency
- * with injected remote latency, and the rate limiter's throughput, Sync cost and exactness.
+ * `npm run bench`: builds dist/, then times decisions of the pre-event function, in-process as a warm
+ * instance runs them, against the Twilio API emulator in its own process. Prints remote requests per
+ * decision, latency with injected remote latency, and the rate limiter's throughput, Sync cost and
+ * exactness. Settings are environment variables (BENCH_*); `--help` lists them and runs nothing.
  */
+import { buildProject } from '../scripts/lib/build-project';
+import { runScript } from '../scripts/lib/cli';
 import { handlePostEvent } from '../src/guard/post-event';
 import { MemoryRateLimiter } from '../src/guard/rate/memory-limiter';
 import { SyncDocumentStore } from '../src/guard/store/sync-document-store';
@@ -35,21 +38,42 @@ async function latencies(decide: () => Promise<{ ms: number }>, samples: number)
   return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
 }
 
+const SECTIONS: Array<[string, (e: EmulatorProcess) => Promise<void>]> = [
+  ['requests', remoteRequests],
+  ['latency', decisionLatency],
+  ['rate', rateLimiter],
+  ['deadline', writesAfterTheAnswer],
+  ['post-event', postEventConcurrency],
+  ['counters', rejectionCounters],
+];
+
+const USAGE = `Usage: npm run bench
+
+Builds dist/, then times the pre-event function's decisions in-process, as a warm instance makes
+them, against the Twilio API emulator in its own process, and prints Markdown tables: remote requests
+per decision, latency at injected remote latencies, the rate limiter's bursts, steady streams and
+Sync cost, writes after a deadline, post-event work, and the rejection counters under a flood. Takes
+a few minutes; the figures of docs/performance.md come from it.
+
+Environment:
+  BENCH_ONLY=<section,…>        Run some sections only: ${SECTIONS.map(([name]) => name).join(', ')}.
+  BENCH_SAMPLES=<n>             Decisions timed per latency row. Default: 30.
+  BENCH_SUSTAINED_SECONDS=<s>   Length of each steady stream. Default: 10.
+  BENCH_EMULATOR_PORT=<port>    The emulator's port. Default: 4590.
+
+Options:
+  -h, --help    Show this text; builds and runs nothing.
+
+Examples:
+  npm run bench
+  BENCH_ONLY=rate BENCH_SUSTAINED_SECONDS=5 npm run bench`;
+
 async function main() {
   const emulator = await EmulatorProcess.start(Number(process.env.BENCH_EMULATOR_PORT ?? 4590));
   try {
     console.log(`# Conversations limits guard benchmark (${new Date().toISOString()}, Node ${process.version})\n`);
-    // BENCH_ONLY=requests,latency,rate,deadline,post-event,counters runs some sections only.
     const only = process.env.BENCH_ONLY?.split(',');
-    const sections: Array<[string, (e: EmulatorProcess) => Promise<void>]> = [
-      ['requests', remoteRequests],
-      ['latency', decisionLatency],
-      ['rate', rateLimiter],
-      ['deadline', writesAfterTheAnswer],
-      ['post-event', postEventConcurrency],
-      ['counters', rejectionCounters],
-    ];
-    for (const [name, run] of sections) if (!only || only.includes(name)) await run(emulator);
+    for (const [name, run] of SECTIONS) if (!only || only.includes(name)) await run(emulator);
   } finally {
     emulator.stop();
   }
@@ -279,7 +303,7 @@ async function rejectionCounters(emulator: EmulatorProcess) {
   console.log('');
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+runScript({ name: 'bench', usage: USAGE, options: {} }, async () => {
+  console.log(await buildProject());
+  await main();
 });

@@ -1,23 +1,38 @@
 /**
- * `npm run simulate`: plays a short, realistic scenario against the guard and prints each decision.
- * By default it starts its own Twilio API emulator and local Functions runtime (the built functions)
- * on free ports; `--url http://localhost:3000` plays against a running `npm start` instead, signing
- * with AUTH_TOKEN from .env and seeding the emulator that server uses.
+ * `npm run simulate [-- --url http://localhost:3000]`: plays a short, realistic scenario against the
+ * guard and prints each decision. By default it builds dist/ and starts its own Twilio API emulator
+ * and local Functions runtime (the built functions) on free ports; `--url` plays against a running
+ * `npm start` instead, signing with AUTH_TOKEN from .env and seeding the emulator that server uses.
+ * `--help` prints usage and neither builds nor sends anything.
  */
-import { playScenario } from './lib/simulate-steps';
+import { buildProject } from './lib/build-project';
+import { runScript, UsageError } from './lib/cli';
 import { formatTable, summarize } from './lib/simulate-table';
 import { ownTarget, runningTarget, SIMULATION_RATE_LIMITS } from './lib/simulate-target';
 
-function urlArgument(args: string[]): string | undefined {
-  const at = args.findIndex((a) => a === '--url' || a.startsWith('--url='));
-  if (at < 0) return undefined;
-  const value = args[at]!.includes('=') ? args[at]!.slice('--url='.length) : args[at + 1];
-  if (!value || !/^https?:\/\//.test(value)) throw new Error('--url takes the server origin, e.g. --url http://localhost:3000');
-  return value;
-}
+const USAGE = `Usage: npm run simulate [-- --url <origin>]
 
-async function main() {
-  const url = urlArgument(process.argv.slice(2));
+Plays a support conversation against the guard, every action a signed pre-event webhook, and prints
+each decision with its rule id and reason: an SMS customer joins, a 2,000-character message, a 20 MB
+video, SMS participants #50 to #60, a looping bot (with the rate rule "${SIMULATION_RATE_LIMITS}").
+
+By default it builds dist/ and starts its own Twilio API emulator and local Functions runtime on
+free ports, and stops them at the end.
+
+Options:
+  --url <origin>  Play against a running npm start instead (its settings from .env), signing with
+                  AUTH_TOKEN from .env and seeding the emulator that server uses.
+  -h, --help      Show this text; builds and sends nothing.
+
+Examples:
+  npm run simulate
+  npm run simulate -- --url http://localhost:3000`;
+
+async function main(url: string | undefined) {
+  if (url !== undefined && !/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url ${url}: expected the server origin, such as --url http://localhost:3000.`);
+  // Loaded only now: it loads the twilio SDK, which takes a while, and --help need not wait.
+  const { playScenario } = require('./lib/simulate-steps') as typeof import('./lib/simulate-steps');
+  if (url === undefined) console.log(await buildProject());
   const target = url ? runningTarget(url) : await ownTarget();
   try {
     console.log(`Playing a support conversation against ${target.description}.`);
@@ -36,7 +51,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runScript({ name: 'simulate', usage: USAGE, options: { url: { type: 'string' } } }, ({ values }) => main(values.url));

@@ -1,7 +1,8 @@
 /**
- * `npm start`: serves the built functions with twilio-run on $PORT (default 3000), reading .env at the
- * project root. Without TWILIO_API_BASE_URL and without real credentials it also starts the bundled
- * Twilio API emulator and points the functions at it, so everything runs offline.
+ * `npm start`: builds dist/, then serves the built functions with twilio-run on $PORT (default 3000),
+ * reading .env at the project root. Without TWILIO_API_BASE_URL and without real credentials it also
+ * starts the bundled Twilio API emulator and points the functions at it, so everything runs offline.
+ * `npm start -- --help` prints usage and neither builds nor starts anything.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,26 @@ import { join } from 'node:path';
 import { DEFAULT_ACCOUNT_SID, startEmulator, type Emulator } from '../emulator';
 import { ConfigError } from '../src/guard/config/errors';
 import { parseSettings } from '../src/guard/config/load';
+import { buildProject } from './lib/build-project';
+import { runScript } from './lib/cli';
 import { formatDotenv, hasRealCredentials, isLocalAuthToken, localAuthToken, readDotenv } from './lib/dotenv';
+
+const USAGE = `Usage: npm start
+
+Builds dist/ and serves the functions with twilio-run on http://localhost:$PORT (PORT from the shell
+or .env, default 3000) in one warm process, as a deployed instance runs:
+/conversations/pre-event, /conversations/post-event, /status.html, /limits, /limits-client.js.
+
+Without .env it writes one from .env.example, with a random local AUTH_TOKEN and STATUS_PASSWORD.
+Without Twilio credentials and TWILIO_API_BASE_URL it also starts the bundled Twilio API emulator
+on EMULATOR_PORT (default 4010), so everything runs offline. Stops on Ctrl-C.
+
+Options:
+  -h, --help    Show this text; builds and starts nothing.
+
+Then, in another terminal:
+  npm run send-event -- --body hi
+  npm run simulate -- --url http://localhost:3000`;
 
 const root = join(__dirname, '..');
 /**
@@ -78,7 +98,7 @@ async function main() {
   });
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+runScript({ name: 'start', usage: USAGE, options: {} }, async () => {
+  console.log(await buildProject());
+  await main();
 });

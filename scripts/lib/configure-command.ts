@@ -2,42 +2,30 @@
  * `npm run configure`, as a function of its arguments, environment and output (scripts/configure.ts
  * runs it): points the account-level (or one service's) Conversations webhooks at the deployed guard.
  */
-import twilio, { type Twilio } from 'twilio';
-import { twilioVia } from '../../src/guard/twilio/client';
+import type { Twilio } from 'twilio';
 import { VARIABLES } from '../../src/guard/config/variables';
 import { readDotenv } from './dotenv';
-import { USAGE, envPathOf, parseConfigureArgs, type ConfigureOptions } from './webhook-args';
+import { runCommand, type Out } from './cli';
+import { CONFIGURE_CLI, configureOptions, type ConfigureOptions } from './webhook-args';
 import { planWebhooks, type WebhookSettings, type WebhookUpdate } from './webhook-plan';
 import { failureMessage, formatPlanTable, outcomeMessage, refusalMessage, scopeTitle } from './webhook-report';
 
 export const EXIT_REFUSED = 1;
-const EXIT_INVALID = 2;
-
-/** Where the command writes: the terminal, or a test's capture. */
-export interface ConsoleLike {
-  log(line: string): void;
-  error(line: string): void;
-}
 
 /**
  * What `npm run configure` does, given its arguments, the shell's environment and where to write;
  * resolves to the exit code. `defaultEnvPath` is the .env read unless --env names another.
  */
-export async function configureWebhooks(argv: string[], shellEnv: NodeJS.ProcessEnv, out: ConsoleLike, defaultEnvPath: string): Promise<number> {
-  const envPath = envPathOf(argv) ?? defaultEnvPath;
-  // A variable set but empty in the shell does not hide the .env value.
-  const shell = Object.fromEntries(Object.entries(shellEnv).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
-  const env = { ...readDotenv(envPath), ...shell };
-  const parsed = parseConfigureArgs(argv, env);
-  if (parsed.kind === 'help') {
-    out.log(USAGE);
-    return 0;
-  }
-  if (parsed.kind === 'invalid') {
-    out.error(`${parsed.message}\nRun npm run configure -- --help for every option.`);
-    return EXIT_INVALID;
-  }
-  const options = parsed.options;
+export function configureWebhooks(argv: string[], shellEnv: NodeJS.ProcessEnv, out: Out, defaultEnvPath: string): Promise<number> {
+  return runCommand(CONFIGURE_CLI, argv, (args) => {
+    // A variable set but empty in the shell does not hide the .env value.
+    const shell = Object.fromEntries(Object.entries(shellEnv).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+    const env = { ...readDotenv(args.values.env ?? defaultEnvPath), ...shell };
+    return configure(configureOptions(args, env), env, out);
+  }, out);
+}
+
+async function configure(options: ConfigureOptions, env: Record<string, string>, out: Out): Promise<number> {
   const webhooks = webhooksResource(clientFor(options), options.serviceSid);
   const apiUrl = options.apiBaseUrl ?? 'https://conversations.twilio.com';
 
@@ -69,6 +57,9 @@ export async function configureWebhooks(argv: string[], shellEnv: NodeJS.Process
 }
 
 function clientFor(options: ConfigureOptions): Twilio {
+  // Loaded only now: the twilio SDK takes a while to load, and --help or a wrong option need not wait.
+  const twilio = require('twilio') as typeof import('twilio');
+  const { twilioVia } = require('../../src/guard/twilio/client') as typeof import('../../src/guard/twilio/client');
   const { username, password, accountSid } = options.credentials;
   // With an API key, the account SID says whose configuration it is.
   return options.apiBaseUrl ? twilioVia(username, password, options.apiBaseUrl, accountSid) : twilio(username, password, { accountSid });

@@ -1,4 +1,47 @@
-/** The command line of `npm run deploy`: what this script reads, and what goes on to `twilio-run deploy`. */
+/**
+ * The command line of `npm run deploy`: what this script reads, and what goes on to
+ * `twilio-run deploy`. Every option twilio-run's deploy command documents passes through as written
+ * (their definitions from twilio-run's own flag table); anything else is refused.
+ */
+import { ALL_FLAGS } from 'twilio-run/dist/flags';
+import { parseCommandLine, type Cli } from './cli';
+import { describeYargsOptions, passThrough, yargsOptions, type YargsOption } from './cli-passthrough';
+
+/**
+ * The options of `twilio-run deploy`: the names its cliInfo lists (twilio-run/dist/commands/deploy.js,
+ * a module that loads the whole deploy client, so not read here; tests/scripts/deploy.test.ts holds
+ * the two lists equal).
+ */
+export const TWILIO_RUN_DEPLOY_OPTIONS = ['log-level', 'config', 'cwd', 'env', 'region', 'edge', 'username', 'password', 'load-system-env', 'service-sid', 'environment', 'service-name', 'override-existing-project', 'force', 'functions', 'assets', 'assets-folder', 'functions-folder', 'runtime', 'output-format', 'production'] as const;
+
+const TWILIO_RUN_DEPLOY: Readonly<Record<string, YargsOption>> = Object.fromEntries(
+  TWILIO_RUN_DEPLOY_OPTIONS.map((name) => [name, ALL_FLAGS[name as keyof typeof ALL_FLAGS] as YargsOption]),
+);
+
+export const DEPLOY_CLI: Cli = {
+  name: 'deploy',
+  usage: `Usage: npm run deploy [-- options]
+
+Checks the configuration (.env, with guard variables and credentials from the shell over it) and the
+credentials, builds dist/, and deploys it with \`twilio-run deploy\` (runtime node22). Uploads the
+variables of .env except the local-only ones. Nothing is built or uploaded when the configuration or
+the credentials are wrong. Prints the webhook URLs at the end.
+
+Options:
+  --env <file>           The .env file to read. Default: .env at the project root.
+  -h, --help             Show this text; deploys nothing.
+
+Every option of twilio-run deploy passes through, a switch also as --no-<name> (twilio-run checks
+the values):
+${describeYargsOptions(TWILIO_RUN_DEPLOY, ['env'])}
+
+Examples:
+  npm run deploy                                          # ACCOUNT_SID and AUTH_TOKEN from .env
+  npm run deploy -- --username SK… --password … --environment stage
+  npm run deploy -- -o json > deploy.json                 # stdout is twilio-run's JSON alone`,
+  options: yargsOptions(TWILIO_RUN_DEPLOY),
+};
+
 export interface DeployArguments {
   /** The `--env` file to read instead of `.env`; consumed here, since twilio-run gets a filtered copy. */
   envPath?: string;
@@ -7,40 +50,24 @@ export interface DeployArguments {
   password?: string;
   /** `--output-format json` / `-o json`: stdout must stay one JSON document. */
   json: boolean;
-  /** Everything but `--env`, in order. */
+  /** Everything but `--env`, as written. */
   passOn: string[];
 }
 
-/** The value of a flag given as `--flag value` or `--flag=value`, and how many arguments it took. */
-function flagValue(args: string[], i: number, names: string[]): { value: string; taken: number } | undefined {
-  const arg = args[i]!;
-  for (const name of names) {
-    if (arg === name && i + 1 < args.length) return { value: args[i + 1]!, taken: 2 };
-    if (arg.startsWith(`${name}=`)) return { value: arg.slice(name.length + 1), taken: 1 };
-  }
-  return undefined;
+/** The deploy's arguments; throws a UsageError for an option twilio-run deploy does not document. */
+export function parseDeployArguments(argv: readonly string[]): DeployArguments {
+  return deployArguments(argv, parseCommandLine(DEPLOY_CLI, argv));
 }
 
-export function parseDeployArguments(args: string[]): DeployArguments {
-  const parsed: DeployArguments = { json: false, passOn: [] };
-  for (let i = 0; i < args.length; ) {
-    const env = flagValue(args, i, ['--env']);
-    if (env) {
-      parsed.envPath = env.value;
-      i += env.taken;
-      continue;
-    }
-    const username = flagValue(args, i, ['--username', '-u']);
-    const password = flagValue(args, i, ['--password']);
-    const format = flagValue(args, i, ['--output-format', '-o']);
-    if (username) parsed.username = username.value;
-    if (password) parsed.password = password.value;
-    if (format) parsed.json = format.value === 'json';
-    const taken = username?.taken ?? password?.taken ?? format?.taken ?? 1;
-    parsed.passOn.push(...args.slice(i, i + taken));
-    i += taken;
-  }
-  return parsed;
+export function deployArguments(argv: readonly string[], { values, tokens }: ReturnType<typeof parseCommandLine>): DeployArguments {
+  const last = (name: string) => [values[name]].flat().at(-1) as string | undefined;
+  return {
+    envPath: last('env'),
+    username: last('username'),
+    password: last('password'),
+    json: last('output-format') === 'json',
+    passOn: passThrough(argv, tokens, ['env']),
+  };
 }
 
 /**

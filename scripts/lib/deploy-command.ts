@@ -13,7 +13,8 @@ import { join, relative, resolve } from 'node:path';
 import { ConfigError } from '../../src/guard/config/errors';
 import { parseSettings } from '../../src/guard/config/load';
 import { buildProject } from './build-project';
-import { deployCredentials, parseDeployArguments, twilioRunArguments } from './deploy-args';
+import { runCommand } from './cli';
+import { DEPLOY_CLI, deployArguments, deployCredentials, twilioRunArguments, type DeployArguments } from './deploy-args';
 import { deployEnvironment, LOCAL_ONLY } from './deploy-env';
 import { formatDotenv, readDotenv } from './dotenv';
 
@@ -54,11 +55,14 @@ function run(command: string[], cwd: string, env: NodeJS.ProcessEnv, streams: Ou
 /**
  * What `npm run deploy -- <argv>` does in the project at `root`, with `shellEnv` as the shell's
  * environment, twilio-run's included (.env is read from `root` unless --env names another file,
- * relative to `cwd`).
+ * relative to `cwd`). --help, or an option twilio-run deploy does not take, stops it before anything.
  */
-export async function deployCommand(argv: string[], shellEnv: NodeJS.ProcessEnv, root: string, streams: OutputStreams, cwd = process.cwd()): Promise<number> {
-  const args = parseDeployArguments(argv);
+export function deployCommand(argv: string[], shellEnv: NodeJS.ProcessEnv, root: string, streams: OutputStreams, cwd = process.cwd()): Promise<number> {
   const out = new Console(streams);
+  return runCommand(DEPLOY_CLI, argv, (parsed) => deploy(deployArguments(argv, parsed), shellEnv, root, streams, out, cwd), out);
+}
+
+async function deploy(args: DeployArguments, shellEnv: NodeJS.ProcessEnv, root: string, streams: OutputStreams, out: Console, cwd: string): Promise<number> {
   // With --output-format json, stdout carries twilio-run's JSON alone.
   const say = (line: string) => (args.json ? out.error(line) : out.log(line));
   const stop = (lines: string[]) => {

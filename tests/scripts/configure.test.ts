@@ -187,6 +187,19 @@ describe('npm run configure, failures', () => {
     expect(emu.log).toHaveLength(0);
   });
 
+  it('--help prints the usage and reads nothing', async () => {
+    const run = await configure(['--url', BASE, '--help']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^Usage: npm run configure -- --url/);
+    expect(emu.log).toHaveLength(0);
+  });
+
+  it('an unknown option exits 2 with one sentence naming it', async () => {
+    const run = await configure(['--url', BASE, '--dryrun']);
+    expect(run).toEqual({ code: 2, stdout: '', stderr: 'configure: unknown option --dryrun; see --help.\n' });
+    expect(emu.log).toHaveLength(0);
+  });
+
   it('explains refused credentials', async () => {
     emu.injectFault({ kind: 'status', status: 401, pathIncludes: 'Configuration' });
     const run = await configure(['--url', BASE]);

@@ -7,18 +7,18 @@
  * happens in a copy of the project so its build and its .env never touch the working tree other
  * tests read.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
-import { deployCredentials, parseDeployArguments, twilioRunArguments } from '../../scripts/lib/deploy-args';
+import { deployCredentials, parseDeployArguments, TWILIO_RUN_DEPLOY_OPTIONS, twilioRunArguments } from '../../scripts/lib/deploy-args';
 import { deployCommand } from '../../scripts/lib/deploy-command';
 import { deployEnvironment } from '../../scripts/lib/deploy-env';
 import { LOCAL_ONLY } from '../../src/guard/config/local-only';
 import { VARIABLES } from '../../src/guard/config/variables';
 import { filesUnder, ROOT } from '../support/build';
 import { startServerlessEmulator, type ServerlessEmulator } from '../support/serverless-emulator';
+import { copyProject, removeProject } from './project-copy';
 
 const ACCOUNT_SID = `AC${'1a'.repeat(16)}`;
 const AUTH_TOKEN = 'f'.repeat(32);
@@ -57,6 +57,23 @@ describe('deploy arguments', () => {
     expect(parseDeployArguments(['--env', 'a.env', '--service-name=x']).passOn).toEqual(['--service-name=x']);
   });
 
+  it('knows the options of the installed twilio-run deploy command, no more and no fewer', () => {
+    // Read in a process of its own: the module loads twilio-run's whole deploy client.
+    const script = "process.stdout.write(JSON.stringify(Object.keys(require('twilio-run/dist/commands/deploy').cliInfo.options)))";
+    const documented = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as string[];
+    expect([...TWILIO_RUN_DEPLOY_OPTIONS].sort()).toEqual(documented.sort());
+  });
+
+  it('passes every option twilio-run deploy documents, in its spellings, and refuses any other', () => {
+    const documented = ['--to', 'stage', '-n', 'guard', '--no-assets', '--functions', '--service-sid', `ZS${'0'.repeat(32)}`, '--runtime=node22', '-l', 'debug', '--load-system-env', '--production', '--no-override-existing-project'];
+    expect(parseDeployArguments(documented).passOn).toEqual(documented);
+    expect(() => parseDeployArguments(['--environment', 'stage', '--enviroment', 'prod'])).toThrow('unknown option --enviroment; see --help.');
+    // twilio-run's other commands' options are not deploy's.
+    expect(() => parseDeployArguments(['--ngrok', 'x'])).toThrow('unknown option --ngrok');
+    expect(() => parseDeployArguments(['--service-name'])).toThrow('option --service-name needs a value');
+    expect(() => parseDeployArguments(['stage'])).toThrow('unexpected argument stage');
+  });
+
   it('overrides an existing project unless told otherwise', () => {
     expect(twilioRunArguments('/tmp/e', ['--environment', 'stage'])).toEqual(['deploy', '--env', '/tmp/e', '--override-existing-project', '--environment', 'stage']);
     expect(twilioRunArguments('/tmp/e', ['--no-override-existing-project'])).toEqual(['deploy', '--env', '/tmp/e', '--no-override-existing-project']);
@@ -80,13 +97,11 @@ describe('npm run deploy against a loopback Serverless API', () => {
 
   beforeAll(async () => {
     emulator = await startServerlessEmulator();
-    project = mkdtempSync(join(tmpdir(), 'deploy-project-'));
-    for (const entry of ['src', 'scripts', 'package.json', '.twilioserverlessrc', 'tsconfig.json']) cpSync(join(ROOT, entry), join(project, entry), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
+    project = copyProject('deploy-project-', ['src', 'scripts', 'package.json', '.twilioserverlessrc', 'tsconfig.json']);
   });
   afterAll(async () => {
     await emulator?.close();
-    if (project) rmSync(project, { recursive: true, force: true });
+    removeProject(project);
   });
 
   /** A clean shell: this process's environment without guard variables or credentials, with `shell` and the proxy to the emulator added. */
@@ -131,6 +146,14 @@ describe('npm run deploy against a loopback Serverless API', () => {
     'FAIL_MODE=',
   ].join('\n');
   const uploadedVariables = (environmentSid: string) => Object.fromEntries(emulator.state.variables.filter((v) => v.environment_sid === environmentSid).map((v) => [v.key, v.value]));
+
+  it.each([[['--help']], [['--environment', 'stage', '-h']], [['--enviroment', 'stage']]])('%j neither builds nor uploads anything', async (argv) => {
+    const result = await deploy(localDotenv, argv);
+    if (argv.includes('--enviroment')) expect(result).toEqual({ code: 2, stdout: '', stderr: 'deploy: unknown option --enviroment; see --help.\n' });
+    else expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: npm run deploy[^]*--service-name, -n <value>/), stderr: '' });
+    expect(existsSync(join(project, 'dist'))).toBe(false);
+    expect(emulator.state.requests).toEqual([]);
+  });
 
   it('stops on an invalid configuration before building or uploading, naming the variable', async () => {
     const result = await deploy(`${localDotenv}\nMAX_PARTICIPANTS=lots\n`);

@@ -1,11 +1,13 @@
 /**
  * `npm run simulate` as a user runs it: the real script in a child process, with its own emulator and
- * local Functions runtime. The assertions read the table it prints.
+ * local Functions runtime. It builds dist/ first, so it runs in a copy of the project, whose dist/
+ * no other test reads. The assertions read the table it prints.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ensureBuilt, ROOT } from '../support/build';
+import { copyProject, removeProject } from './project-copy';
 
 jest.setTimeout(90_000);
 
@@ -26,11 +28,18 @@ function tableRows(output: string): PrintedRow[] {
 }
 
 let output: string;
+let project: string;
 
 beforeAll(async () => {
-  ensureBuilt();
-  const { stdout } = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts', 'simulate.ts')], { cwd: ROOT, timeout: 80_000 });
+  project = copyProject('simulate-');
+  const { stdout } = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(project, 'scripts', 'simulate.ts')], { cwd: project, timeout: 80_000 });
   output = stdout;
+});
+afterAll(() => removeProject(project));
+
+test('builds the functions it plays against first', () => {
+  expect(output).toMatch(/^Built \d+ function\(s\): /);
+  expect(existsSync(join(project, 'dist', 'functions', 'conversations', 'pre-event.protected.js'))).toBe(true);
 });
 
 test('prints each decision with its rule id, in the order played', () => {

@@ -188,8 +188,8 @@ describe('configure arguments', () => {
     [['--url', 'https://x.twil.io', '--service', `IS${'0'.repeat(33)}`], 'expected a Conversations service SID'],
     [['--url', 'https://x.twil.io', '--username', 'bob', '--password', 's'], '--username "bob": expected an Account SID (AC…) or an API key SID (SK…)'],
     [['--url', 'https://x.twil.io', '--username', `AC${'0'.repeat(32)}`], '--username needs --password'],
-    [['--url', 'https://x.twil.io', '--colour'], 'Unknown option --colour.'],
-    [['--url'], "Option '--url <value>' argument missing"],
+    [['--url', 'https://x.twil.io', '--colour'], 'unknown option --colour; see --help.'],
+    [['--url'], 'option --url needs a value; see --help.'],
     [['https://x.twil.io'], 'Unexpected argument "https://x.twil.io"'],
     [[], '--url is required'],
   ])('refuses %j with a sentence naming the input', (argv, expected) => {
