@@ -38,8 +38,11 @@ export interface RemoteJudge {
 
 /**
  * Reads first, every one at once (participants, identity tally, rate counters), then the pure rules,
- * then every write at once (rate counters, identity tally): a decision waits for at most two remote
- * requests in sequence, three when the author must be looked up or ChatServiceSid is missing.
+ * then the writes: the rate counters, and only once they have admitted a chat join, its identity
+ * tally, so a refused action writes nothing. A decision waits for two remote requests in sequence (a
+ * lost race for a rate slot adds its own); one more when the author must be looked up, when
+ * ChatServiceSid is missing, or when a rate rule counts a chat join (its tally write then waits for the
+ * rate write; with no rate rule on the join, the tally write goes out at once).
  */
 export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
   let participants: Promise<ParticipantFact[]> | undefined;
@@ -107,6 +110,10 @@ async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps:
   // A refusal writes nothing, not even a rebuilt tally: the next decision rebuilds it if it must.
   if (violation) return { violation, notes: [] };
   if (identity && 'error' in identity) throw identity.error;
-  const [rateViolation] = await Promise.all([deps.rate.commit(pending), tally?.then((t) => settleTally(t, event.conversationSid, deps.log))]);
+  // The tally records the join only once the rate rules admit it (with none on the join, commit makes
+  // no request). A decision FAIL_MODE settles records nothing either: the post-event's
+  // onParticipantAdded records a join that did happen.
+  const rateViolation = await deps.rate.commit(pending);
+  if (!rateViolation) await tally?.then((t) => settleTally(t, event.conversationSid, deps.log));
   return { violation: rateViolation, notes: [] };
 }

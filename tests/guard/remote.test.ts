@@ -14,6 +14,7 @@ import { file, files } from '../support/media';
 import { parseSettings } from '../../src/guard/config/load';
 import { textOfChars } from '../support/settings';
 import { expectViolation } from '../support/violations';
+import { waitFor } from '../support/wait';
 import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, RESOLVED_DEFAULT_SERVICE, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
 
 let emulator: Emulator;
@@ -165,6 +166,33 @@ describe('onParticipantAdd', () => {
     expect(await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE)).toBeUndefined(); // a refusal writes nothing
   });
 
+  describe('a join a rate rule refuses is not recorded in the tally either', () => {
+    const oneJoin = remoteSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/1m' });
+
+    test('refused on the rate rule\'s reads', async () => {
+      const sid = emulator.seed.conversation({});
+      await expect(judge(chatJoin(sid, 'bob'), oneJoin)).resolves.toBeUndefined();
+      expect(tallyKeys((await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE))!)).toEqual([conversationKey(sid)]);
+      expect(await judge(chatJoin(sid, 'carol'), oneJoin)).toMatchObject({ code: 'rate.actions-per-conversation', limit: 1, actual: 2 });
+      expect(await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE)).toBeUndefined();
+    });
+
+    test('refused at the rate rule\'s write: another instance took the slot between this decision\'s read and its write', async () => {
+      const sid = emulator.seed.conversation({});
+      const listing = emulator.hold({ product: 'conversations', pathIncludes: '/Participants' });
+      const joining = judge(chatJoin(sid, 'carol'), oneJoin);
+      // Carol's decision has read the rate slots (none taken) and waits for the participant list.
+      await listing.arrived(1);
+      await waitFor(() => emulator.log.some((e) => e.product === 'sync' && e.method === 'GET' && e.path.endsWith('/Items') && e.status !== 0), { what: 'the rate read' });
+      await expect(judge(message(sid), oneJoin)).resolves.toBeUndefined(); // another instance's message takes the slot
+      listing.release();
+      expect(await joining).toMatchObject({ code: 'rate.actions-per-conversation', limit: 1, actual: 2 });
+      expect(emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && e.path.endsWith('/Items')).map((e) => e.status)).toEqual([201, 409]);
+      expect(await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE)).toBeUndefined();
+      expect(emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && e.path.includes('/Documents'))).toEqual([]);
+    });
+  });
+
   const smsJoin = (sid: string, address: string): ParticipantAdd => ({ type: 'onParticipantAdd', conversationSid: sid, address, proxyAddress: '+15559870000', channel: 'sms', attributes: '{}' });
 
   test('the participant cap (5): 4 + 1 allowed, 5 + 1 rejected', async () => {
@@ -251,6 +279,11 @@ describe('onParticipantAdd', () => {
     expect(writes.length).toBeGreaterThanOrEqual(2); // the rate shard and the tally
     const readsDone = Math.max(...[participants, ...reads].map((e) => e.at + e.ms));
     for (const write of writes) expect(write.at).toBeGreaterThanOrEqual(readsDone - 5);
+    // The tally records the join only once the rate rule has admitted it: its write follows the rate write's answer.
+    const rateWrite = writes.find((e) => e.path.endsWith('/Items'))!;
+    const tallyWrite = writes.find((e) => e.path.includes('/Documents'))!;
+    expect(emulator.log.indexOf(tallyWrite)).toBeGreaterThan(emulator.log.indexOf(rateWrite));
+    expect(tallyWrite.at).toBeGreaterThanOrEqual(rateWrite.at + rateWrite.ms);
     expect(conversationsRequests(emulator)).toHaveLength(1);
   });
 });

@@ -67,35 +67,53 @@ export class RateGate {
     );
   }
 
+  /**
+   * Takes a slot of every rule at once: one round trip, however many rules apply. A rule that already
+   * refused on reads rejects the action before any write: it must not take a place in the windows of
+   * the other rules (a refused author would otherwise use up the conversation's limit). Once a rule
+   * refuses at its write, the others stop racing for a slot; one another rule took in the meantime
+   * stays taken for its period: it can only make that rule stricter, never admit more than its N
+   * (docs/design.md, "A slot held by a refused action").
+   */
   async commit(pending: Pending[]): Promise<Violation | undefined> {
-    // A rule that already refused on reads rejects the action: it must not take a place in the
-    // windows of the other rules (a refused author would otherwise use up the conversation's limit).
     for (const p of pending) if (p.reservation?.kind === 'denied') return rateViolation(p.rule, p.reservation.retryAfterMs);
-    const outcomes = await Promise.all(pending.map((p) => this.commitOne(p)));
-    const violation = outcomes.find((o): o is Violation => typeof o === 'object' && !(o instanceof Error));
+    const refused = new AbortController();
+    const outcomes = await Promise.all(
+      pending.map(async (p) => {
+        const outcome = await this.commitOne(p, refused.signal);
+        if (isViolation(outcome)) refused.abort();
+        return outcome;
+      }),
+    );
+    const violation = outcomes.find(isViolation);
     if (violation) return violation;
     const failure = outcomes.find((o): o is RateStoreUnavailableError => o instanceof RateStoreUnavailableError);
     if (failure) throw failure;
     return undefined;
   }
 
-  /** A violation, the error FAIL_MODE must settle when Sync could not count, or undefined when admitted. */
-  private async commitOne(p: Pending): Promise<Violation | RateStoreUnavailableError | undefined> {
+  /**
+   * A violation, the error FAIL_MODE must settle when Sync could not count, undefined when admitted,
+   * or `stopped` when another rule refused the action first (`refused` aborted) and this one gave up.
+   */
+  private async commitOne(p: Pending, refused: AbortSignal): Promise<Violation | RateStoreUnavailableError | 'stopped' | undefined> {
     let failure = p.failure;
     if (p.reservation) {
       try {
         // Contention (race after race) ends before the hard timeout, kept for a Sync that does not answer.
         const giveUpAt = Date.now() + this.syncTimeoutMs * 0.75;
-        const outcome = await this.inTime((signal) => this.sync().commit(p.id, p.rule.window, p.reservation!, { signal, giveUpAt }));
+        const outcome = await this.inTime((signal) => this.sync().commit(p.id, p.rule.window, p.reservation!, { signal: AbortSignal.any([signal, refused]), giveUpAt }));
         if (outcome.admitted) {
           this.insurance.record(p.id, p.rule.window);
           return undefined;
         }
+        if (refused.aborted) return 'stopped';
         return outcome.contended ? contendedViolation(p.rule, outcome.requests) : rateViolation(p.rule, outcome.retryAfterMs);
       } catch (error) {
         failure = failureOf(error);
       }
     }
+    if (refused.aborted) return 'stopped';
     const insured = this.insurance.take(p.id, p.rule.window);
     this.log({ warning: 'rate counter unavailable, insurance limiter used', rule: `rate.${p.rule.name}`, error: failure, insurance: insured.admitted ? 'admit' : 'deny' });
     return insured.admitted ? new RateStoreUnavailableError(`rate.${p.rule.name}: ${failure}`) : rateViolation(p.rule, insured.retryAfterMs);
@@ -111,6 +129,8 @@ export class RateGate {
     }
   }
 }
+
+const isViolation = (outcome: Violation | RateStoreUnavailableError | 'stopped' | undefined): outcome is Violation => typeof outcome === 'object' && !(outcome instanceof Error);
 
 function failureOf(error: unknown): string {
   if (error instanceof StoreUnavailableError) return error.message;

@@ -17,10 +17,11 @@ type ContextWithClient = Environment & { getTwilioClient?: () => unknown };
 let cached: { key: string; client: Twilio } | undefined;
 
 /**
- * The REST client the rules use, on {@link GuardRequestClient} (deadline-aware, one retry): with
- * TWILIO_API_BASE_URL every request goes to that origin (the local emulator), otherwise to Twilio with
- * the context's credentials. Without credentials in the context (a service deployed without them),
- * the runtime's own `context.getTwilioClient()`. Reused across requests of a warm instance.
+ * The REST client the rules use, on {@link GuardRequestClient} (deadline-aware, one retry where a
+ * repeat is safe): with TWILIO_API_BASE_URL every request goes to that origin (the local emulator),
+ * otherwise to Twilio with the context's credentials. Without credentials in the context (a service
+ * deployed without them), the runtime's own `context.getTwilioClient()`. Reused across requests of a
+ * warm instance.
  */
 export function twilioClientFor(context: ContextWithClient, apiBaseUrl: string | undefined): Twilio {
   const given = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);

@@ -20,15 +20,30 @@ export interface TwilioResponse {
 
 /** A request that has not settled after this long is abandoned, decision or not. */
 const REQUEST_TIMEOUT_MS = 10_000;
-/** One retry of a 429 or 5xx, after a jittered pause, only if this much time is left. */
+/** One retry, after a jittered pause, only if this much time is left. */
 const RETRY_PAUSE_MS = { min: 20, max: 120 };
 const RETRY_NEEDS_MS = 500;
+/** Methods that change nothing: repeating one is always safe. */
+const READS = new Set(['GET', 'HEAD']);
+
+/**
+ * Whether an answer may be retried: a 429 always, since Twilio never processes a request it answers
+ * 429 ("Requests that receive 429 responses aren't processed and are safe to retry",
+ * https://www.twilio.com/docs/api/errors/20429); a 5xx only for a read. A write answered 5xx may have
+ * been applied before the failure. Repeated, a conditional one meets its own result (409 for a create,
+ * 412 for an If-Match update) and takes it for another writer's: a rate slot taken twice, rejection
+ * counts added twice. So no write is repeated after a 5xx; its caller sees the failure.
+ */
+function retryable(method: string, status: number): boolean {
+  return status === 429 || (status >= 500 && READS.has(method.toUpperCase()));
+}
 
 /**
  * twilio-node's HTTP client, on Node's fetch: every request carries the current decision's deadline
- * signal (none starts after it, and one in flight is aborted), gets one jittered retry of a 429 or
- * 5xx when the deadline leaves time for it, and goes to `baseUrl` when set (the local emulator), with
- * the product as the first path segment: `https://sync.twilio.com/v1/…` becomes `<baseUrl>/sync/v1/…`.
+ * signal (none starts after it, and one in flight is aborted), gets one jittered retry of a 429 (or of
+ * a read's 5xx, see {@link retryable}) when the deadline leaves time for it, and goes to `baseUrl` when
+ * set (the local emulator), with the product as the first path segment: `https://sync.twilio.com/v1/…`
+ * becomes `<baseUrl>/sync/v1/…`.
  */
 export class GuardRequestClient {
   constructor(
@@ -38,7 +53,7 @@ export class GuardRequestClient {
 
   async request(opts: TwilioRequest): Promise<TwilioResponse> {
     const first = await this.send(opts);
-    if (first.statusCode !== 429 && first.statusCode < 500) return first;
+    if (!retryable(opts.method, first.statusCode)) return first;
     const deadline = currentDeadline();
     const pause = RETRY_PAUSE_MS.min + this.random() * (RETRY_PAUSE_MS.max - RETRY_PAUSE_MS.min);
     if (deadline && deadline.at - Date.now() < pause + RETRY_NEEDS_MS) return first;

@@ -14,6 +14,7 @@ import type { SlotStore } from '../../../src/guard/store/slot-store';
 import { syncName } from '../../../src/guard/store/names';
 import { conversationAdd, messageAdd, participantAdd } from '../../support/events';
 import { FailingSlotStore, HangingSlotStore, manualClock, RecordingSlotStore, takeFirst } from '../../support/rate-store';
+import type { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
 
 type Line = Record<string, unknown>;
 
@@ -226,5 +227,72 @@ describe('when Sync cannot count', () => {
     await expect(decide(inConversation(CH(1)), both)).rejects.toThrow(/^rate\.messages-per-author: /);
     // Now the conversation is full: that is a rejection, whatever the author's counters do.
     expect(await decide(inConversation(CH(1)), both)).toMatchObject({ code: 'rate.actions-per-conversation' });
+  });
+});
+
+describe('an action one rule refuses at its write', () => {
+  // The conversation allows 1 action in 10 s, the author 2; another instance takes the conversation's
+  // only slot between this decision's read and its write, so the conversation's rule refuses at its write.
+  const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '2/10s' });
+  const conversationGroup = syncName('rate', `actions-per-conversation\u00001/10000\u0000${CH(1)}`, '0');
+  const authorGroup = syncName('rate', 'messages-per-author\u00002/10000\u0000alice', '0');
+  const fromAlice = () => inConversation(CH(1), { Author: 'alice', ClientIdentity: 'alice' });
+  const takenFor = (store: RecordingSlotStore, group: string) => store.calls.filter((c) => c.op === 'take' && c.group === group && c.result === 'taken');
+
+  /** The store, and a promise that settles once the conversation's rule has read its group again after losing its race. */
+  function racedStore(clock: ReturnType<typeof manualClock>) {
+    const store = new RecordingSlotStore();
+    const inner: SlotStore = store;
+    let reads = 0;
+    let reread!: () => void;
+    const conversationReread = new Promise<void>((resolve) => (reread = resolve));
+    const watched: SlotStore = {
+      list: async (group) => {
+        const slots = await store.list(group);
+        if (group === conversationGroup && ++reads === 2) reread();
+        return slots;
+      },
+      take: (...args: Parameters<SlotStore['take']>) => inner.take(...args),
+    };
+    const stealConversation = async (group: string, key: string, raw: MemorySlotStore) => {
+      if (group === conversationGroup) await takeFirst(raw, group, key, clock.now());
+    };
+    return { store, watched, conversationReread, stealConversation };
+  }
+
+  test('the other rules stop racing: a rule that lost its first race takes no slot once the action is refused', async () => {
+    const clock = manualClock();
+    const { store, watched, conversationReread, stealConversation } = racedStore(clock);
+    let authorTakes = 0;
+    store.beforeTake = async (group, key, raw) => {
+      await stealConversation(group, key, raw);
+      if (group !== authorGroup || authorTakes++ > 0) return;
+      // The author's first race is lost too, and its write answers only once the conversation's rule has refused.
+      await takeFirst(raw, group, key, clock.now());
+      await conversationReread;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    };
+    const { decide } = gateOver(watched, { clock: clock.now });
+    expect(await decide(fromAlice(), settings)).toMatchObject({ code: 'rate.actions-per-conversation', retryAfterMs: 10_000 });
+    expect(takenFor(store, authorGroup)).toEqual([]);
+    // The slot alice's refused message did not take is still hers to use.
+    expect((await store.raw.list(authorGroup)).length).toBe(1);
+  });
+
+  test('a slot another rule took at the same moment stays taken for one period, and only makes that rule stricter', async () => {
+    const clock = manualClock();
+    const { store, watched, stealConversation } = racedStore(clock);
+    store.beforeTake = (group, key, raw) => stealConversation(group, key, raw);
+    const { decide } = gateOver(watched, { clock: clock.now });
+    expect(await decide(fromAlice(), settings)).toMatchObject({ code: 'rate.actions-per-conversation' });
+    // At most one slot of the author's rule per refused action...
+    expect(takenFor(store, authorGroup)).toHaveLength(1);
+    store.beforeTake = undefined;
+    // ...so alice has one message left in this window, in another conversation, not two: never more than 2.
+    expect(await decide(inConversation(CH(2), { Author: 'alice', ClientIdentity: 'alice' }), settings)).toBeUndefined();
+    expect(await decide(inConversation(CH(3), { Author: 'alice', ClientIdentity: 'alice' }), settings)).toMatchObject({ code: 'rate.messages-per-author' });
+    // ...and for one period only.
+    clock.advance(10_000);
+    expect(await decide(inConversation(CH(3), { Author: 'alice', ClientIdentity: 'alice' }), settings)).toBeUndefined();
   });
 });

@@ -1,7 +1,10 @@
 import { StoreUnavailableError, type DocumentStore } from '../../../src/guard/store/document-store';
 import { MemoryDocumentStore } from '../../../src/guard/store/memory-document-store';
-import { totals } from '../../../src/guard/stats/counts';
+import { MAX_COUNTS_JSON_BYTES, totals } from '../../../src/guard/stats/counts';
 import { countsDocumentName, readCounts, RejectionRecorder } from '../../../src/guard/stats/recorder';
+import { startEmulator, type Emulator } from '../../../emulator';
+import { appliedThenFailed, type AppliedThenFailed } from '../../support/applied-then-failed';
+import { emulatorClient, emulatorStore } from '../../support/state-emulator';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -122,5 +125,166 @@ describe('RejectionRecorder', () => {
     }
     for (const shard of [0, 1, 2]) expect(await memory.get(countsDocumentName(shard))).toBeDefined();
     expect(totals(await readCounts(memory, 3), NOW).lastHour).toEqual([{ rule: 'r', enforced: 3, shadow: 0 }]);
+  });
+});
+
+/**
+ * A write Sync answers 5xx may have been applied before the failure. The flush then reads its document
+ * back for its id instead of writing its counts again: each rejection is counted once either way.
+ */
+describe('RejectionRecorder, a write answered 5xx', () => {
+  const failure = () => new StoreUnavailableError('Sync update of guard_rejections_0 failed: 500 / 20500', 500, 20500);
+  /** `memory`, whose next `writes` writes are applied, then answered 500 (or only answered 500, with `applied: false`). */
+  function failingWrites(memory: DocumentStore, { writes = 1, applied = true, reads = 0 } = {}) {
+    let failWrites = writes;
+    let failReads = 0;
+    const store: DocumentStore = {
+      get: async (name) => {
+        if (failReads > 0) {
+          failReads--;
+          throw new StoreUnavailableError('Sync read of guard_rejections_0 failed: 503 / 20503', 503, 20503);
+        }
+        return memory.get(name);
+      },
+      create: async (name, data, ttl) => {
+        if (failWrites === 0) return memory.create(name, data, ttl);
+        failWrites--;
+        if (applied) await memory.create(name, data, ttl);
+        failReads = reads;
+        throw failure();
+      },
+      replace: async (name, data, revision, ttl) => {
+        if (failWrites === 0) return memory.replace(name, data, revision, ttl);
+        failWrites--;
+        if (applied) await memory.replace(name, data, revision, ttl);
+        failReads = reads;
+        throw failure();
+      },
+    };
+    return store;
+  }
+  const flushAll = async (recorder: RejectionRecorder, store: DocumentStore, now: number) => recorder.flush({ store, shards: 1, now }).catch((error: unknown) => error);
+  const lastHour = async (memory: DocumentStore) => totals(await readCounts(memory, 1), NOW).lastHour;
+
+  it('applied, then answered 500: the read back finds its id, and its counts are not written again', async () => {
+    const memory = new MemoryDocumentStore();
+    const earlier = new RejectionRecorder(() => 0);
+    earlier.record('r', 'enforced', NOW);
+    await earlier.flush({ store: memory, shards: 1, now: NOW }); // the document exists: the next write is an If-Match update
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    recorder.record('r', 'shadow', NOW);
+    expect(await flushAll(recorder, failingWrites(memory), NOW)).toBe('written');
+    expect(recorder.pending).toBe(false);
+    expect(await flushAll(recorder, memory, NOW + 20_000)).toBe('nothing');
+    expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 2, shadow: 1 }]);
+  });
+
+  it('applied as the document\'s creation, then answered 500: counted once', async () => {
+    const memory = new MemoryDocumentStore();
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, failingWrites(memory), NOW)).toBe('written');
+    await flushAll(recorder, memory, NOW + 20_000);
+    expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 1, shadow: 0 }]);
+  });
+
+  it('not applied, answered 500: the read back does not find its id, and the next flush writes its counts once', async () => {
+    const memory = new MemoryDocumentStore();
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, failingWrites(memory, { applied: false }), NOW)).toMatchObject({ status: 500 });
+    expect(recorder.pending).toBe(true);
+    expect(await lastHour(memory)).toEqual([]);
+    expect(await flushAll(recorder, memory, NOW + 20_000)).toBe('written');
+    expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 1, shadow: 0 }]);
+  });
+
+  it.each([true, false])('applied: %s, and the read back fails too: the next flush reads the same document first, and writes the counts only if they are not there', async (applied) => {
+    const memory = new MemoryDocumentStore();
+    // Draws 0 then 0.99: the second flush would pick shard 1, but settles shard 0 first.
+    const draws = [0, 0.99];
+    const recorder = new RejectionRecorder(() => draws.shift() ?? 0.99);
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, failingWrites(memory, { applied, reads: 1 }), NOW)).toMatchObject({ status: 500 });
+    expect(recorder.pending).toBe(true);
+    expect(recorder.unflushed()).toEqual({ fiveMinutes: {}, hours: {} }); // Sync may hold them
+    recorder.record('r', 'shadow', NOW);
+    expect(await flushAll(recorder, memory, NOW + 20_000)).toBe('written');
+    expect(recorder.pending).toBe(false);
+    expect(await memory.get(countsDocumentName(1))).toBeUndefined();
+    expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 1, shadow: 1 }]);
+  });
+
+  it('a 429 is never applied: the counts stay pending, with no read back', async () => {
+    const memory = new MemoryDocumentStore();
+    const { store, calls } = countingStore(memory);
+    const throttled: DocumentStore = { ...store, create: async () => Promise.reject(new StoreUnavailableError('Sync create failed: 429 / 54009', 429, 54009)) };
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, throttled, NOW)).toMatchObject({ status: 429 });
+    expect(calls.get).toBe(1);
+    expect(recorder.unflushed()).not.toEqual({ fiveMinutes: {}, hours: {} });
+    expect(await flushAll(recorder, memory, NOW + 20_000)).toBe('written');
+    expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 1, shadow: 0 }]);
+  });
+
+  it('a document keeps the ids of its latest 16 flushes, and stays within its size', async () => {
+    const memory = new MemoryDocumentStore();
+    for (let i = 0; i < 40; i++) {
+      const recorder = new RejectionRecorder(() => 0);
+      recorder.record(`rule-${i}`, 'enforced', NOW);
+      await recorder.flush({ store: memory, shards: 1, now: NOW });
+    }
+    const doc = await memory.get<{ flushes: string[] }>(countsDocumentName(0));
+    expect(doc!.data.flushes).toHaveLength(16);
+    expect(new Set(doc!.data.flushes).size).toBe(16);
+    expect(JSON.stringify(doc!.data).length).toBeLessThanOrEqual(MAX_COUNTS_JSON_BYTES);
+    expect(await lastHour(memory)).toHaveLength(40);
+  });
+});
+
+describe('RejectionRecorder over Sync (the emulator)', () => {
+  let emulator: Emulator;
+  let proxy: AppliedThenFailed;
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    proxy = await appliedThenFailed(emulator.url);
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await emulator.close();
+  });
+  beforeEach(() => emulator.reset());
+
+  const writes = () => emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST');
+  const lastHourIn = async (store: DocumentStore) => totals(await readCounts(store, 1), NOW).lastHour;
+
+  it('a write Sync applied before answering 500 is not sent again: one write, then a read finds it', async () => {
+    const store = emulatorStore(emulatorClient({ url: proxy.url }));
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    await recorder.flush({ store, shards: 1, now: NOW }); // creates the document
+    recorder.record('r', 'enforced', NOW);
+    recorder.record('r', 'enforced', NOW);
+    emulator.clearLog();
+    proxy.failAfterApplying({ method: 'POST', pathIncludes: countsDocumentName(0) });
+    expect(await recorder.flush({ store, shards: 1, now: NOW + 20_000 })).toBe('written');
+    expect(writes().map((e) => e.status)).toEqual([200]);
+    expect(emulator.log.filter((e) => e.product === 'sync').map((e) => e.method)).toEqual(['GET', 'POST', 'GET']);
+    expect(recorder.pending).toBe(false);
+    expect(await lastHourIn(store)).toEqual([{ rule: 'r', enforced: 3, shadow: 0 }]);
+  });
+
+  it('a write Sync answers 500 without applying it is not repeated at once, and the next flush writes it', async () => {
+    const store = emulatorStore(emulatorClient(emulator));
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    emulator.injectFault({ kind: 'status', status: 500, product: 'sync', method: 'POST', times: 1 });
+    await expect(recorder.flush({ store, shards: 1, now: NOW })).rejects.toMatchObject({ status: 500 });
+    expect(writes().map((e) => e.status)).toEqual([500]);
+    expect(await recorder.flush({ store, shards: 1, now: NOW + 20_000 })).toBe('written');
+    expect(writes().map((e) => e.status)).toEqual([500, 201]);
+    expect(await lastHourIn(store)).toEqual([{ rule: 'r', enforced: 1, shadow: 0 }]);
   });
 });

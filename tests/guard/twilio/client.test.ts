@@ -1,7 +1,11 @@
 import { startEmulator, type Emulator } from '../../../emulator';
 import { parseSettings } from '../../../src/guard/config/load';
 import { listParticipants } from '../../../src/guard/facts/participants';
-import { twilioClientFor } from '../../../src/guard/twilio/client';
+import { SlotRateLimiter } from '../../../src/guard/rate/slot-limiter';
+import { StoreUnavailableError } from '../../../src/guard/store/document-store';
+import { syncName } from '../../../src/guard/store/names';
+import { SyncSlotStore } from '../../../src/guard/store/slot-store';
+import { twilioClientFor, twilioVia } from '../../../src/guard/twilio/client';
 import { GuardRequestClient, redirect } from '../../../src/guard/twilio/request-client';
 import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline';
 import { ACCOUNT_SID } from '../../support/events';
@@ -9,6 +13,7 @@ import { AUTH_TOKEN } from '../../support/twilio-request';
 import { seedMembers } from '../../support/state-emulator';
 import { collectGarbage, within } from '../../support/gc';
 import { waitFor } from '../../support/wait';
+import { appliedThenFailed, type AppliedThenFailed } from '../../support/applied-then-failed';
 
 let emulator: Emulator;
 
@@ -79,12 +84,34 @@ describe('twilioClientFor with TWILIO_API_BASE_URL', () => {
     expect(requests[1]!.query.PageToken).toBeDefined();
   });
 
-  test('retries a 429 or 5xx once, after a pause: a transient one is not seen by the caller', async () => {
+  test('retries a 429 once, after a pause: a transient one is not seen by the caller', async () => {
     const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
     const sid = emulator.seed.conversation({});
     emulator.injectFault({ kind: 'status', status: 429, product: 'conversations', times: 1 });
     await expect(listParticipants(client, sid)).resolves.toEqual([]);
     expect(productRequests().map((e) => e.status)).toEqual([429, 200]);
+  });
+
+  test('a read answered 5xx is retried once: a GET changes nothing, so repeating it is safe', async () => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    const sid = emulator.seed.conversation({});
+    emulator.injectFault({ kind: 'status', status: 500, product: 'conversations', method: 'GET', times: 1 });
+    await expect(listParticipants(client, sid)).resolves.toEqual([]);
+    expect(productRequests().map((e) => `${e.method} ${e.status}`)).toEqual(['GET 500', 'GET 200']);
+  });
+
+  test('a write answered 429 is retried once: Twilio processes no request it answers 429', async () => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    emulator.injectFault({ kind: 'status', status: 429, product: 'sync', method: 'POST', times: 1 });
+    await expect(client.sync.v1.services('default').documents.create({ uniqueName: 'probe', data: { a: 1 } })).resolves.toMatchObject({ uniqueName: 'probe' });
+    expect(productRequests().map((e) => `${e.method} ${e.status}`)).toEqual(['POST 429', 'POST 201']);
+  });
+
+  test.each([500, 502, 503, 504])('a write answered %i is not retried: the caller sees the failure', async (status) => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    emulator.injectFault({ kind: 'status', status, product: 'sync', method: 'POST', times: 1 });
+    await expect(client.sync.v1.services('default').documents.create({ uniqueName: 'probe', data: { a: 1 } })).rejects.toMatchObject({ status });
+    expect(productRequests().map((e) => `${e.method} ${e.status}`)).toEqual([`POST ${status}`]);
   });
 
   test('a second 429 reaches the caller: one retry only', async () => {
@@ -115,6 +142,27 @@ describe('twilioClientFor with TWILIO_API_BASE_URL', () => {
     const request = withDeadline(5_000, () => new GuardRequestClient(emulator.url).request({ method: 'GET', uri: 'https://conversations.twilio.com/v1/Conversations', timeout: 50 }));
     await collectGarbage();
     await expect(within(request, 1_000)).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+});
+
+describe('a write Twilio applied before answering 500', () => {
+  let proxy: AppliedThenFailed;
+  beforeAll(async () => {
+    proxy = await appliedThenFailed(emulator.url);
+  });
+  afterAll(() => proxy.close());
+
+  test('a rate slot it created is not asked for again, so not taken for another instance\'s: the action holds one slot, and the failure reaches the limiter', async () => {
+    const limiter = new SlotRateLimiter(new SyncSlotStore(twilioVia(ACCOUNT_SID, AUTH_TOKEN, proxy.url), 'default'));
+    const window = { limit: 2, windowMs: 60_000 };
+    const reservation = await limiter.reserve('probe', window);
+    proxy.failAfterApplying({ method: 'POST', pathIncludes: '/Items' });
+    await expect(limiter.commit('probe', window, reservation)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(proxy.replaced).toBe(1);
+    // Twilio saw one create, applied it, and holds one slot: a repeat would have met 409 and taken a second.
+    expect(productRequests().filter((e) => e.method === 'POST' && e.path.endsWith('/Items')).map((e) => e.status)).toEqual([201]);
+    const items = await twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url).sync.v1.services('default').syncMaps(syncName('rate', 'probe', '0')).syncMapItems.list();
+    expect(items).toHaveLength(1);
   });
 });
 
