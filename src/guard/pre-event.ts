@@ -15,6 +15,7 @@ import type { RemoteJudge } from './remote';
 import type { Channel } from './limits/channels';
 import { checkContent, checkFields, contentPolicy, messageOf, type ContentPolicy } from './rules';
 import type { Violation } from './rules/violation';
+import { rejectionOf, type Rejection } from './stats/rejections';
 
 /** A webhook request as the function sees it. */
 export interface PreEventRequest {
@@ -35,8 +36,23 @@ export interface PreEventDeps {
   remote?: (settings: Settings) => RemoteJudge | undefined;
 }
 
+/**
+ * One pre-event decision as data: the answer to send, and the rejection it is, if any (in shadow
+ * mode, the one it would have been). The entry point hands it to the rejection counters: counts come
+ * from the decision itself, never from its log line.
+ */
+export interface PreEventDecision {
+  answer: Answer;
+  rejection?: Rejection;
+}
+
 /** Judges one pre-event request. Never throws: every failure becomes an answer and a log line. */
 export async function handlePreEvent(request: PreEventRequest, deps: PreEventDeps): Promise<Answer> {
+  return (await decidePreEvent(request, deps)).answer;
+}
+
+/** {@link handlePreEvent}, with the rejection the answer is. Never throws. */
+export async function decidePreEvent(request: PreEventRequest, deps: PreEventDeps): Promise<PreEventDecision> {
   try {
     return await judge(request, deps);
   } catch (error) {
@@ -47,11 +63,12 @@ export async function handlePreEvent(request: PreEventRequest, deps: PreEventDep
     } catch {
       // Nothing left to report with.
     }
-    return closed ? unavailable('unexpected error') : ALLOW;
+    const answer = closed ? unavailable('unexpected error') : ALLOW;
+    return { answer, rejection: rejectionOf(answer, 'enforce') };
   }
 }
 
-async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answer> {
+async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<PreEventDecision> {
   const now = deps.now ?? (() => performance.now());
   const started = now();
   const eventType = typeof request.event.EventType === 'string' ? request.event.EventType : 'unknown';
@@ -59,10 +76,10 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<Answ
   // Read on its own so that shadow mode holds even when another variable is invalid.
   const mode = readOne(request.env, 'GUARD_MODE') ?? 'enforce';
   /** Logs the decision; in shadow mode every answer but 200 is logged and replaced by an allow. */
-  const finish = (answer: Answer, line: Omit<DecisionLog, 'event' | 'ms' | 'mode'>) => {
+  const finish = (answer: Answer, line: Omit<DecisionLog, 'event' | 'ms' | 'mode'>): PreEventDecision => {
     const shadowed = mode === 'shadow' && answer.status !== 200;
     deps.log({ event: eventType, conversation, mode, ...line, ...(shadowed && { wouldAnswer: answer.status }), ms: round(now() - started) });
-    return shadowed ? ALLOW : answer;
+    return { answer: shadowed ? ALLOW : answer, rejection: rejectionOf(answer, mode) };
   };
 
   const failClosed = () => mode === 'enforce' && readOne(request.env, 'FAIL_MODE') === 'closed';

@@ -4,7 +4,7 @@ import type { Settings } from '../config/variables';
 import type { Logger } from '../log';
 import type { RejectionCounts } from '../stats/counts';
 import { RejectionRecorder } from '../stats/recorder';
-import { rejectionIn } from '../stats/rejections';
+import type { Rejection } from '../stats/rejections';
 import { servicesFor } from './wiring';
 import { waitAtMost } from '../deadline';
 
@@ -18,9 +18,10 @@ const MIN_FLUSH_MS = 100;
 /**
  * Module state: a warm instance keeps its pending counts between requests. Each function is bundled
  * on its own, so each has its own copy of this module; the recorder lives on the process's global
- * object so that /status, served by the same process, sees what the pre-event function counted.
+ * object so that /status, served by the same process, sees what the pre-event function counted. The
+ * key names the recorder's version: a bundle built with another RejectionRecorder keeps its own.
  */
-const RECORDER = Symbol.for('conversations-limits-guard.rejection-recorder');
+const RECORDER = Symbol.for('conversations-limits-guard.rejection-recorder.v2');
 const recorder: RejectionRecorder = ((globalThis as { [RECORDER]?: RejectionRecorder })[RECORDER] ??= new RejectionRecorder());
 
 /** The rejections this instance counted that Sync does not hold yet (see {@link RejectionRecorder.unflushed}). */
@@ -28,13 +29,12 @@ export function unflushedRejections(): RejectionCounts {
   return recorder.unflushed();
 }
 
-/** A logger that also counts the rejections the decision lines report. */
-export function countingLogger(log: Logger, now: () => number = Date.now): Logger {
-  return (line) => {
-    log(line);
-    const rejection = rejectionIn(line);
-    if (rejection) recorder.record(rejection.rule, rejection.outcome, now());
-  };
+/**
+ * Counts the rejection a decision is (see `decidePreEvent`), if any, at time `at`: from the decision
+ * itself, so what its log line says, or how it is worded, changes no count.
+ */
+export function countRejection(rejection: Rejection | undefined, at: number = Date.now()): void {
+  if (rejection) recorder.record(rejection.rule, rejection.outcome, at);
 }
 
 /**
