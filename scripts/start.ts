@@ -1,19 +1,17 @@
 /**
- * `npm start`: builds dist/, then serves the built functions with twilio-run on $PORT (default 3000),
+ * `npm start`: checks .env (writing it first when missing), builds dist/, then serves the built functions with twilio-run on $PORT (default 3000),
  * reading .env at the project root. Without TWILIO_API_BASE_URL and without real credentials it also
  * starts the bundled Twilio API emulator and points the functions at it, so everything runs offline.
  * `npm start -- --help` prints usage and neither builds nor starts anything.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_ACCOUNT_SID, startEmulator, type Emulator } from '../emulator';
-import { ConfigError } from '../src/guard/config/errors';
-import { parseSettings } from '../src/guard/config/load';
 import { buildProject } from './lib/build-project';
 import { runScript } from './lib/cli';
-import { formatDotenv, hasRealCredentials, isLocalAuthToken, localAuthToken, readDotenv } from './lib/dotenv';
+import { formatDotenv, hasRealCredentials, isLocalAuthToken } from './lib/dotenv';
+import { startEnvironment } from './lib/start-env';
 
 const USAGE = `Usage: npm start
 
@@ -22,6 +20,8 @@ or .env, default 3000) in one warm process, as a deployed instance runs:
 /conversations/pre-event, /conversations/post-event, /status.html, /limits, /limits-client.js.
 
 Without .env it writes one from .env.example, with a random local AUTH_TOKEN and STATUS_PASSWORD.
+It checks .env as npm run check-config does, and stops before building on an invalid value, or on
+SERVICE_SID or DOMAIN_NAME, which would change how the functions check signatures.
 Without Twilio credentials and TWILIO_API_BASE_URL it also starts the bundled Twilio API emulator
 on EMULATOR_PORT (default 4010), so everything runs offline. Stops on Ctrl-C.
 
@@ -39,30 +39,8 @@ const root = join(__dirname, '..');
  * default twilio-run runs every request in a fresh process and reloads modules on each one.)
  */
 const WARM_INSTANCE = ['--no-fork-process', '--no-live'];
-const dotenvPath = join(root, '.env');
 
-async function main() {
-  if (!existsSync(dotenvPath)) {
-    // A random local AUTH_TOKEN, so signature checks work offline (npm run send-event signs with it),
-    // marked as local so it is never mistaken for an account's; and a status page password.
-    const example = readFileSync(join(root, '.env.example'), 'utf8');
-    const filled = example
-      .replace(/^AUTH_TOKEN=$/m, `AUTH_TOKEN=${localAuthToken()}`)
-      .replace(/^STATUS_PASSWORD=$/m, `STATUS_PASSWORD=${randomBytes(12).toString('base64url')}`);
-    writeFileSync(dotenvPath, filled);
-    console.log('No .env found: created one from .env.example, with a random local AUTH_TOKEN and STATUS_PASSWORD.');
-  }
-  const env = readDotenv(dotenvPath);
-  try {
-    parseSettings(env, '.env');
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-
+async function main(env: Record<string, string>) {
   let emulator: Emulator | undefined;
   if (!env.TWILIO_API_BASE_URL && !hasRealCredentials(env)) {
     if (isLocalAuthToken(env.AUTH_TOKEN) && /^AC[0-9a-f]{32}$/i.test(env.ACCOUNT_SID ?? '')) {
@@ -99,6 +77,8 @@ async function main() {
 }
 
 runScript({ name: 'start', usage: USAGE, options: {} }, async () => {
+  const env = startEnvironment(root, console);
+  if (!env) return 1;
   console.log(await buildProject());
-  await main();
+  await main(env);
 });

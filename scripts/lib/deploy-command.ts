@@ -11,8 +11,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { ConfigError } from '../../src/guard/config/errors';
-import { parseSettings } from '../../src/guard/config/load';
+import { parseDotenvSettings } from '../../src/guard/config/load';
 import { buildProject } from './build-project';
+import { problemLines } from './check-config-command';
 import { runCommand } from './cli';
 import { DEPLOY_CLI, deployArguments, deployCredentials, twilioRunArguments, type DeployArguments } from './deploy-args';
 import { deployEnvironment, LOCAL_ONLY } from './deploy-env';
@@ -76,13 +77,10 @@ async function deploy(args: DeployArguments, shellEnv: NodeJS.ProcessEnv, root: 
 
   const deploy = deployEnvironment(readDotenv(envPath), shellEnv);
   try {
-    parseSettings(deploy.variables, shown);
+    parseDotenvSettings(deploy.variables, shown);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return stop([
-      `${shown}: invalid configuration, nothing was built or deployed.`,
-      ...error.problems.map((p) => `  ${p.variable}=${JSON.stringify(p.value)}: expected ${p.expected}`),
-    ]);
+    return stop([`${shown}: invalid configuration, nothing was built or deployed.`, ...problemLines(error)]);
   }
   const credentials = deployCredentials(args, deploy.account);
   if ('problem' in credentials) return stop([credentials.problem]);

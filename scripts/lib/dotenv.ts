@@ -20,6 +20,12 @@ const LOCAL_TOKEN_PREFIX = 'local';
 /** A random AUTH_TOKEN for local signatures, 32 characters like a real one but never taken for one. */
 export const localAuthToken = () => LOCAL_TOKEN_PREFIX + randomBytes(16).toString('hex').slice(0, 32 - LOCAL_TOKEN_PREFIX.length);
 
+/**
+ * A random STATUS_PASSWORD: 12 random bytes in base64url, 16 characters (96 bits), the fewest the
+ * guard accepts for a public URL.
+ */
+export const localStatusPassword = () => randomBytes(12).toString('base64url');
+
 export const isLocalAuthToken = (token: string | undefined) => token?.startsWith(LOCAL_TOKEN_PREFIX) ?? false;
 
 /** Real Twilio credentials, as opposed to none, placeholders or a token npm start generated. */

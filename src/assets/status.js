@@ -150,6 +150,14 @@ function render(status) {
   const day = status.rejections.lastDay || [];
   renderBars(document.getElementById('last-hour'), hour);
   renderBars(document.getElementById('last-day'), day);
+  // Counts missing a Sync document that did not answer in time: said above the bars, and in their captions.
+  const incomplete = document.getElementById('counts-incomplete');
+  incomplete.hidden = status.rejections.complete !== false;
+  incomplete.textContent = status.rejections.incomplete || '';
+  for (const id of ['last-hour', 'last-day']) {
+    const caption = document.getElementById(id).closest('figure').querySelector('figcaption');
+    caption.textContent = `${id === 'last-hour' ? 'Last hour' : 'Last day'}${status.rejections.complete === false ? ' (incomplete)' : ''}`;
+  }
   const shadowSummary = document.getElementById('shadow-summary');
   const wouldReject = sum(hour, 'shadow');
   shadowSummary.hidden = status.mode !== 'shadow' && wouldReject === 0;

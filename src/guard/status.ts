@@ -1,11 +1,14 @@
 import { ConfigError } from './config/errors';
 import { parseSettings, type Environment } from './config/load';
 import { SECRETS } from './config/local-only';
+import { INVALID, MIN_PASSWORD_CHARS } from './config/parsers';
 import { VARIABLES, type Settings, type VariableName } from './config/variables';
+import { DeadlineExceededError, withDeadline } from './deadline';
 import type { RawEvent } from './event/parse';
 import type { Answer } from './http/answer';
 import { isBasicAuthPassword } from './http/basic-auth';
 import type { Logger } from './log';
+import { countsDocumentName } from './stats/recorder';
 import { emptyCounts, merge, totals, type RejectionCounts, type Totals } from './stats/counts';
 
 export interface StatusRequest {
@@ -17,8 +20,11 @@ export interface StatusRequest {
 
 export interface StatusDeps {
   log: Logger;
-  /** Every shard of the rejection counts, summed. */
-  readCounts: (settings: Settings) => Promise<RejectionCounts>;
+  /**
+   * One shard document of the rejection counts (empty when it does not exist). Every shard is read
+   * at once, within DECISION_TIMEOUT; `signal` aborts at the deadline.
+   */
+  readShard: (settings: Settings, shard: number, signal: AbortSignal) => Promise<RejectionCounts>;
   /**
    * The rejections the instance answering has counted but not written to Sync yet (they wait for
    * the next flush, up to STATUS_FLUSH_INTERVAL): added to what Sync holds. Read after Sync.
@@ -43,6 +49,16 @@ const REALM = 'Conversations limits guard';
 export const STATUS_OFF =
   'The status page is off. Turn it on by setting STATUS_PASSWORD in the environment (npm start: in .env; deployed: in .env before npm run deploy), then sign in with any user name and that password.';
 
+/** Said to anyone, signed in or not: so it never tells more of the password than that it is too short. */
+export const PASSWORD_TOO_SHORT = `The status page is off: its STATUS_PASSWORD is shorter than ${MIN_PASSWORD_CHARS} characters, and /status is public, with nothing limiting guesses. Set a random one of at least ${MIN_PASSWORD_CHARS} characters in the environment (npm start writes one; npm run check-config checks it).`;
+
+/** A rejection count this answer is missing, and why: what the JSON and the page show. */
+export interface IncompleteCounts {
+  complete: false;
+  /** One sentence per shard document that did not answer, naming it. */
+  incomplete: string;
+}
+
 /**
  * GET /status: the effective configuration and the rejections per rule over the last hour and day,
  * behind its own password (STATUS_PASSWORD, HTTP Basic with any user name): the account's Auth Token
@@ -59,12 +75,17 @@ export async function handleStatus(request: StatusRequest, deps: StatusDeps): Pr
 }
 
 async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer> {
-  const password = request.env.STATUS_PASSWORD;
-  if (typeof password !== 'string' || password.trim() === '') {
+  const given = request.env.STATUS_PASSWORD;
+  if (typeof given !== 'string' || given.trim() === '') {
     return { status: 404, body: { code: 'status.off', message: STATUS_OFF } };
   }
+  const password = VARIABLES.STATUS_PASSWORD.parser.parse(given.trim());
+  if (password === INVALID || password === undefined) {
+    deps.log({ warning: 'status: off, STATUS_PASSWORD is too short', variable: 'STATUS_PASSWORD', expected: VARIABLES.STATUS_PASSWORD.parser.form });
+    return { status: 404, body: { code: 'status.password-too-short', message: PASSWORD_TOO_SHORT } };
+  }
   const headers = (request.event.request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
-  if (!isBasicAuthPassword(headers.authorization, password.trim())) {
+  if (!isBasicAuthPassword(headers.authorization, password)) {
     return {
       status: 401,
       headers: { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` },
@@ -101,21 +122,56 @@ async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer>
   return { status: 200, body };
 }
 
-async function rejections(settings: Settings | undefined, deps: StatusDeps, now: () => number): Promise<{ rejections: Totals | { error: string }; unflushedHere: number }> {
+type Rejections = (Totals & ({ complete: true } | IncompleteCounts)) | { error: string };
+
+async function rejections(settings: Settings | undefined, deps: StatusDeps, now: () => number): Promise<{ rejections: Rejections; unflushedHere: number }> {
   if (!settings) return { rejections: { error: 'the configuration is invalid, so the counters cannot be read' }, unflushedHere: 0 };
-  try {
-    const stored = await deps.readCounts(settings);
-    // After Sync: a flush landing in between is then counted once (see RejectionRecorder.unflushed).
-    const here = deps.unflushed?.() ?? emptyCounts();
-    const at = now();
-    const unflushedHere = totals(here, at).lastDay.reduce((sum, t) => sum + t.enforced + t.shadow, 0);
-    return { rejections: totals(merge(stored, here), at), unflushedHere };
-  } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    deps.log({ warning: 'status: rejection counts unreadable', error: reason });
-    return { rejections: { error: `the counters could not be read from Sync (${reason})` }, unflushedHere: 0 };
-  }
+  const read = await readShards(settings, deps);
+  // After Sync: a flush landing in between is then counted once (see RejectionRecorder.unflushed).
+  const here = deps.unflushed?.() ?? emptyCounts();
+  const at = now();
+  const unflushedHere = totals(here, at).lastDay.reduce((sum, t) => sum + t.enforced + t.shadow, 0);
+  const counted = totals(merge(read.counts, here), at);
+  if (read.missing.length === 0) return { rejections: { ...counted, complete: true }, unflushedHere };
+  const incomplete = `The counts are incomplete: ${read.missing.join('; ')}. The rejections it holds are not counted here; reload to try again.`;
+  deps.log({ warning: 'status: rejection counts incomplete', error: read.missing.join('; ') });
+  return { rejections: { ...counted, complete: false, incomplete }, unflushedHere };
 }
+
+/**
+ * Every shard of the rejection counts, read at once within DECISION_TIMEOUT, so /status answers in
+ * time (a Function is stopped after 10 s) however slow Sync is: the shards that answered, summed,
+ * and one sentence for each that did not.
+ */
+async function readShards(settings: Settings, deps: StatusDeps): Promise<{ counts: RejectionCounts; missing: string[] }> {
+  const shards = Array.from({ length: settings.STATUS_SHARDS }, (_, shard) => shard);
+  const read: (RejectionCounts | string | undefined)[] = shards.map(() => undefined);
+  try {
+    await withDeadline(settings.DECISION_TIMEOUT, (signal) =>
+      Promise.all(
+        shards.map((shard) =>
+          deps.readShard(settings, shard, signal).then(
+            (counts) => void (read[shard] = counts),
+            // A read cut off by the deadline did not answer in time; anything else is its own failure.
+            (error: unknown) => void (read[shard] = signal.aborted ? undefined : describe(error)),
+          ),
+        ),
+      ),
+    );
+  } catch (error) {
+    if (!(error instanceof DeadlineExceededError)) throw error;
+  }
+  const missing = shards.flatMap((shard) => {
+    const result = read[shard];
+    if (typeof result === 'object') return [];
+    const name = countsDocumentName(shard);
+    return [result === undefined ? `Sync document ${name} did not answer within DECISION_TIMEOUT (${settings.DECISION_TIMEOUT} ms)` : `Sync document ${name} could not be read (${result})`];
+  });
+  const counts = read.reduce<RejectionCounts>((sum, result) => (typeof result === 'object' ? merge(sum, result) : sum), emptyCounts());
+  return { counts, missing };
+}
+
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /** Each variable as set (trimmed), or its default. */
 export function configurationRows(env: Environment): ConfigurationRow[] {

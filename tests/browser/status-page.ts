@@ -114,6 +114,46 @@ export function statusPageTests(world: () => BrowserWorld) {
     });
   });
 
+  describe('when Sync does not answer in time', () => {
+    let runtime: Runtime;
+    beforeAll(async () => {
+      emulator.reset();
+      runtime = await startRuntime(runtimeEnv(emulator, { DECISION_TIMEOUT: '300ms', STATUS_COUNTERS: 'off', STATUS_PASSWORD }), { forkProcess: false });
+    });
+    afterAll(() => runtime.stop());
+
+    it('says the counts are incomplete, which Sync document is missing and why', async () => {
+      const reads = emulator.hold({ product: 'sync', method: 'GET', pathIncludes: 'guard_rejections_1' });
+      const page = await openStatus(browser, runtime);
+      try {
+        const notice = page.locator('#counts-incomplete');
+        await notice.waitFor();
+        expect(await notice.textContent()).toMatch(/^The counts are incomplete: Sync document guard_rejections_1 did not answer within DECISION_TIMEOUT \(300 ms\)\./);
+        expect(await page.locator('figcaption').allTextContents()).toEqual(['Last hour (incomplete)', 'Last day (incomplete)']);
+        expect(reads.waiting).toBe(1);
+      } finally {
+        reads.release();
+        await page.context().close();
+      }
+    });
+  });
+
+  describe('with a STATUS_PASSWORD too short', () => {
+    let runtime: Runtime;
+    beforeAll(async () => {
+      runtime = await startRuntime(runtimeEnv(emulator, { STATUS_PASSWORD: 'abc' }), { forkProcess: false });
+    });
+    afterAll(() => runtime.stop());
+
+    it('is off, and says why, even to a person who types that password', async () => {
+      const page = await openStatus(browser, runtime, { httpCredentials: { username: 'anyone', password: 'abc' } });
+      await page.locator('#summary', { hasText: 'The status page is off' }).waitFor();
+      expect(await page.locator('#summary').textContent()).toMatch(/^The status page is off: its STATUS_PASSWORD is shorter than 16 characters/);
+      expect(await page.locator('#limits tr[data-variable]').count()).toBe(0);
+      await page.context().close();
+    });
+  });
+
   describe('in shadow mode', () => {
     let runtime: Runtime;
     beforeAll(async () => {

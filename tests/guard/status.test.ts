@@ -1,5 +1,6 @@
 import { handleStatus, type StatusDeps } from '../../src/guard/status';
 import { count, emptyCounts, type RejectionCounts } from '../../src/guard/stats/counts';
+import { randomBytes } from 'node:crypto';
 import { StoreUnavailableError } from '../../src/guard/store/document-store';
 import { ACCOUNT_SID } from '../support/events';
 import { AUTH_TOKEN, twilioSignature } from '../support/twilio-request';
@@ -11,13 +12,15 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 const env = (extra: Record<string, string> = {}) => ({ ACCOUNT_SID, AUTH_TOKEN, STATUS_PASSWORD, DOMAIN_NAME: 'guard-1234-dev.twil.io', ...extra });
 const signedIn = basic('anyone', STATUS_PASSWORD);
 
+/** Status deps whose shard 0 holds `counts` (or fails with it) and whose other shards are empty. */
 function deps(counts: RejectionCounts | Error = emptyCounts()): StatusDeps & { logs: unknown[] } {
   const logs: unknown[] = [];
   return {
     logs,
     log: (line) => logs.push(line),
     now: () => NOW,
-    readCounts: async () => {
+    readShard: async (_settings, shard) => {
+      if (shard !== 0) return emptyCounts();
       if (counts instanceof Error) throw counts;
       return counts;
     },
@@ -82,7 +85,7 @@ describe('GET /status', () => {
     for (let i = 0; i < 3; i += 1) count(here, 'message.body.bytes', 'enforced', NOW - 500);
     count(here, 'request.signature', 'shadow', NOW - 500);
     const order: string[] = [];
-    const d = { ...deps(stored), readCounts: async () => (order.push('sync'), stored), unflushed: () => (order.push('memory'), here) };
+    const d = { ...deps(stored), readShard: async (_settings: unknown, shard: number) => (order.push(`sync ${shard}`), shard === 0 ? stored : emptyCounts()), unflushed: () => (order.push('memory'), here) };
     const body = (await status({ authorization: signedIn }, env(), d)).body as Record<string, any>;
     expect(body.rejections.lastHour).toEqual([
       { rule: 'message.body.bytes', enforced: 4, shadow: 0 },
@@ -90,7 +93,7 @@ describe('GET /status', () => {
     ]);
     expect(body.rejections.lastDay).toEqual(body.rejections.lastHour);
     expect(body.counters).toMatchObject({ enabled: true, unflushedHere: 4, note: expect.stringContaining('has not flushed yet') });
-    expect(order).toEqual(['sync', 'memory']);
+    expect(order).toEqual(['sync 0', 'sync 1', 'memory']);
   });
 
   it('does not take a Twilio signature for a password', async () => {
@@ -105,11 +108,66 @@ describe('GET /status', () => {
     expect(answer.body.rejections).toEqual({ error: expect.stringMatching(/configuration is invalid/) });
   });
 
-  it('shows unreadable counters as an error next to the configuration', async () => {
+  it('shows counts it could not read as incomplete, naming the Sync document and why, with the rest counted', async () => {
     const d = deps(new StoreUnavailableError('Sync answered 429', 429, 54009));
-    const answer = await status({ authorization: signedIn }, env(), d);
+    const here = emptyCounts();
+    count(here, 'message.body.bytes', 'enforced', NOW - 500);
+    const answer = await status({ authorization: signedIn }, env(), { ...d, unflushed: () => here });
     expect(answer.status).toBe(200);
-    expect(answer.body.rejections).toEqual({ error: expect.stringMatching(/could not be read from Sync.*429/) });
-    expect(d.logs).toEqual([expect.objectContaining({ warning: 'status: rejection counts unreadable' })]);
+    expect(answer.body.rejections).toEqual({
+      lastHour: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      lastDay: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      complete: false,
+      incomplete: expect.stringMatching(/^The counts are incomplete: Sync document guard_rejections_0 could not be read \(StoreUnavailableError: Sync answered 429\)\./),
+    });
+    expect(d.logs).toEqual([expect.objectContaining({ warning: 'status: rejection counts incomplete' })]);
+  });
+
+  it('answers by DECISION_TIMEOUT when a Sync read does not answer: the counts it has, marked incomplete', async () => {
+    const stored = emptyCounts();
+    count(stored, 'message.body.bytes', 'enforced', NOW - 1000);
+    let abandoned = false;
+    const d = {
+      ...deps(),
+      // Shard 0 answers at once; shard 1 never does, until the deadline aborts it.
+      readShard: (_settings: unknown, shard: number, signal: AbortSignal) =>
+        shard === 0 ? Promise.resolve(stored) : new Promise<RejectionCounts>((_, reject) => signal.addEventListener('abort', () => ((abandoned = true), reject(signal.reason)))),
+    };
+    const answer = await status({ authorization: signedIn }, env({ DECISION_TIMEOUT: '200ms' }), d);
+    expect(answer.status).toBe(200);
+    expect(abandoned).toBe(true);
+    expect(answer.body.rejections).toEqual({
+      lastHour: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      lastDay: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      complete: false,
+      incomplete: expect.stringContaining('Sync document guard_rejections_1 did not answer within DECISION_TIMEOUT (200 ms)'),
+    });
+  });
+
+  it('says its counts are complete when every Sync document answered', async () => {
+    expect((await status({ authorization: signedIn })).body.rejections).toEqual({ lastHour: [], lastDay: [], complete: true });
+  });
+});
+
+describe('STATUS_PASSWORD shorter than 16 characters', () => {
+  it.each(['abc', 'fifteen-chars!!', '  abc  '])('%p: the status is off, saying why, to anyone, with no sign-in asked and nothing of the password told', async (password) => {
+    for (const authorization of [undefined, basic('anyone', password), basic('anyone', password.trim())]) {
+      const d = deps();
+      const answer = await status(authorization ? { authorization } : {}, env({ STATUS_PASSWORD: password }), d);
+      expect(answer.status).toBe(404);
+      expect(answer.headers?.['WWW-Authenticate']).toBeUndefined();
+      expect(answer.body).toEqual({
+        code: 'status.password-too-short',
+        message: expect.stringMatching(/^The status page is off: its STATUS_PASSWORD is shorter than 16 characters, and \/status is public, with nothing limiting guesses\. Set a random one of at least 16 characters/),
+      });
+      expect(JSON.stringify([answer, d.logs])).not.toContain(password.trim());
+    }
+  });
+
+  it('16 characters are enough', async () => {
+    for (const password of ['sixteen-chars-ok', '  sixteen-chars-ok  ', randomBytes(12).toString('base64url')]) {
+      expect(password.trim()).toHaveLength(16);
+      expect((await status({ authorization: basic('anyone', password.trim()) }, env({ STATUS_PASSWORD: password }))).status).toBe(200);
+    }
   });
 });

@@ -112,3 +112,52 @@ describe('GET /status', () => {
     expect(await res.text()).toContain('<script src="status.js">');
   });
 });
+
+describe('GET /status while Sync does not answer', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    emulator.reset();
+    // The deadline of /status's Sync reads is DECISION_TIMEOUT; the reads are held, so none can make it.
+    runtime = await startRuntime(runtimeEnv(emulator, { STATUS_PASSWORD, MAX_CHAT_BODY_BYTES: '10', DECISION_TIMEOUT: '300ms', STATUS_FLUSH_INTERVAL: '1h' }), { forkProcess: false });
+  });
+  afterAll(() => runtime.stop());
+
+  it('answers by the deadline with the counts it has, saying which are missing', async () => {
+    // Counted in this instance's memory: the first rejection's flush is held at its write (the only
+    // Sync write here, the rate rules being off), so the count stays there.
+    const flushes = emulator.hold({ product: 'sync', method: 'POST' });
+    expect((await runtime.post(PRE_EVENT_PATH, overLong())).status).toBe(403);
+    const reads = emulator.hold({ product: 'sync', method: 'GET', pathIncludes: 'guard_rejections_' });
+    const status = await getStatus(runtime.url);
+    // The answer came while both reads were still held: the deadline, not Sync, ended them.
+    expect(reads.waiting).toBe(2);
+    reads.release();
+    flushes.release();
+    expect(status.status).toBe(200);
+    expect(status.json.rejections).toEqual({
+      lastHour: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      lastDay: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      complete: false,
+      incomplete: expect.stringMatching(
+        /^The counts are incomplete: Sync document guard_rejections_0 did not answer within DECISION_TIMEOUT \(300 ms\); Sync document guard_rejections_1 did not answer within DECISION_TIMEOUT \(300 ms\)\./,
+      ),
+    });
+  });
+});
+
+describe('a STATUS_PASSWORD shorter than 16 characters', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await startRuntime(runtimeEnv(emulator, { STATUS_PASSWORD: 'abc', MAX_CHAT_BODY_BYTES: '10', STATUS_COUNTERS: 'off' }), { forkProcess: false });
+  });
+  afterAll(() => runtime.stop());
+
+  it('turns the status page off, saying why, even to its password; the guard decides as before', async () => {
+    const res = await getStatus(runtime.url, statusBasicAuth('abc'));
+    expect(res.status).toBe(404);
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(res.json).toEqual({ code: 'status.password-too-short', message: expect.stringContaining('STATUS_PASSWORD is shorter than 16 characters') });
+    expect((await runtime.post(PRE_EVENT_PATH, overLong())).status).toBe(403);
+    expect((await runtime.post(PRE_EVENT_PATH, messageAdd({ Body: 'short' }))).status).toBe(200);
+  });
+});

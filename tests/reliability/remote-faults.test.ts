@@ -163,6 +163,10 @@ describe.each(['open', 'closed'] as const)('FAIL_MODE=%s', (mode) => {
       runtime = await startRuntime(runtimeEnv(emulator, { FAIL_MODE: mode, DECISION_TIMEOUT: `${timeoutMs}ms`, RATE_LIMIT_ACTIONS_PER_CONVERSATION: '5/10s' }), {
         forkProcess: false,
       });
+      // Warm, as a deployed instance is: the Twilio client loaded (a chat join reads Conversations
+      // and Sync), so that under the short deadline every request a case expects is sent.
+      await runtime.post(PRE_EVENT_PATH, chatJoin());
+      emulator.reset();
     });
     afterAll(() => runtime?.stop());
 

@@ -164,6 +164,17 @@ describe('npm run deploy against a loopback Serverless API', () => {
     expect(emulator.state.requests).toEqual([]);
   }, 60_000);
 
+  it('stops on a STATUS_PASSWORD too short (masked) or a SERVICE_SID in .env, before building or uploading', async () => {
+    const result = await deploy(`${localDotenv}\nSTATUS_PASSWORD=hunter2\nSERVICE_SID=ZS${'0'.repeat(32)}\n`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('.env: invalid configuration, nothing was built or deployed.');
+    expect(result.stderr).toContain(`  SERVICE_SID="ZS${'0'.repeat(32)}": expected unset: Twilio sets SERVICE_SID for deployed functions only`);
+    expect(result.stderr).toContain('  STATUS_PASSWORD=<7 characters, not shown>: expected at least 16 characters');
+    expect(result.stderr).not.toContain('hunter2');
+    expect(existsSync(join(project, 'dist'))).toBe(false);
+    expect(emulator.state.requests).toEqual([]);
+  }, 60_000);
+
   it('stops without credentials in one sentence, without a stack trace', async () => {
     // The real script: its exit code, and nothing but the sentence on stderr.
     const result = await deployScript('ACCOUNT_SID=\nAUTH_TOKEN=0123456789abcdef0123456789abcdef\n');

@@ -105,10 +105,20 @@ export const text: Parser<string> = {
   parse: (raw) => (raw.trim() === '' ? INVALID : raw.trim()),
 };
 
-/** A secret such as a password: unset means the feature it guards is off. */
-export const optionalSecret: Parser<string | undefined> = {
-  form: 'any value (a long random one), or empty for off',
-  parse: (raw) => (raw.trim() === '' ? undefined : raw.trim()),
+/** The fewest characters a password of a public URL may have. */
+export const MIN_PASSWORD_CHARS = 16;
+
+/**
+ * A password guarding a public URL, where nothing limits the guesses: at least
+ * {@link MIN_PASSWORD_CHARS} characters (Unicode code points), or unset for off.
+ */
+export const password: Parser<string | undefined> = {
+  form: `at least ${MIN_PASSWORD_CHARS} characters (the URL it guards is public and nothing limits guesses: use a random one, such as npm start writes), or empty for off`,
+  parse: (raw) => {
+    const value = raw.trim();
+    if (value === '') return undefined;
+    return [...value].length >= MIN_PASSWORD_CHARS ? value : INVALID;
+  },
 };
 
 /** `<count>/<period>` such as `30/1s` or `200/1h`, or `off`; throws saying what is wrong. */

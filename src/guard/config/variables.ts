@@ -9,7 +9,7 @@ import {
   rateWindow,
   boundedWholeNumber,
   oneOf,
-  optionalSecret,
+  password,
   optionalCap,
   text,
   wholeNumber,
@@ -71,7 +71,7 @@ function attachmentVariables(): AttachmentVariables {
 export const VARIABLES = {
   GUARD_MODE: variable(oneOf('enforce', 'shadow'), { group: 'guard', default: 'enforce', description: 'enforce rejects over-limit actions; shadow decides and logs the same way but always allows.' }),
   FAIL_MODE: variable(oneOf('open', 'closed'), { group: 'guard', default: 'open', description: 'Answer when the guard cannot decide (remote facts late or failing, bad configuration, unexpected error): open allows, like Twilio\'s own 5-second timeout; closed rejects.', source: SOURCES.webhooks }),
-  DECISION_TIMEOUT: variable(boundedDuration(50, 4500), { group: 'guard', default: '3s', description: 'Deadline for one decision; past it the guard answers per FAIL_MODE. Keep it well under Twilio\'s 5 s webhook timeout.', source: SOURCES.webhooks }),
+  DECISION_TIMEOUT: variable(boundedDuration(50, 4500), { group: 'guard', default: '3s', description: 'Deadline for one decision; past it the guard answers per FAIL_MODE. Keep it well under Twilio\'s 5 s webhook timeout. /status reads its counts from Sync within it too.', source: SOURCES.webhooks }),
   INBOUND_POLICY: variable(oneOf('annotate', 'reject', 'ignore'), { group: 'guard', default: 'annotate', description: 'Messages Twilio already accepted from SMS, WhatsApp, email, … (not chat, not the REST API) that break a body or attachment limit: annotate lets them through with the violations in their Attributes; reject drops them; ignore lets them through untouched. Rate rules reject either way.' }),
   JUDGE_UPDATES: variable(oneOf('off', 'on'), { group: 'guard', default: 'off', description: 'on: judge onMessageUpdate, onParticipantUpdate and onConversationUpdate by the field limits of their adds (npm run configure subscribes them). Every subscribed event costs a Function execution.', source: SOURCES.webhooks }),
   SIGNATURE_CHECK: variable(oneOf('on', 'off'), { group: 'guard', default: 'on', description: 'Validate X-Twilio-Signature with AUTH_TOKEN where no Twilio gateway did: locally. Deployed, the .protected functions are checked by Twilio before they run. off disables it and every request logs a warning.' }),
@@ -120,7 +120,7 @@ export const VARIABLES = {
 
   WHATSAPP_EXTENSIONS: variable(extensionList, { group: 'fan-out', default: 'jpg,jpeg,png,mp3,amr,mp4,pdf', description: 'File types delivered to WhatsApp.', source: SOURCES.conversationsLimits }),
 
-  STATUS_PASSWORD: variable(optionalSecret, { group: 'status', default: '', description: 'Password of /status and the status page (HTTP Basic, any user name). Unset: both are off.' }),
+  STATUS_PASSWORD: variable(password, { group: 'status', default: '', description: 'Password of /status and the status page (HTTP Basic, any user name), at least 16 characters. Unset: both are off.' }),
   STATUS_COUNTERS: variable(oneOf('on', 'off'), { group: 'status', default: 'on', description: 'Count rejections per rule in Sync for /status and the status page. off: nothing is written.' }),
   STATUS_FLUSH_INTERVAL: variable(duration, { group: 'status', default: '10s', description: 'An instance adds its rejection counts to Sync at most once per interval; in between they wait in its memory.', source: SOURCES.sync }),
   STATUS_SHARDS: variable(boundedWholeNumber(1, 20), { group: 'status', default: '2', description: 'Sync documents the rejection counts are spread over, so that flushes from many instances stay under Sync\'s per-document write rate.', source: SOURCES.sync }),

@@ -130,3 +130,20 @@ describe('settingsFor (parsed once per instance)', () => {
     expect(() => settingsFor({ GUARD_MODE: 'loud' })).toThrow(ConfigError);
   });
 });
+
+describe('STATUS_PASSWORD', () => {
+  test('needs 16 characters; a shorter one is refused with its length, never its value', () => {
+    const error = configError({ STATUS_PASSWORD: ' hunter2 ' });
+    expect(error.problems).toEqual([{ variable: 'STATUS_PASSWORD', value: '<7 characters, not shown>', expected: VARIABLES.STATUS_PASSWORD.parser.form, secret: true }]);
+    expect(error.message).toBe(`Invalid configuration in environment: STATUS_PASSWORD=<7 characters, not shown> is not valid; expected ${VARIABLES.STATUS_PASSWORD.parser.form}`);
+    expect(error.message).not.toContain('hunter2');
+    expect(parseSettings({ STATUS_PASSWORD: ' 16-characters-ok ' }).STATUS_PASSWORD).toBe('16-characters-ok');
+    // Characters, not UTF-16 code units: eight emoji are 16 units but 8 characters.
+    expect(() => parseSettings({ STATUS_PASSWORD: '🔑'.repeat(8) })).toThrow('STATUS_PASSWORD=<8 characters, not shown>');
+  });
+
+  test('the functions that decide do not read it: a short one turns the status page off, not the guard', () => {
+    expect(settingsFor({ STATUS_PASSWORD: 'abc', MAX_CHAT_BODY_BYTES: '100' }).MAX_CHAT_BODY_BYTES).toBe(100);
+    expect(() => settingsFor({ STATUS_PASSWORD: 'abc', GUARD_MODE: 'loud' })).toThrow(/GUARD_MODE="loud"/);
+  });
+});
