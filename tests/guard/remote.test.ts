@@ -46,7 +46,6 @@ function chatJoin(conversationSid: string, identity = 'bob', fields: Partial<Par
   return { type: 'onParticipantAdd', conversationSid, identity, channel: 'web', attributes: '{}', ...fields };
 }
 
-
 describe('onMessageAdd', () => {
   const settings = remoteSettings();
 
