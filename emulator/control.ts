@@ -16,6 +16,7 @@ import type { Fault, FaultMatch, SeedConversation, SeedParticipant, SyncRateLimi
  *   POST   /__emulator/faults               Fault
  *   DELETE /__emulator/faults
  *   POST   /__emulator/sync-rate-limit      {perSecond, burstSeconds}
+ *   POST   /__emulator/sync-ttl             {removalLagMs}
  *   POST   /__emulator/seed/conversations   SeedConversation | SeedConversation[]   -> {sid} | {sids}
  *   POST   /__emulator/seed/conversations/{CH...}/participants
  *                                           SeedParticipant | SeedParticipant[]     -> {sid} | {sids}
@@ -51,6 +52,9 @@ export function handleControl(state: EmulatorState, method: string, segments: st
         return done;
       case 'POST sync-rate-limit':
         state.limiter.configure(jsonBody<SyncRateLimit>(rawBody));
+        return done;
+      case 'POST sync-ttl':
+        state.sync.setRemovalLag(jsonBody<{ removalLagMs: number }>(rawBody).removalLagMs);
         return done;
       case 'POST seed/conversations':
         return seeded(jsonBody<SeedConversation | SeedConversation[]>(rawBody), (c) => state.seedConversation(c));

@@ -24,6 +24,7 @@ export {
   DEFAULT_SYNC_SERVICE_SID,
 } from './ids';
 export { DEFAULT_SYNC_RATE_LIMIT } from './rate-limit';
+export { DEFAULT_REMOVAL_LAG_MS } from './sync-model';
 
 /**
  * Starts a local stand-in for Twilio's Conversations v1 and Sync v1 REST APIs.
@@ -50,6 +51,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     injectFault: (fault) => state.faults.inject(fault),
     clearFaults: () => state.faults.clearFaults(),
     setSyncRateLimit: (limit) => state.limiter.configure(limit),
+    setSyncRemovalLag: (ms) => state.sync.setRemovalLag(ms),
     setClock: (now) => state.setClock(now),
     seed: {
       conversation: (c) => state.seedConversation(c),

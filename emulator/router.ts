@@ -18,6 +18,8 @@ export interface ApiRequest {
 export interface ApiResponse {
   status: number;
   body?: unknown;
+  /** Response headers beyond Content-Type and Content-Length (Sync's ETag). */
+  headers?: Record<string, string>;
 }
 
 export type Params = Record<string, string>;

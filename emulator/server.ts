@@ -54,7 +54,7 @@ interface RawJsonResponse {
 
 function send(res: http.ServerResponse, result: ApiResponse | RawJsonResponse): void {
   if (res.destroyed || res.headersSent) return;
-  const headers: http.OutgoingHttpHeaders = {};
+  const headers: http.OutgoingHttpHeaders = { ...('headers' in result ? result.headers : {}) };
   if (result.status === 401) headers['WWW-Authenticate'] = 'Basic realm="Twilio API"';
   if (!('rawJson' in result) && result.body === undefined) {
     res.writeHead(result.status, headers).end();

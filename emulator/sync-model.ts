@@ -88,6 +88,14 @@ export function requireParam(value: string | undefined, name: string): string {
   return value;
 }
 
-export const isExpired = (o: Expiring, now: number): boolean => o.expiresAt !== null && now >= o.expiresAt;
+/**
+ * How late the emulator removes an object past its `date_expires`, unless told otherwise: Twilio's
+ * TTL is approximate, "up to minutes away from the moment of expiry", and an item "might not be
+ * deleted immediately after it expires". Never early.
+ */
+export const DEFAULT_REMOVAL_LAG_MS = 60_000;
+
+/** Removed: past its expiry by the removal lag. An object past its expiry but not removed is served as any other. */
+export const isRemoved = (o: Expiring, now: number, lagMs: number): boolean => o.expiresAt !== null && now >= o.expiresAt + lagMs;
 
 export const expiryFrom = (ttl: number, now: number): number | null => (ttl > 0 ? now + ttl * 1000 : null);

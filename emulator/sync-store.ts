@@ -1,8 +1,9 @@
 import { TwilioError, notFound } from './errors';
 import { DEFAULT_ACCOUNT_SID, DEFAULT_SYNC_SERVICE_SID, isSid } from './ids';
 import {
+  DEFAULT_REMOVAL_LAG_MS,
   expiryFrom,
-  isExpired,
+  isRemoved,
   serviceLabel,
   type SyncDocument,
   type SyncMap,
@@ -19,19 +20,39 @@ export interface WriteInput {
 const CREATED_BY = 'system';
 
 /**
- * Sync data. Expiry is lazy: an object or item past its `date_expires` is
- * removed the next time anything looks it up, so it behaves as not found.
+ * Sync data, with Sync's semantics where the guard depends on them:
+ *
+ * - Revisions are numbered per object: "0" at creation, one more at each update. An object created
+ *   again after it was removed starts at "0" again, so a revision remembered from the old object can
+ *   match the new one; only `date_created` tells the two apart.
+ * - TTL removal is late, never early: an object past its `date_expires` is still served, written and
+ *   listed until `removalLagMs` later (Twilio documents TTL as approximate, "up to minutes"), then
+ *   removed the next time anything looks it up, so it behaves as not found.
  */
 export class SyncStore {
   private services = new Map<string, SyncService>();
   private seq = 0;
-  /** Revisions are unique across the emulator, so a stale If-Match never matches a re-created object. */
-  private revisions = 0;
+  private removalLagMs = DEFAULT_REMOVAL_LAG_MS;
 
   constructor(private readonly now: () => number) {}
 
   reset(): void {
     this.services.clear();
+    this.removalLagMs = DEFAULT_REMOVAL_LAG_MS;
+  }
+
+  /** How long after its `date_expires` an object is removed (0: at once). */
+  setRemovalLag(ms: number): void {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new RangeError('removalLagMs must be a number of milliseconds, 0 or more');
+    this.removalLagMs = ms;
+  }
+
+  get removalLag(): number {
+    return this.removalLagMs;
+  }
+
+  private gone(o: { expiresAt: number | null }, now = this.now()): boolean {
+    return isRemoved(o, now, this.removalLagMs);
   }
 
   /** `default` names the account's default service; any well-formed IS sid names a service of its own. */
@@ -48,7 +69,7 @@ export class SyncStore {
 
   findDocument(service: SyncService, id: string): SyncDocument | undefined {
     const doc = service.documents.get(id) ?? service.documentNames.get(id);
-    if (doc && isExpired(doc, this.now())) {
+    if (doc && this.gone(doc)) {
       this.deleteDocument(service, doc);
       return undefined;
     }
@@ -79,7 +100,7 @@ export class SyncStore {
 
   findMap(service: SyncService, id: string): SyncMap | undefined {
     const map = service.maps.get(id) ?? service.mapNames.get(id);
-    if (map && isExpired(map, this.now())) {
+    if (map && this.gone(map)) {
       this.deleteMap(service, map);
       return undefined;
     }
@@ -103,7 +124,7 @@ export class SyncStore {
 
   findItem(map: SyncMap, key: string): SyncMapItem | undefined {
     const item = map.items.get(key);
-    if (item && isExpired(item, this.now())) {
+    if (item && this.gone(item)) {
       map.items.delete(key);
       return undefined;
     }
@@ -132,19 +153,15 @@ export class SyncStore {
   /** Map items are ordered by key, as Twilio lists them. */
   listItems(map: SyncMap): SyncMapItem[] {
     const now = this.now();
-    for (const item of [...map.items.values()]) if (isExpired(item, now)) map.items.delete(item.key);
+    for (const item of [...map.items.values()]) if (this.gone(item, now)) map.items.delete(item.key);
     return [...map.items.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-
-  private nextRevision(): string {
-    return (this.revisions++).toString(16);
   }
 
   private fresh(ttl: number | undefined, accountSid: string | undefined) {
     const now = this.now();
     return {
       accountSid: accountSid ?? DEFAULT_ACCOUNT_SID,
-      revision: this.nextRevision(),
+      revision: '0',
       expiresAt: ttl === undefined ? null : expiryFrom(ttl, now),
       dateCreated: now,
       dateUpdated: now,
@@ -154,7 +171,7 @@ export class SyncStore {
 
   private touch(o: { revision: string; dateUpdated: number; expiresAt: number | null }, ttl?: number): void {
     const now = this.now();
-    o.revision = this.nextRevision();
+    o.revision = String(Number(o.revision) + 1);
     o.dateUpdated = now;
     if (ttl !== undefined) o.expiresAt = expiryFrom(ttl, now);
   }

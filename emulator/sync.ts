@@ -84,8 +84,13 @@ function nothingToUpdate(): TwilioError {
   return new TwilioError(400, 54010, 'No parameters specified: expected at least one of Data or Ttl');
 }
 
-const ok = (body: unknown): ApiResponse => ({ status: 200, body });
-const created = (body: unknown): ApiResponse => ({ status: 201, body });
+/**
+ * An answer carrying one Sync object: its ETag header is the object's revision ("Every response
+ * containing a Sync object will return an ETag value, which currently corresponds 1:1 with revision").
+ */
+const withObject = (status: number, body: { revision: string }): ApiResponse => ({ status, body, headers: { ETag: body.revision } });
+const ok = (body: { revision: string }): ApiResponse => withObject(200, body);
+const created = (body: { revision: string }): ApiResponse => withObject(201, body);
 
 export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
   /** Attributes the request to an object and charges it against that object's rate limit. */
@@ -154,10 +159,13 @@ export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
       const { s, map } = mapFor(req, p.service!, p.id!, 'read');
       const paging = parsePageParams(req.query, 100);
       const page = paginate(store.listItems(map), paging, (i, at) => (i.key < String(at) ? -1 : i.key > String(at) ? 1 : 0));
-      return ok({
-        items: page.items.map((i) => itemJson(s, map, i)),
-        meta: pageMeta(`${mapUrl(s, map)}/Items`, [], 'items', paging, page, (i) => i.key),
-      });
+      return {
+        status: 200,
+        body: {
+          items: page.items.map((i) => itemJson(s, map, i)),
+          meta: pageMeta(`${mapUrl(s, map)}/Items`, [], 'items', paging, page, (i) => i.key),
+        },
+      };
     })
     .add('POST', items, (req, p) => {
       const { s, map } = mapFor(req, p.service!, p.id!, 'write');

@@ -114,6 +114,12 @@ export interface Emulator {
   injectFault(fault: Fault): void;
   clearFaults(): void;
   setSyncRateLimit(opts: SyncRateLimit): void;
+  /**
+   * How long after its `date_expires` a Sync object (document, map, map item) is removed; until then
+   * it is served, written and listed as any other. Twilio's TTL removal is late, "up to minutes".
+   * Default DEFAULT_REMOVAL_LAG_MS (60 s); 0 removes at the expiry itself. `reset()` restores it.
+   */
+  setSyncRemovalLag(ms: number): void;
   setClock(now: () => number): void;
   seed: Seeder;
 }

@@ -10,6 +10,7 @@ export interface Reply {
   status: number;
   body: Json;
   ms: number;
+  headers: Headers;
 }
 
 export interface CallOptions {
@@ -30,7 +31,7 @@ export async function call(emu: Emulator, method: string, path: string, opts: Ca
   const started = performance.now();
   const res = await fetch(`${emu.url}${path}`, { method, headers, body });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, ms: performance.now() - started };
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, ms: performance.now() - started, headers: res.headers };
 }
 
 /** Path on the emulator for an absolute Twilio URL, as the guard's client rewrites it. */
@@ -49,7 +50,7 @@ export async function control(emu: Emulator, method: string, path: string, body?
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, ms: performance.now() - started };
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, ms: performance.now() - started, headers: res.headers };
 }
 
 export const SID = (prefix: string) => new RegExp(`^${prefix}[0-9a-f]{32}$`);
@@ -68,4 +69,15 @@ export function manualClock(start = Date.UTC(2030, 0, 1)) {
       now += ms;
     },
   };
+}
+
+/**
+ * Moves the emulator onto a clock the test moves by hand (every time-dependent behaviour reads it),
+ * with a Sync removal lag when one is given; a test file restores `Date.now` after each test.
+ */
+export function emulatorClock(emu: Emulator, removalLagMs?: number) {
+  const clock = manualClock();
+  emu.setClock(clock.now);
+  if (removalLagMs !== undefined) emu.setSyncRemovalLag(removalLagMs);
+  return clock;
 }

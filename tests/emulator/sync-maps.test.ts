@@ -1,5 +1,5 @@
-import { DEFAULT_SYNC_SERVICE_SID, startEmulator, type Emulator } from '../../emulator';
-import { ISO_DATE, SID, call, emulatorPath, errorOf, manualClock } from './http';
+import { DEFAULT_REMOVAL_LAG_MS, DEFAULT_SYNC_SERVICE_SID, startEmulator, type Emulator } from '../../emulator';
+import { ISO_DATE, SID, call, emulatorPath, emulatorClock, errorOf } from './http';
 
 const MAPS = '/sync/v1/Services/default/Maps';
 let emu: Emulator;
@@ -9,6 +9,8 @@ beforeAll(async () => {
 });
 afterAll(() => emu.close());
 beforeEach(() => emu.reset());
+afterEach(() => emu.setClock(Date.now));
+const handClock = (removalLagMs?: number) => emulatorClock(emu, removalLagMs);
 
 const createMap = (name: string, form: Record<string, string> = {}) =>
   call(emu, 'POST', MAPS, { form: { UniqueName: name, ...form } });
@@ -28,7 +30,7 @@ describe('Sync maps', () => {
       service_sid: DEFAULT_SYNC_SERVICE_SID,
       url,
       links: { items: `${url}/Items`, permissions: `${url}/Permissions` },
-      revision: expect.any(String),
+      revision: '0',
       date_expires: null,
       date_created: expect.stringMatching(ISO_DATE),
       date_updated: expect.stringMatching(ISO_DATE),
@@ -52,7 +54,7 @@ describe('Sync maps', () => {
       service_sid: DEFAULT_SYNC_SERVICE_SID,
       map_sid: map.sid,
       url: `${map.url}/Items/CH1`,
-      revision: expect.any(String),
+      revision: '0',
       data: { count: 1 },
       date_expires: null,
       date_created: expect.stringMatching(ISO_DATE),
@@ -66,7 +68,7 @@ describe('Sync maps', () => {
       headers: { 'If-Match': created.body.revision },
     });
     expect(updated.status).toBe(200);
-    expect(updated.body.revision).not.toBe(created.body.revision);
+    expect(updated.body.revision).toBe('1');
     const missing = await call(emu, 'GET', itemPath('m', 'CH2'));
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe(20404);
@@ -127,36 +129,92 @@ describe('Sync maps', () => {
     expect(seen).toEqual(keys);
   });
 
-  it('expires items after ItemTtl and the whole map after CollectionTtl', async () => {
-    const clock = manualClock();
-    emu.setClock(clock.now);
-    try {
-      await createMap('m', { Ttl: '300' });
-      await createItem('m', 'short', {}, { ItemTtl: '10' });
-      await createItem('m', 'long', {});
-      clock.advance(10_000);
-      expect((await call(emu, 'GET', itemPath('m', 'short'))).status).toBe(404);
-      expect((await call(emu, 'GET', `${MAPS}/m/Items`)).body.items.map((i: { key: string }) => i.key)).toEqual(['long']);
-      expect((await createItem('m', 'short', {})).status).toBe(201);
-      clock.advance(290_000);
-      expect((await call(emu, 'GET', `${MAPS}/m/Items`)).status).toBe(404);
-      expect((await call(emu, 'GET', itemPath('m', 'long'))).status).toBe(404);
-    } finally {
-      emu.setClock(Date.now);
-    }
+  it('numbers revisions per item from "0", with the ETag header equal to the revision', async () => {
+    await createMap('m');
+    const a = await createItem('m', 'a', { n: 0 });
+    const b = await createItem('m', 'b', { n: 0 });
+    expect([a.body.revision, b.body.revision]).toEqual(['0', '0']);
+    expect(a.headers.get('etag')).toBe('0');
+    const updated = await call(emu, 'POST', itemPath('m', 'a'), { form: { Data: '{"n":1}' }, headers: { 'If-Match': '0' } });
+    expect(updated.body.revision).toBe('1');
+    expect(updated.headers.get('etag')).toBe('1');
+    const fetched = await call(emu, 'GET', itemPath('m', 'a'));
+    expect([fetched.body.revision, fetched.headers.get('etag')]).toEqual(['1', '1']);
+    // b's revision is its own: a's update did not move it.
+    expect((await call(emu, 'GET', itemPath('m', 'b'))).body.revision).toBe('0');
+  });
+
+  it('removes an expired item late, never early: until the removal lag has passed it is served, listed, written and its key taken', async () => {
+    const clock = handClock(30_000);
+    await createMap('m');
+    const created = await createItem('m', 'k', { n: 0 }, { ItemTtl: '10' });
+    clock.advance(10_000);
+    // Expired (date_expires has passed) but not removed yet.
+    const late = await call(emu, 'GET', itemPath('m', 'k'));
+    expect(late.status).toBe(200);
+    expect(Date.parse(late.body.date_expires)).toBeLessThanOrEqual(clock.now());
+    expect((await call(emu, 'GET', `${MAPS}/m/Items`)).body.items.map((i: { key: string }) => i.key)).toEqual(['k']);
+    expect((await createItem('m', 'k', { n: 9 })).body).toEqual(errorOf(54208, 409));
+    clock.advance(29_999);
+    expect((await call(emu, 'GET', itemPath('m', 'k'))).status).toBe(200);
+    clock.advance(1);
+    expect((await call(emu, 'GET', itemPath('m', 'k'))).status).toBe(404);
+    // Created again: a new item, at revision "0" again, with its own date_created.
+    const again = await createItem('m', 'k', { n: 1 });
+    expect(again.status).toBe(201);
+    expect(again.body.revision).toBe('0');
+    expect(again.body.date_created).not.toBe(created.body.date_created);
+  });
+
+  it('renews an expired item that is written with a TTL before it is removed', async () => {
+    const clock = handClock(30_000);
+    await createMap('m');
+    const created = await createItem('m', 'k', { n: 0 }, { ItemTtl: '10' });
+    clock.advance(20_000);
+    const renewed = await call(emu, 'POST', itemPath('m', 'k'), { form: { Data: '{"n":1}', ItemTtl: '10' }, headers: { 'If-Match': '0' } });
+    expect(renewed.status).toBe(200);
+    expect(renewed.body).toMatchObject({ revision: '1', date_created: created.body.date_created });
+    clock.advance(39_999);
+    expect((await call(emu, 'GET', itemPath('m', 'k'))).body.data).toEqual({ n: 1 });
+  });
+
+  it('a stale revision matches an item created again (Sync numbers revisions per item, not per key): only date_created tells them apart', async () => {
+    const clock = handClock(0);
+    await createMap('m');
+    const first = await createItem('m', 'k', { by: 'a' }, { ItemTtl: '61' });
+    clock.advance(64_000);
+    const second = await createItem('m', 'k', { by: 'b' }, { ItemTtl: '61' });
+    expect(second.body.revision).toBe(first.body.revision);
+    const stale = await call(emu, 'POST', itemPath('m', 'k'), { form: { Data: '{"by":"a again"}' }, headers: { 'If-Match': first.body.revision } });
+    expect(stale.status).toBe(200);
+    expect(stale.body.date_created).toBe(second.body.date_created);
+    expect(stale.body.date_created).not.toBe(first.body.date_created);
+  });
+
+  it('expires items after ItemTtl and the whole map after CollectionTtl, each removed once the removal lag has passed', async () => {
+    const clock = handClock();
+    const lag = DEFAULT_REMOVAL_LAG_MS;
+    await createMap('m', { Ttl: '300' });
+    await createItem('m', 'short', {}, { ItemTtl: '10' });
+    await createItem('m', 'long', {});
+    clock.advance(10_000 + lag);
+    expect((await call(emu, 'GET', itemPath('m', 'short'))).status).toBe(404);
+    expect((await call(emu, 'GET', `${MAPS}/m/Items`)).body.items.map((i: { key: string }) => i.key)).toEqual(['long']);
+    expect((await createItem('m', 'short', {})).status).toBe(201);
+    // The map expires at 300 s and is removed at 300 s + the lag.
+    clock.advance(289_999);
+    expect((await call(emu, 'GET', `${MAPS}/m/Items`)).status).toBe(200);
+    clock.advance(1);
+    expect((await call(emu, 'GET', `${MAPS}/m/Items`)).status).toBe(404);
+    expect((await call(emu, 'GET', itemPath('m', 'long'))).status).toBe(404);
   });
 
   it('lets CollectionTtl on an item write extend the map', async () => {
-    const clock = manualClock();
-    emu.setClock(clock.now);
-    try {
-      await createMap('m', { CollectionTtl: '10' });
-      clock.advance(5_000);
-      await createItem('m', 'k', {}, { CollectionTtl: '60' });
-      clock.advance(30_000);
-      expect((await call(emu, 'GET', `${MAPS}/m/Items`)).status).toBe(200);
-    } finally {
-      emu.setClock(Date.now);
-    }
+    const clock = handClock(0);
+    await createMap('m', { CollectionTtl: '10' });
+    clock.advance(5_000);
+    await createItem('m', 'k', {}, { CollectionTtl: '60' });
+    clock.advance(30_000);
+    expect((await call(emu, 'GET', `${MAPS}/m/Items`)).status).toBe(200);
   });
 });
