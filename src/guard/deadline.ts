@@ -25,6 +25,12 @@ const current = new AsyncLocalStorage<Deadline>();
 export const currentDeadline = (): Deadline | undefined => current.getStore();
 
 /**
+ * Runs `work` under `deadline` in place of the current one, not inside it: for work that several
+ * decisions share (see store/shared-work.ts), which must not stop with the decision that started it.
+ */
+export const runUnder = <T>(deadline: Deadline, work: () => T): T => current.run(deadline, work);
+
+/**
  * A signal that aborts after `ms`, with the TimeoutError AbortSignal.timeout gives, and a `clear()`
  * for when it is no longer needed. Not AbortSignal.timeout itself wherever the signal goes into
  * AbortSignal.any: Node lets such a timeout signal be garbage-collected, its timer with it, so the

@@ -2,14 +2,16 @@
  * SlotRateLimiter against the local Twilio API emulator, through twilio-node and the
  * TWILIO_API_BASE_URL redirect the functions use: several instances, each with its own memory,
  * sharing Sync; what each decision costs; Sync's per-object limits under a sustained rate at the
- * limit; the sliding guarantee across window edges.
+ * limit; the sliding guarantee across window edges; slots Sync removed (late) and that another
+ * instance created again, at revision "0".
  */
 import { verbose } from '../support/verbose';
-import { startEmulator, type Emulator } from '../../emulator';
+import { DEFAULT_REMOVAL_LAG_MS, startEmulator, type Emulator } from '../../emulator';
 import { SlotRateLimiter, type Outcome } from '../../src/guard/rate/slot-limiter';
+import { syncName } from '../../src/guard/store/names';
 import type { SlotStore } from '../../src/guard/store/slot-store';
 import { parseWindow, type Window } from '../../src/guard/rate/window';
-import { admittedBySlidingWindow, documentOf, emulatorSlotStore, isWrite, mostInAnyWindow, peakPerWindow, syncRequests } from '../support/rate-emulator';
+import { admittedBySlidingWindow, documentOf, emulatorSlotStore, isWrite, mostInAnyWindow, peakPerWindow, slotItems, syncRequests } from '../support/rate-emulator';
 import { HOSTILE_KEYS } from '../support/rate-keys';
 
 let emu: Emulator;
@@ -106,4 +108,71 @@ test.each(HOSTILE_KEYS)('a hostile key (%j) is a valid, short Sync name', async 
   const window = parseWindow('2/10s')!;
   expect((await decide(instance(), key, window)).admitted).toBe(true);
   expect(syncRequests(emu).every((e) => e.status < 400 || e.status === 404)).toBe(true);
+});
+
+describe('slots Sync removed (late, after their TTL) and another instance created again: Sync numbers the revisions of each creation of an item from "0"', () => {
+  const window = parseWindow('1/2s')!;
+  /** The Map of a key's slots: a 1/2s rule has one group. */
+  const groupOf = (id: string) => syncName('rate', id, '0');
+  let clock: number;
+  beforeEach(() => {
+    clock = Date.UTC(2026, 10, 29, 12, 0, 0);
+    // One clock for the instances and the emulator (its TTLs): nobody waits 5 minutes.
+    emu.setClock(() => clock);
+  });
+  afterEach(() => emu.setClock(Date.now));
+
+  test('two instances, one idle past the slot\'s lifetime: the slot the other creates again, at revision "0", is not taken again on the revision remembered from before', async () => {
+    const [a, b] = [instance(() => clock), instance(() => clock)];
+    expect((await decide(a, 'CH-idle', window)).admitted).toBe(true);
+    const [before] = await slotItems(emu, groupOf('CH-idle'));
+    // Idle until Sync has removed the slot: its expiry, plus the emulator's removal lag.
+    clock = Date.parse(before!.date_expires!) + DEFAULT_REMOVAL_LAG_MS;
+    expect((await decide(b, 'CH-idle', window)).admitted).toBe(true);
+    const [after] = await slotItems(emu, groupOf('CH-idle'));
+    expect(after!.revision).toBe(before!.revision);
+    expect(after!.date_created).not.toBe(before!.date_created);
+    clock += 100;
+    expect(await decide(a, 'CH-idle', window)).toMatchObject({ admitted: false });
+    // The slot still holds b's admission, and only that one.
+    expect(await slotItems(emu, groupOf('CH-idle'))).toEqual([expect.objectContaining({ revision: after!.revision, data: after!.data })]);
+  });
+
+  test('an item read while expired but not yet removed, then removed and created again by another instance before the write lands: the write matches by coincidence, and admits nothing', async () => {
+    const [first, late, other, third] = [instance(() => clock), instance(() => clock), instance(() => clock), instance(() => clock)];
+    expect((await decide(first, 'CH-twilight', window)).admitted).toBe(true);
+    const [item] = await slotItems(emu, groupOf('CH-twilight'));
+    const expires = Date.parse(item!.date_expires!);
+    // Expired, not removed yet: an instance reads it, finds the slot free, and writes with If-Match
+    // on its revision. Sync is slow to take that write (held here).
+    clock = expires + 1_000;
+    const writes = emu.hold({ product: 'sync', method: 'POST', pathIncludes: '/Items/0' });
+    const lateDecision = decide(late, 'CH-twilight', window);
+    await writes.arrived(1);
+    // Meanwhile Sync removes the item, and another instance creates the Map and the slot again.
+    clock = expires + DEFAULT_REMOVAL_LAG_MS;
+    expect((await decide(other, 'CH-twilight', window)).admitted).toBe(true);
+    const [recreated] = await slotItems(emu, groupOf('CH-twilight'));
+    expect(recreated!.revision).toBe(item!.revision);
+    writes.release();
+    // The held write lands on the new item, whose revision it names: not an admission.
+    expect(await lateDecision).toMatchObject({ admitted: false });
+    // It wrote a time from before that creation over it: the slot still counts the creator's admission.
+    clock += 100;
+    expect(await decide(third, 'CH-twilight', window)).toMatchObject({ admitted: false });
+    expect(emu.log.filter((e) => e.method === 'POST' && e.path.endsWith('/Items/0')).map((e) => e.status)).toEqual([200]);
+  });
+
+  test('an item read while expired but not yet removed is taken by a write naming it, renewed, and then counted', async () => {
+    const [first, late, other] = [instance(() => clock), instance(() => clock), instance(() => clock)];
+    expect((await decide(first, 'CH-late', window)).admitted).toBe(true);
+    const [item] = await slotItems(emu, groupOf('CH-late'));
+    clock = Date.parse(item!.date_expires!) + 1_000;
+    expect((await decide(late, 'CH-late', window)).admitted).toBe(true);
+    const [renewed] = await slotItems(emu, groupOf('CH-late'));
+    expect(renewed).toMatchObject({ revision: String(Number(item!.revision) + 1), date_created: item!.date_created });
+    expect(Date.parse(renewed!.date_expires!)).toBeGreaterThan(clock);
+    clock += 1_000;
+    expect(await decide(other, 'CH-late', window)).toMatchObject({ admitted: false });
+  });
 });

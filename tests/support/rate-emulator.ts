@@ -21,6 +21,24 @@ export function emulatorSlotStore(emu: Emulator, serviceSid = 'default'): SyncSl
   return new SyncSlotStore(twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emu.url), serviceSid);
 }
 
+/** A Sync Map item as the emulator serves it (the fields the rate tests read). */
+export interface SyncItem {
+  key: string;
+  revision: string;
+  data: { t?: number; w?: string; c?: string };
+  date_created: string;
+  date_expires: string | null;
+}
+
+/** The items of a slot group's Map, read over the emulator's REST API; none when the Map is not there. */
+export async function slotItems(emu: Emulator, group: string, serviceSid = 'default'): Promise<SyncItem[]> {
+  const res = await fetch(`${emu.url}/sync/v1/Services/${serviceSid}/Maps/${group}/Items?PageSize=100`, {
+    headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}` },
+  });
+  if (res.status === 404) return [];
+  return ((await res.json()) as { items: SyncItem[] }).items;
+}
+
 /** The Sync object (document or map) a log entry addressed, by unique name (`sync:<service>:maps:<name>` → name). */
 export function documentOf(entry: RequestLogEntry): string | undefined {
   const match = /^sync:[^:]+:(?:documents|maps):(.+)$/.exec(entry.object ?? '');

@@ -6,7 +6,7 @@
  */
 import { StoreUnavailableError } from '../../src/guard/store/document-store';
 import { MemorySlotStore } from '../../src/guard/store/memory-slot-store';
-import type { Slot, SlotStore } from '../../src/guard/store/slot-store';
+import type { Slot, SlotStore, SlotVersion } from '../../src/guard/store/slot-store';
 
 export interface SlotCall {
   op: 'list' | 'take';
@@ -28,9 +28,9 @@ export class RecordingSlotStore implements SlotStore {
     return this.raw.list(group);
   }
 
-  async take(group: string, key: string, takenAt: number, revision: string | undefined): Promise<{ revision: string } | 'lost'> {
+  async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds?: number, writer?: string): Promise<SlotVersion | 'lost'> {
     await this.beforeTake?.(group, key, this.raw);
-    const result = await this.raw.take(group, key, takenAt, revision);
+    const result = await this.raw.take(group, key, takenAt, seen, ttlSeconds, writer);
     this.calls.push({ op: 'take', group, key, result: result === 'lost' ? 'lost' : 'taken' });
     return result;
   }
@@ -45,7 +45,7 @@ export class RecordingSlotStore implements SlotStore {
 /** Another instance takes a slot at `takenAt` (creating it, or writing over whatever is there). */
 export async function takeFirst(raw: MemorySlotStore, group: string, key: string, takenAt: number): Promise<void> {
   const current = (await raw.list(group)).find((slot) => slot.key === key);
-  await raw.take(group, key, takenAt, current?.revision);
+  await raw.take(group, key, takenAt, current);
 }
 
 /** A clock a test moves by hand. */
@@ -90,7 +90,7 @@ export class FailingSlotStore implements SlotStore {
   async list(group: string): Promise<Slot[]> {
     return this.fail('read', group);
   }
-  async take(group: string, key: string): Promise<{ revision: string } | 'lost'> {
+  async take(group: string, key: string): Promise<SlotVersion | 'lost'> {
     return this.fail('write', `${group}/${key}`);
   }
 }
@@ -105,7 +105,7 @@ export class HangingSlotStore implements SlotStore {
   list(): Promise<Slot[]> {
     return this.hang();
   }
-  take(): Promise<{ revision: string } | 'lost'> {
+  take(): Promise<SlotVersion | 'lost'> {
     return this.hang();
   }
 }

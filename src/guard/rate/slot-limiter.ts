@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { syncName } from '../store/names';
-import type { SlotStore } from '../store/slot-store';
+import { SharedWork } from '../store/shared-work';
+import type { SlotStore, SlotVersion } from '../store/slot-store';
 import type { Window } from './window';
 
 /**
@@ -13,15 +15,33 @@ const MAX_SLOTS_PER_GROUP = 100;
 const MAX_REMEMBERED_GROUPS = 5_000;
 /** Sync's TTL ceiling (one year), in seconds. */
 const MAX_TTL_SECONDS = 31_536_000;
+/**
+ * How long a slot and its group outlive the last moment they could matter (the slot's period after
+ * its last take). Sync removes an expired object late, never early; this margin also absorbs an
+ * early removal, or a Sync clock ahead of the guard's, of up to 5 minutes.
+ */
+const LIFETIME_MARGIN_MS = 300_000;
+/**
+ * The clock difference between instances the guard absorbs: a slot another instance took, on its own
+ * clock, is judged free this much later than its period. A slot this instance took is judged on the
+ * clock that wrote it, exactly.
+ */
+export const SKEW_MARGIN_MS = 50;
+/** Knowledge of a slot younger than this is used even when the slot may have expired (it was just read). */
+const FRESH_MS = 1_000;
 
 /**
- * What this instance knows of one slot: when it was last taken, and its revision (absent for a slot
- * never created). Knowing a slot taken is exact until the time it frees, since nobody can untake it;
- * knowing it free may be stale, which a conditional write finds out.
+ * What this instance knows of one slot: when it was last taken and by which instance, its version
+ * (absent for a slot never created), and when this instance learnt it. Knowing a slot taken is exact
+ * until the time it frees, since nobody can untake it; knowing it free may be stale, which a
+ * conditional write finds out, as long as the slot has not been removed and created again since
+ * (see `usable`).
  */
 interface KnownSlot {
   takenAt: number;
-  revision?: string;
+  writer?: string;
+  version?: SlotVersion;
+  seenAt: number;
 }
 
 export type Reservation = { kind: 'denied'; retryAfterMs: number; requests: number } | { kind: 'candidate'; group: number; requests: number };
@@ -32,18 +52,22 @@ export type Outcome = { admitted: true; requests: number } | { admitted: false; 
  * `N/period` as N slots, kept as items of a few Sync Maps (groups). A slot holds the time it last
  * admitted an action, and admits one only when that was at least `period` ago, by a conditional
  * write: creating a missing item (a second creator gets 409) or updating an expired one with
- * If-Match (a second writer gets 412). Each slot thus admits at most one action in any window of
- * length `period`, so the N slots admit at most N, whatever the number of instances. An instance
- * reads a group in one request to find free slots and tries them in random order; it remembers until
- * when each slot is taken, and denies without any request while it knows every slot taken.
+ * If-Match (a second writer gets 412), a write that counts only if the item is still the incarnation
+ * that was seen (its date_created). Each slot thus admits at most one action in any window of length
+ * `period`, so the N slots admit at most N, whatever the number of instances. An instance reads a
+ * group in one request to find free slots and tries them in random order; it remembers until when
+ * each slot is taken, and denies without any request while it knows every slot taken.
+ * docs/design.md#rate-limits states the guarantee and what it rests on.
  */
 export class SlotRateLimiter {
   /** Group name → slot key → what is known; a Map in least-recently-used order. */
   private readonly known = new Map<string, Map<string, KnownSlot>>();
-  /** Reads in flight, by group: concurrent decisions of this instance share one. */
-  private readonly reading = new Map<string, Promise<void>>();
+  /** Reads in flight, by group: concurrent decisions of this instance share one, each within its own deadline. */
+  private readonly reading = new SharedWork<void>();
   /** Slots a decision of this instance is writing, so that its concurrent decisions pick others. */
   private readonly claims = new Map<string, Promise<unknown>>();
+  /** Written with each slot taken, so that this instance judges its own slots on its own clock. */
+  private readonly id = randomUUID().slice(0, 8);
 
   constructor(
     private readonly store: SlotStore,
@@ -68,7 +92,7 @@ export class SlotRateLimiter {
     const sizes = SlotRateLimiter.layout(window);
     let requests = 0;
     for (const group of this.shuffled(sizes.length)) {
-      if (!this.view(id, group)) {
+      if (this.needsRead(id, group, window)) {
         await this.read(id, group, sizes[group]!);
         requests++;
       }
@@ -98,23 +122,31 @@ export class SlotRateLimiter {
         if (group === undefined) return { admitted: false, retryAfterMs: this.waitForRoom(id, window, sizes), requests };
         continue;
       }
-      const free = this.freeSlots(id, group, window).filter(([key]) => !this.claims.has(this.slotId(id, group!, key)));
-      if (free.length === 0) {
-        // Every free slot is being written by other decisions of this instance: see how they end.
-        // Waiting on them is not an attempt of this decision's; giveUpAt and the signal still bound it.
-        await Promise.allSettled(this.claimsOf(id, group));
+      const unclaimed = this.freeSlots(id, group, window).filter(([key]) => !this.claims.has(this.slotId(id, group!, key)));
+      if (unclaimed.length === 0) {
+        // Every free slot is being written by other decisions of this instance: see how they end,
+        // within this decision's own time. Waiting on them is not an attempt of this decision's;
+        // giveUpAt and the signal still bound it.
+        await settledOrAborted(this.claimsOf(id, group), limits.signal);
         attempt--;
+        continue;
+      }
+      const free = unclaimed.filter(([, slot]) => this.usable(slot, window));
+      if (free.length === 0) {
+        // What this instance remembers of these slots may predate their removal: read them afresh.
+        await this.read(id, group, sizes[group]!);
+        requests++;
         continue;
       }
       const [key, slot] = free[Math.floor(this.random() * free.length)]!;
       const now = this.now();
-      const claim = this.store.take(this.groupName(id, group), key, now, slot.revision, ttlOf(window));
+      const claim = this.store.take(this.groupName(id, group), key, now, slot.version, ttlOf(window), this.id);
       const claimId = this.slotId(id, group, key);
       this.claims.set(claimId, claim.catch(() => undefined));
       const taken = await claim.finally(() => this.claims.delete(claimId));
       requests++;
       if (taken !== 'lost') {
-        this.view(id, group)?.set(key, { takenAt: now, revision: taken.revision });
+        this.view(id, group)?.set(key, { takenAt: now, writer: this.id, version: taken, seenAt: now });
         return { admitted: true, requests };
       }
       await this.read(id, group, sizes[group]!);
@@ -127,7 +159,7 @@ export class SlotRateLimiter {
   private async groupWithRoom(id: string, window: Window, sizes: number[]): Promise<{ group?: number; requests: number }> {
     let requests = 0;
     for (const group of this.shuffled(sizes.length)) {
-      if (!this.view(id, group)) {
+      if (this.needsRead(id, group, window)) {
         await this.read(id, group, sizes[group]!);
         requests++;
       }
@@ -138,28 +170,57 @@ export class SlotRateLimiter {
 
   /** With every slot known taken: the exact wait until the first one frees. */
   private waitForRoom(id: string, window: Window, sizes: number[]): number {
-    const freeAt = sizes.flatMap((_, group) => [...(this.view(id, group)?.values() ?? [])].map((slot) => slot.takenAt + window.windowMs));
+    const freeAt = sizes.flatMap((_, group) => [...(this.view(id, group)?.values() ?? [])].map((slot) => this.freeAt(slot, window)));
     return Math.max(1, Math.min(...freeAt) - this.now());
+  }
+
+  /**
+   * When a slot frees: a period after it was taken, on the clock that took it. Another instance's
+   * time is read on this instance's clock, so its slots free SKEW_MARGIN_MS later. (A slot that names
+   * no writer was not written by this guard's slot limiter, or before it recorded writers: the period alone.)
+   */
+  private freeAt(slot: KnownSlot, window: Window): number {
+    return slot.takenAt + window.windowMs + (slot.writer !== undefined && slot.writer !== this.id ? SKEW_MARGIN_MS : 0);
   }
 
   /** The slots of a group known free now: never created, or taken at least a window ago. */
   private freeSlots(id: string, group: number, window: Window): Array<[string, KnownSlot]> {
     const now = this.now();
-    return [...(this.view(id, group)?.entries() ?? [])].filter(([, slot]) => slot.takenAt + window.windowMs <= now);
+    return [...(this.view(id, group)?.entries() ?? [])].filter(([, slot]) => this.freeAt(slot, window) <= now);
+  }
+
+  /**
+   * Whether a write may name what this instance knows of a slot. Sync numbers the revisions of each
+   * creation of an item from "0": once the slot may have expired and been removed and created again,
+   * a remembered revision could name the new item by coincidence. Such knowledge is read afresh
+   * before a write. (The write would not count, being to another incarnation, see SlotStore.take,
+   * but it would waste a request and write over the new item's admission.) A slot never created
+   * needs no version: its creation is refused (409) if it exists.
+   */
+  private usable(slot: KnownSlot, window: Window): boolean {
+    const now = this.now();
+    return slot.version === undefined || now < slot.takenAt + ttlOf(window) * 1000 - LIFETIME_MARGIN_MS / 2 || now - slot.seenAt < FRESH_MS;
+  }
+
+  /** A group this instance knows nothing of, or whose only free slots it must read afresh before a write. */
+  private needsRead(id: string, group: number, window: Window): boolean {
+    if (!this.view(id, group)) return true;
+    const free = this.freeSlots(id, group, window);
+    return free.length > 0 && !free.some(([, slot]) => this.usable(slot, window));
   }
 
   private read(id: string, group: number, size: number): Promise<void> {
     const name = this.groupName(id, group);
-    const inFlight = this.reading.get(name);
-    if (inFlight) return inFlight;
-    const reading = this.readNow(name, size).finally(() => this.reading.delete(name));
-    this.reading.set(name, reading);
-    return reading;
+    return this.reading.run(name, () => this.readNow(name, size));
   }
 
   private async readNow(name: string, size: number): Promise<void> {
-    const slots = new Map<string, KnownSlot>(Array.from({ length: size }, (_, i) => [String(i), { takenAt: -Infinity }]));
-    for (const slot of await this.store.list(name)) if (slots.has(slot.key)) slots.set(slot.key, { takenAt: slot.takenAt, revision: slot.revision });
+    const listed = await this.store.list(name);
+    const seenAt = this.now();
+    const slots = new Map<string, KnownSlot>(Array.from({ length: size }, (_, i) => [String(i), { takenAt: -Infinity, seenAt }]));
+    for (const slot of listed) {
+      if (slots.has(slot.key)) slots.set(slot.key, { takenAt: slot.takenAt, writer: slot.writer, version: { revision: slot.revision, created: slot.created }, seenAt });
+    }
     this.known.delete(name);
     this.known.set(name, slots);
     if (this.known.size > MAX_REMEMBERED_GROUPS) this.known.delete(this.known.keys().next().value!);
@@ -190,5 +251,19 @@ export class SlotRateLimiter {
   }
 }
 
-/** Slots and their groups are cleaned up a minute after they could last matter. */
-const ttlOf = (window: Window) => Math.min(MAX_TTL_SECONDS, Math.ceil(window.windowMs / 1000) + 60);
+/** Slots and their groups are cleaned up LIFETIME_MARGIN_MS after they could last matter. */
+export const ttlOf = (window: Window) => Math.min(MAX_TTL_SECONDS, Math.ceil((window.windowMs + LIFETIME_MARGIN_MS) / 1000));
+
+/** Settles once every promise has, or once the signal aborts, whichever comes first. */
+async function settledOrAborted(promises: Array<Promise<unknown>>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return void (await Promise.allSettled(promises));
+  let onAbort = () => undefined as void;
+  const aborted = new Promise<void>((resolve) => (onAbort = resolve));
+  if (signal.aborted) return;
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([Promise.allSettled(promises), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

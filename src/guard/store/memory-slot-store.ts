@@ -1,21 +1,85 @@
-import type { Slot, SlotStore } from './slot-store';
+import { slotOf, type Slot, type SlotData, type SlotStore, type SlotVersion } from './slot-store';
 
-/** An in-process {@link SlotStore} with Sync's semantics (409 to a second creator, 412 to a stale writer); TTL is ignored. */
+interface Item extends SlotVersion {
+  data: SlotData;
+  /** When the item is removed: its TTL after its last write, plus the removal lag. */
+  removedAt: number;
+}
+
+interface Group {
+  removedAt: number;
+  items: Map<string, Item>;
+}
+
+export interface MemorySlotStoreOptions {
+  /** The store's clock. Without one, nothing expires, and each creation gets a distinct `created`. */
+  now?: () => number;
+  /**
+   * How long after its TTL an object is removed (Sync removes late, never early): a number, or a
+   * function asked at each write. Default 0.
+   */
+  removalLagMs?: number | (() => number);
+}
+
+/**
+ * An in-process {@link SlotStore} with Sync's semantics: 409 to a second creator, 412 to a stale
+ * writer, revisions numbered per item from "0" at each creation, `created` per creation to the second
+ * (Sync's `date_created`), and, given a clock, items and groups removed their TTL after their last
+ * write, plus a lag. Its slots are read as SyncSlotStore reads them ({@link slotOf}).
+ */
 export class MemorySlotStore implements SlotStore {
-  private readonly groups = new Map<string, Map<string, Slot>>();
-  private revisions = 0;
+  private readonly groups = new Map<string, Group>();
+  private creations = 0;
+
+  constructor(private readonly options: MemorySlotStoreOptions = {}) {}
 
   async list(group: string): Promise<Slot[]> {
-    return [...(this.groups.get(group)?.values() ?? [])].map((slot) => ({ ...slot }));
+    const items = [...(this.live(group)?.items ?? [])].filter(([, item]) => !this.gone(item));
+    return items.map(([key, { data, revision, created }]) => slotOf(key, { ...data }, { revision, created }, this.options.now?.()));
   }
 
-  async take(group: string, key: string, takenAt: number, revision: string | undefined): Promise<{ revision: string } | 'lost'> {
-    const slots = this.groups.get(group) ?? new Map<string, Slot>();
-    this.groups.set(group, slots);
-    const current = slots.get(key);
-    if (revision === undefined ? current !== undefined : current?.revision !== revision) return 'lost';
-    const slot = { key, takenAt, revision: String(++this.revisions) };
-    slots.set(key, slot);
-    return { revision: slot.revision };
+  async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds = 0, writer?: string): Promise<SlotVersion | 'lost'> {
+    const removedAt = this.removalFrom(ttlSeconds);
+    const items = this.live(group)?.items ?? new Map<string, Item>();
+    const stored = items.get(key);
+    const current = stored && !this.gone(stored) ? stored : undefined;
+    if (seen === undefined ? current !== undefined : current?.revision !== seen.revision) return 'lost';
+    // A write renews the group's TTL, as CollectionTtl does.
+    this.groups.set(group, { removedAt, items });
+    const data: SlotData = { t: takenAt, ...(writer !== undefined && { w: writer }) };
+    if (!current) {
+      const created: Item = { data, revision: '0', created: this.stamp(), removedAt };
+      items.set(key, created);
+      return { revision: created.revision, created: created.created };
+    }
+    // Written, whichever incarnation it is; taken only if it is the one seen.
+    Object.assign(current, { data: { ...data, c: seen!.created }, revision: String(Number(current.revision) + 1), removedAt });
+    return current.created === seen!.created ? { revision: current.revision, created: current.created } : 'lost';
+  }
+
+  private live(group: string): Group | undefined {
+    const g = this.groups.get(group);
+    if (g && this.gone(g)) {
+      this.groups.delete(group);
+      return undefined;
+    }
+    return g;
+  }
+
+  private gone(o: { removedAt: number }): boolean {
+    return this.options.now !== undefined && this.options.now() >= o.removedAt;
+  }
+
+  private removalFrom(ttlSeconds: number): number {
+    const now = this.options.now;
+    if (!now || ttlSeconds <= 0) return Infinity;
+    const lag = this.options.removalLagMs;
+    return now() + ttlSeconds * 1000 + (typeof lag === 'function' ? lag() : (lag ?? 0));
+  }
+
+  /** Sync's date_created: the creation's second; without a clock, a name of its own. */
+  private stamp(): string {
+    const now = this.options.now;
+    return now ? new Date(Math.floor(now() / 1000) * 1000).toISOString() : `creation ${++this.creations}`;
   }
 }

@@ -1,11 +1,59 @@
 import type { Twilio } from 'twilio';
-import { StoreUnavailableError } from './document-store';
+import { codeOf, statusOf, storeFailure } from './failure';
+import { SharedWork } from './shared-work';
 
-/** One slot of a rate rule: when it last admitted an action, and the revision a write must name. */
-export interface Slot {
+/**
+ * Which incarnation of a slot, at which revision: what a conditional write names. Sync numbers an
+ * item's revisions from "0" at each creation, so a revision alone does not tell an item from one
+ * created again under its key after it was removed; its `date_created` does.
+ */
+export interface SlotVersion {
+  revision: string;
+  /** The item's `date_created`, as Sync gave it. */
+  created: string;
+}
+
+/** One slot of a rate rule: when it last admitted an action, by which writer, and its version. */
+export interface Slot extends SlotVersion {
   key: string;
   takenAt: number;
-  revision: string;
+  /** The limiter instance whose clock `takenAt` was read on (absent when the data names none). */
+  writer?: string;
+}
+
+/**
+ * What a slot item holds: the time it was taken, on the writer's clock; the writer; and, for a write
+ * over an existing item, the incarnation (date_created) the writer meant to write.
+ */
+export interface SlotData {
+  t: number;
+  w?: string;
+  c?: string;
+}
+
+/** The writer named for a time that is no instance's own (see {@link slotOf}). */
+export const NO_ONE = '';
+/**
+ * How long after an item's date_created its creator's time can be: date_created counts whole seconds,
+ * and the creator's clock and Sync's may differ by up to as much again.
+ */
+const CREATION_BOUND_MS = 2_000;
+
+/**
+ * A slot as listed. Data written for another incarnation than the item's own (a write whose If-Match
+ * matched an item removed and created again, by coincidence: that writer admitted nothing) may hold
+ * a time earlier than the admission of the item's creator, which it overwrote: the slot then counts
+ * as taken at the later of that time and the item's creation. Data that is not what this guard
+ * writes counts as taken just now: never as free.
+ */
+export function slotOf(key: string, data: unknown, version: SlotVersion, now = Date.now()): Slot {
+  const { t, w, c } = (data ?? {}) as { t?: unknown; w?: unknown; c?: unknown };
+  if (typeof t !== 'number' || !Number.isFinite(t)) return { key, takenAt: now, ...version };
+  if (typeof c === 'string' && c !== version.created) {
+    const created = Date.parse(version.created);
+    return { key, takenAt: Number.isNaN(created) ? Math.max(t, now) : Math.max(t, created + CREATION_BOUND_MS), writer: NO_ONE, ...version };
+  }
+  return { key, takenAt: t, ...(typeof w === 'string' && { writer: w }), ...version };
 }
 
 /**
@@ -17,17 +65,11 @@ export interface SlotStore {
   /** Every slot of a group; none when the group does not exist (yet, or any more). */
   list(group: string): Promise<Slot[]>;
   /**
-   * Takes a slot at `takenAt`: creates it when `revision` is undefined, otherwise writes only if it is
-   * still at `revision`. `ttlSeconds` is clean-up only: how long the slot and its group outlive their
-   * last use.
+   * Takes a slot at `takenAt`: creates it when `seen` is undefined, otherwise writes only if it is
+   * still the incarnation `seen` names, at its revision. `ttlSeconds` is how long the slot and its
+   * group outlive their last use. `writer` is recorded with the time.
    */
-  take(group: string, key: string, takenAt: number, revision: string | undefined, ttlSeconds: number): Promise<{ revision: string } | 'lost'>;
-}
-
-interface RestError {
-  status?: number;
-  code?: number;
-  message?: string;
+  take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string): Promise<SlotVersion | 'lost'>;
 }
 
 /** The largest page of Map items Twilio serves: a group of up to 100 slots is one request. */
@@ -36,12 +78,20 @@ const PAGE_SIZE = 100;
 /** Groups a list found missing, remembered at most this many at once (they are created right after). */
 const MAX_MISSING = 10_000;
 
+/** Sync's codes for a lost race, whatever the status they come with: item key taken, unique name taken, stale revision. */
+const CONFLICT_CODES = new Set([54208, 54301, 54205, 54103]);
+/** Sync's codes for an object that is not there: Map not found, Map Item not found. */
+const MISSING_CODES = new Set([54200, 54201, 20404]);
+
+const isConflict = (error: unknown) => statusOf(error) === 409 || statusOf(error) === 412 || CONFLICT_CODES.has(codeOf(error) ?? 0);
+const isMissing = (error: unknown) => statusOf(error) === 404 || MISSING_CODES.has(codeOf(error) ?? 0);
+
 /** Slot groups as Twilio Sync Maps, addressed by unique name. */
 export class SyncSlotStore implements SlotStore {
   /** Groups a list found missing: their first take creates the Map before the item. */
   private readonly missing = new Set<string>();
-  /** Map creations in flight: concurrent takes of one instance share one. */
-  private readonly creating = new Map<string, Promise<void>>();
+  /** Map creations in flight: concurrent takes of one instance share one, each within its own deadline. */
+  private readonly creating = new SharedWork<void>();
 
   constructor(
     private readonly client: Twilio,
@@ -56,70 +106,62 @@ export class SyncSlotStore implements SlotStore {
     try {
       const items = await this.maps(group).syncMapItems.list({ pageSize: PAGE_SIZE });
       this.missing.delete(group);
-      return items.map((item) => ({ key: item.key, takenAt: takenAtOf(item.data), revision: item.revision }));
+      return items.map((item) => slotOf(item.key, item.data, versionOf(item)));
     } catch (error) {
-      if (statusOf(error) === 404) {
+      if (isMissing(error)) {
         if (this.missing.size >= MAX_MISSING) this.missing.clear();
         this.missing.add(group);
         return [];
       }
-      throw unavailable(error, 'read', group);
+      throw storeFailure(error, 'read', group);
     }
   }
 
-  async take(group: string, key: string, takenAt: number, revision: string | undefined, ttlSeconds: number): Promise<{ revision: string } | 'lost'> {
-    const data = { t: takenAt };
+  async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string): Promise<SlotVersion | 'lost'> {
+    const data: SlotData = { t: takenAt, ...(writer !== undefined && { w: writer }) };
     try {
-      if (revision !== undefined) {
-        const item = await this.maps(group).syncMapItems(key).update({ data, ifMatch: revision, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
-        return { revision: item.revision };
+      if (seen !== undefined) {
+        const update = { data: { ...data, c: seen.created }, ifMatch: seen.revision, itemTtl: ttlSeconds, collectionTtl: ttlSeconds };
+        const written = versionOf(await this.maps(group).syncMapItems(key).update(update));
+        // The If-Match matched: but the item may have been removed and created again since it was
+        // seen, its revisions counted from "0" anew, and the match a coincidence. Then this write
+        // did not take the slot that was seen free: it wrote over another writer's admission (which
+        // readers still count, from its `c`, see slotOf). Not a slot of this taker's: lost.
+        // An item without a date_created proves nothing either way: not taken.
+        return written.created !== '' && written.created === seen.created ? written : 'lost';
       }
       if (this.missing.has(group)) await this.createMap(group, ttlSeconds);
       const create = () => this.maps(group).syncMapItems.create({ key, data, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
       const item = await create().catch(async (error: unknown) => {
-        // The Map expired since it was read: created again (by whoever comes first) and asked again.
-        if (statusOf(error) !== 404) throw error;
+        // The Map was removed since it was read: created again (by whoever comes first) and asked again.
+        if (!isMissing(error)) throw error;
         await this.createMap(group, ttlSeconds);
         return create();
       });
-      return { revision: item.revision };
+      return versionOf(item);
     } catch (error) {
-      const status = statusOf(error);
-      // 409: created by another; 412: written by another; 404: gone (expired) since it was read.
-      if (status === 409 || status === 412 || status === 404) return 'lost';
-      throw unavailable(error, 'write', `${group}/${key}`);
+      // 409: created by another; 412: written by another; 404: removed since it was read.
+      if (isConflict(error) || isMissing(error)) return 'lost';
+      throw storeFailure(error, 'write', `${group}/${key}`);
     }
   }
 
   /** Creates a group's Map, once per instance at a time; another instance creating it first (409) is as good. */
   private createMap(group: string, ttlSeconds: number): Promise<void> {
-    const inFlight = this.creating.get(group);
-    if (inFlight) return inFlight;
-    const creating = this.maps
-      .create({ uniqueName: group, ttl: ttlSeconds })
-      .then(noop, (error: unknown) => {
-        if (statusOf(error) !== 409) throw error;
-      })
-      .then(() => void this.missing.delete(group))
-      .finally(() => this.creating.delete(group));
-    this.creating.set(group, creating);
-    return creating;
+    return this.creating.run(group, async () => {
+      try {
+        await this.maps.create({ uniqueName: group, ttl: ttlSeconds });
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+      this.missing.delete(group);
+    });
   }
 }
 
-const noop = () => undefined;
-
-/** A slot whose data is not what this guard writes counts as taken just now: never as free. */
-function takenAtOf(data: unknown): number {
-  const t = (data as { t?: unknown } | null)?.t;
-  return typeof t === 'number' && Number.isFinite(t) ? t : Date.now();
-}
-
-const statusOf = (error: unknown) => (error as RestError | undefined)?.status;
-
-function unavailable(error: unknown, operation: string, name: string): StoreUnavailableError {
-  if (error instanceof StoreUnavailableError) return error;
-  const rest = (error ?? {}) as RestError;
-  const detail = rest.code ? `${rest.status} / ${rest.code}` : (rest.message ?? String(error));
-  return new StoreUnavailableError(`Sync ${operation} of ${name} failed: ${detail}`, rest.status, rest.code);
+/** An item's incarnation and revision; `created` is empty when Sync gave no date_created. */
+function versionOf(item: { revision: string; dateCreated: unknown }): SlotVersion {
+  const created: unknown = item.dateCreated;
+  if (created instanceof Date) return { revision: item.revision, created: Number.isNaN(created.getTime()) ? '' : created.toISOString() };
+  return { revision: item.revision, created: typeof created === 'string' ? created : '' };
 }

@@ -1,11 +1,6 @@
 import type { Twilio } from 'twilio';
-import { StoreUnavailableError, type DocumentStore, type StoredDocument } from './document-store';
-
-interface RestError {
-  status?: number;
-  code?: number;
-  message?: string;
-}
+import type { DocumentStore, StoredDocument } from './document-store';
+import { codeOf, statusOf as status, storeFailure as unavailable } from './failure';
 
 /** Twilio Sync Documents as a {@link DocumentStore}, addressed by unique name. */
 export class SyncDocumentStore implements DocumentStore {
@@ -33,7 +28,7 @@ export class SyncDocumentStore implements DocumentStore {
       const doc = await this.documents.create({ uniqueName: name, data, ...(ttlSeconds !== undefined && { ttl: ttlSeconds }) });
       return { data: doc.data as T, revision: doc.revision };
     } catch (error) {
-      if (status(error) === 409) return 'exists';
+      if (status(error) === 409 || codeOf(error) === 54301) return 'exists';
       throw unavailable(error, 'create', name);
     }
   }
@@ -43,19 +38,9 @@ export class SyncDocumentStore implements DocumentStore {
       const doc = await this.documents(name).update({ data, ifMatch: revision, ...(ttlSeconds !== undefined && { ttl: ttlSeconds }) });
       return { data: doc.data as T, revision: doc.revision };
     } catch (error) {
-      if (status(error) === 412) return 'conflict';
+      if (status(error) === 412 || codeOf(error) === 54103) return 'conflict';
       if (status(error) === 404) return 'missing';
       throw unavailable(error, 'update', name);
     }
   }
-}
-
-function status(error: unknown): number | undefined {
-  return (error as RestError | undefined)?.status;
-}
-
-function unavailable(error: unknown, operation: string, name: string): StoreUnavailableError {
-  const rest = (error ?? {}) as RestError;
-  const detail = rest.code ? `${rest.status} / ${rest.code}` : (rest.message ?? String(error));
-  return new StoreUnavailableError(`Sync ${operation} of ${name} failed: ${detail}`, rest.status, rest.code);
 }

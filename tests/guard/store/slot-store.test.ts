@@ -1,0 +1,166 @@
+/**
+ * The SlotStore contract, run against both implementations on one hand-moved clock: MemorySlotStore,
+ * and SyncSlotStore over twilio-node talking to the local Twilio API emulator. A take creates a slot or
+ * writes it only while it is the incarnation seen, at its revision; Sync numbers revisions per item
+ * from "0" at each creation, so an item removed and created again can be at the very revision
+ * remembered, and only its date_created tells. Then what only SyncSlotStore does: work shared by
+ * concurrent takes runs under its own deadline, and an abandoned request says so.
+ */
+import { startEmulator, type Emulator } from '../../../emulator';
+import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline';
+import { StoreUnavailableError } from '../../../src/guard/store/document-store';
+import { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
+import { syncName } from '../../../src/guard/store/names';
+import { NO_ONE, type SlotStore, type SlotVersion } from '../../../src/guard/store/slot-store';
+import { emulatorSlotStore } from '../../support/rate-emulator';
+import { waitFor } from '../../support/wait';
+
+let emu: Emulator;
+let now: number;
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+afterAll(() => emu.close());
+beforeEach(() => {
+  emu.reset();
+  now = Date.UTC(2026, 10, 29, 12, 0, 0);
+  emu.setClock(() => now);
+});
+afterEach(() => emu.setClock(Date.now));
+
+const GROUP = syncName('rate', 'slot-store-test', '0');
+const TTL = 10;
+/** How late Sync removes an expired item in these tests (the emulator's setting, and the memory store's). */
+const LAG = 5_000;
+
+const implementations: Array<[string, () => SlotStore]> = [
+  ['MemorySlotStore', () => new MemorySlotStore({ now: () => now, removalLagMs: LAG })],
+  [
+    'SyncSlotStore (emulator)',
+    () => {
+      emu.setSyncRemovalLag(LAG);
+      return emulatorSlotStore(emu);
+    },
+  ],
+];
+
+const version = (taken: SlotVersion | 'lost'): SlotVersion => {
+  if (taken === 'lost') throw new Error('lost');
+  return taken;
+};
+
+describe.each(implementations)('%s', (_name, makeStore) => {
+  let store: SlotStore;
+  beforeEach(() => {
+    store = makeStore();
+  });
+
+  test('a group never written lists no slot', async () => {
+    expect(await store.list(GROUP)).toEqual([]);
+  });
+
+  test('a slot is created at revision "0" with its time and writer; a second creator loses', async () => {
+    const taken = version(await store.take(GROUP, '0', now, undefined, TTL, 'writer-a'));
+    expect(taken.revision).toBe('0');
+    expect(await store.take(GROUP, '0', now, undefined, TTL, 'writer-b')).toBe('lost');
+    expect(await store.list(GROUP)).toEqual([{ key: '0', takenAt: now, writer: 'writer-a', ...taken }]);
+  });
+
+  test('a write naming the version seen takes the slot and moves the revision on; a second writer naming it loses', async () => {
+    const first = version(await store.take(GROUP, '0', now, undefined, TTL, 'a'));
+    now += 2_000;
+    const second = version(await store.take(GROUP, '0', now, first, TTL, 'b'));
+    expect(second).toEqual({ revision: '1', created: first.created });
+    expect(await store.take(GROUP, '0', now, first, TTL, 'c')).toBe('lost');
+    expect((await store.list(GROUP))[0]).toMatchObject({ takenAt: now, writer: 'b', revision: '1' });
+  });
+
+  test('revisions are per slot: another slot of the group starts at "0" too', async () => {
+    await store.take(GROUP, '0', now, undefined, TTL);
+    expect(version(await store.take(GROUP, '1', now, undefined, TTL)).revision).toBe('0');
+  });
+
+  test('an expired slot is kept until it is removed (late): listed, and taken by a write naming it, which renews it', async () => {
+    const first = version(await store.take(GROUP, '0', now, undefined, TTL, 'a'));
+    now += TTL * 1000 + LAG - 1;
+    expect(await store.list(GROUP)).toHaveLength(1);
+    expect(await store.take(GROUP, '0', now, first, TTL, 'b')).toEqual({ revision: '1', created: first.created });
+    now += TTL * 1000 + LAG - 1;
+    expect(await store.list(GROUP)).toHaveLength(1);
+    now += 1;
+    expect(await store.list(GROUP)).toEqual([]);
+  });
+
+  test('a slot removed and created again is another incarnation: a write naming the old one at the same revision lands on it, and is lost', async () => {
+    const old = version(await store.take(GROUP, '0', now, undefined, TTL, 'a'));
+    now += TTL * 1000 + LAG;
+    expect(await store.list(GROUP)).toEqual([]);
+    const createdAt = now;
+    const recreated = version(await store.take(GROUP, '0', now, undefined, TTL, 'b'));
+    expect(recreated.revision).toBe(old.revision);
+    expect(recreated.created).not.toBe(old.created);
+    now += 100;
+    // The If-Match matches by coincidence: the write is applied (Sync cannot tell), but it took no slot.
+    expect(await store.take(GROUP, '0', now, old, TTL, 'a')).toBe('lost');
+    // What it wrote names the incarnation it meant: the slot is read as taken no earlier than the
+    // creation it landed on (date_created counts whole seconds: up to 2 s later), on no instance's clock.
+    const [slot] = await store.list(GROUP);
+    expect(slot).toMatchObject({ revision: '1', created: recreated.created, writer: NO_ONE });
+    expect(slot!.takenAt).toBe(Math.max(now, Date.parse(recreated.created) + 2_000));
+    expect(slot!.takenAt).toBeGreaterThanOrEqual(createdAt);
+  });
+
+  test('a write that matched an item created again after it was sent cannot move the slot\'s time before that creation', async () => {
+    const old = version(await store.take(GROUP, '0', now, undefined, TTL, 'a'));
+    // Sent while the item was expired but not yet removed, with the time of sending...
+    const sentAt = now + TTL * 1000 + 1_000;
+    now += TTL * 1000 + LAG + 30_000;
+    // ...and landing after it was removed and created again by another instance.
+    const createdAt = now;
+    await store.take(GROUP, '0', now, undefined, TTL, 'b');
+    expect(await store.take(GROUP, '0', sentAt, old, TTL, 'a')).toBe('lost');
+    expect((await store.list(GROUP))[0]!.takenAt).toBeGreaterThanOrEqual(createdAt);
+  });
+});
+
+describe('SyncSlotStore: what only Sync does', () => {
+  test('two takes that both create the missing Map share one creation, each within its own deadline: the later one is not cut off at the earlier one\'s', async () => {
+    const store = emulatorSlotStore(emu);
+    expect(await store.list(GROUP)).toEqual([]);
+    const creation = emu.hold({ product: 'sync', method: 'POST', pathIncludes: '/Maps' });
+    // Started back to back: the second joins the Map creation the first started.
+    const first = withDeadline(100, () => store.take(GROUP, '0', now, undefined, TTL, 'a'));
+    const second = withDeadline(60_000, () => store.take(GROUP, '1', now, undefined, TTL, 'b'));
+    // The creation is held: the first decision's time is up before Sync answers.
+    await expect(first).rejects.toThrow(DeadlineExceededError);
+    creation.release();
+    expect(await second).toEqual({ revision: '0', created: expect.any(String) });
+    expect(emu.log.filter((e) => e.method === 'POST' && e.path.endsWith('/Maps')).map((e) => e.status)).toEqual([201]);
+    expect((await store.list(GROUP)).map((slot) => slot.key)).toEqual(['1']);
+  });
+
+  test('a request abandoned when its time is up says so (not "undefined / 23", the DOMException code of a timeout)', async () => {
+    const store = emulatorSlotStore(emu);
+    const reads = emu.hold({ product: 'sync', method: 'GET' });
+    let failure: unknown;
+    await expect(withDeadline(100, () => store.list(GROUP).catch((e: unknown) => void (failure = e)))).rejects.toThrow(DeadlineExceededError);
+    await waitFor(() => failure !== undefined, { what: 'the abandoned read to fail' });
+    reads.release();
+    expect(failure).toBeInstanceOf(StoreUnavailableError);
+    expect(failure).toMatchObject({ message: `Sync read of ${GROUP} abandoned: its time was up before Sync answered`, status: undefined, code: undefined });
+  });
+
+  test('Twilio\'s answers keep their status and code', async () => {
+    emu.injectFault({ kind: 'status', status: 429, code: 54009, product: 'sync' });
+    const error = await emulatorSlotStore(emu).list(GROUP).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: `Sync read of ${GROUP} failed: 429 / 54009`, status: 429, code: 54009, throttled: true });
+  });
+
+  test('nobody listening: the network\'s own words, no status or code', async () => {
+    const closed = await startEmulator();
+    await closed.close();
+    const error = await emulatorSlotStore(closed).list(GROUP).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ status: undefined, code: undefined, message: expect.stringMatching(new RegExp(`^Sync read of ${GROUP} failed: .*ECONNREFUSED`)) });
+  });
+});
