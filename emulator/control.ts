@@ -1,7 +1,7 @@
 import { TwilioError, invalidParameter } from './errors';
 import type { ApiResponse } from './router';
 import type { EmulatorState } from './state';
-import type { Fault, FaultMatch, SeedConversation, SeedParticipant, SyncRateLimit } from './types';
+import type { Fault, FaultMatch, SeedConversation, SeedMessage, SeedParticipant, SyncRateLimit } from './types';
 
 /**
  * The `/__emulator/...` control surface: the in-process API over HTTP, for a
@@ -20,6 +20,8 @@ import type { Fault, FaultMatch, SeedConversation, SeedParticipant, SyncRateLimi
  *   POST   /__emulator/seed/conversations   SeedConversation | SeedConversation[]   -> {sid} | {sids}
  *   POST   /__emulator/seed/conversations/{CH...}/participants
  *                                           SeedParticipant | SeedParticipant[]     -> {sid} | {sids}
+ *   POST   /__emulator/seed/conversations/{CH...}/messages
+ *                                           SeedMessage | SeedMessage[]             -> {sid} | {sids}
  */
 export function handleControl(state: EmulatorState, method: string, segments: string[], rawBody: string): ApiResponse {
   const route = `${method} ${segments.join('/')}`;
@@ -63,6 +65,10 @@ export function handleControl(state: EmulatorState, method: string, segments: st
     if (method === 'POST' && segments.length === 4 && seed === 'seed' && conversations === 'conversations' && participants === 'participants') {
       const body = jsonBody<SeedParticipant | SeedParticipant[]>(rawBody);
       return seeded(body, (p) => state.seedParticipant(sid!, p));
+    }
+    if (method === 'POST' && segments.length === 4 && seed === 'seed' && conversations === 'conversations' && participants === 'messages') {
+      const body = jsonBody<SeedMessage | SeedMessage[]>(rawBody);
+      return seeded(body, (m) => state.seedMessage(sid!, m));
     }
   } catch (err) {
     if (err instanceof RangeError) throw invalidParameter(err.message);

@@ -28,6 +28,41 @@ export interface Conversation {
   participants: Map<string, Participant>;
   byIdentity: Map<string, Participant>;
   nonChatCount: number;
+  /** Messages in index order; a removed message leaves a gap in the indexes, as on Twilio. */
+  messages: Message[];
+  nextMessageIndex: number;
+}
+
+/** One attachment of a message, as Twilio lists it (the file itself is not kept). */
+export interface MediaInfo {
+  sid: string;
+  contentType: string;
+  filename: string | null;
+  size: number;
+}
+
+export interface Message {
+  seq: number;
+  sid: string;
+  conversation: Conversation;
+  accountSid: string;
+  index: number;
+  author: string;
+  body: string | null;
+  attributes: string;
+  media: MediaInfo[];
+  participantSid: string | null;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export interface MessageInput {
+  author?: string;
+  body?: string;
+  attributes?: string;
+  media?: Array<{ contentType: string; filename?: string; size: number }>;
+  dateCreated?: number;
+  accountSid?: string;
 }
 
 export interface Participant {
@@ -51,6 +86,8 @@ export interface ConversationInput {
   attributes?: string;
   state?: string;
   accountSid?: string;
+  /** Seeding only: when it was created (epoch ms); the clock's now otherwise. */
+  dateCreated?: number;
 }
 
 export interface ParticipantInput {
@@ -61,6 +98,8 @@ export interface ParticipantInput {
   attributes?: string;
   roleSid?: string;
   accountSid?: string;
+  /** Seeding only: when it joined (epoch ms); the clock's now otherwise. */
+  dateCreated?: number;
 }
 
 const STATES: readonly string[] = ['active', 'inactive', 'closed'];

@@ -9,6 +9,8 @@ import {
   defaultRoleSid,
   type Conversation,
   type ConversationInput,
+  type Message,
+  type MessageInput,
   type Participant,
   type ParticipantInput,
 } from './conversations-model';
@@ -37,7 +39,7 @@ export class ConversationsStore {
     if (input.uniqueName && service.byUniqueName.has(input.uniqueName)) {
       throw new TwilioError(409, 50353, 'Conversation with provided unique name already exists');
     }
-    const now = this.now();
+    const now = input.dateCreated ?? this.now();
     const conversation: Conversation = {
       seq: ++this.seq,
       sid: newSid('CH'),
@@ -53,6 +55,8 @@ export class ConversationsStore {
       participants: new Map(),
       byIdentity: new Map(),
       nonChatCount: 0,
+      messages: [],
+      nextMessageIndex: 0,
     };
     service.conversations.set(conversation.sid, conversation);
     if (conversation.uniqueName) service.byUniqueName.set(conversation.uniqueName, conversation);
@@ -95,9 +99,16 @@ export class ConversationsStore {
     this.allConversations.delete(conversation.sid);
   }
 
-  listConversations(serviceSid: string, state?: string): Conversation[] {
-    const all = [...(this.services.get(serviceSid)?.conversations.values() ?? [])];
-    return state ? all.filter((c) => c.state === state) : all;
+  /**
+   * A service's conversations, filtered by state and by creation date (`from` and `to` inclusive,
+   * epoch ms). Oldest first, or newest first when a date filter is given, as Twilio sorts them then.
+   */
+  listConversations(serviceSid: string, state?: string, dates?: { from?: number; to?: number }): Conversation[] {
+    const all = [...(this.services.get(serviceSid)?.conversations.values() ?? [])].filter((c) => !state || c.state === state);
+    if (!dates) return all;
+    return all
+      .filter((c) => (dates.from === undefined || c.dateCreated >= dates.from) && (dates.to === undefined || c.dateCreated <= dates.to))
+      .sort((a, b) => b.dateCreated - a.dateCreated || b.seq - a.seq);
   }
 
   addParticipant(conversation: Conversation, input: ParticipantInput): Participant {
@@ -126,7 +137,7 @@ export class ConversationsStore {
         throw new TwilioError(400, 50214, 'User conversation limit exceeded');
       }
     }
-    const now = this.now();
+    const now = input.dateCreated ?? this.now();
     const participant: Participant = {
       seq: ++this.seq,
       sid: newSid('MB'),
@@ -178,6 +189,45 @@ export class ConversationsStore {
       conversation.nonChatCount -= 1;
       indexRemove(service.byAddress, participant.address, participant);
     }
+  }
+
+  /**
+   * A message, numbered with the conversation's next index. Its participant is the one whose
+   * identity or address is the author, if any is in the conversation now.
+   */
+  addMessage(conversation: Conversation, input: MessageInput): Message {
+    const author = input.author || 'system';
+    const participant =
+      conversation.byIdentity.get(author) ?? [...conversation.participants.values()].find((p) => p.address === author);
+    const now = input.dateCreated ?? this.now();
+    const message: Message = {
+      seq: ++this.seq,
+      sid: newSid('IM'),
+      conversation,
+      accountSid: input.accountSid ?? conversation.accountSid,
+      index: conversation.nextMessageIndex++,
+      author,
+      body: input.body ?? null,
+      attributes: input.attributes === undefined ? '{}' : checkAttributes(input.attributes),
+      media: (input.media ?? []).map((m) => ({ sid: newSid('ME'), contentType: m.contentType, filename: m.filename ?? null, size: m.size })),
+      participantSid: participant?.sid ?? null,
+      dateCreated: now,
+      dateUpdated: now,
+    };
+    conversation.messages.push(message);
+    return message;
+  }
+
+  /** Messages are addressable by sid or index. */
+  findMessage(conversation: Conversation, sidOrIndex: string): Message | undefined {
+    if (/^\d+$/.test(sidOrIndex)) return conversation.messages.find((m) => m.index === Number(sidOrIndex));
+    return conversation.messages.find((m) => m.sid === sidOrIndex);
+  }
+
+  removeMessage(message: Message): void {
+    const list = message.conversation.messages;
+    const at = list.indexOf(message);
+    if (at >= 0) list.splice(at, 1);
   }
 
   /** The participations of an identity or address within one service, oldest first. */

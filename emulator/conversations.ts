@@ -1,6 +1,6 @@
 import { TwilioError, invalidParameter, notFound } from './errors';
 import { CONVERSATIONS_BASE_URL, DEFAULT_CONVERSATIONS_SERVICE_SID, isSid, isoDate } from './ids';
-import { type Conversation, type Participant, userSid } from './conversations-model';
+import { type Conversation, type Message, type Participant, userSid } from './conversations-model';
 import type { ConversationsStore } from './conversations-store';
 import { bySeq, pageMeta, paginate, parsePageParams } from './paging';
 import { Router, type ApiRequest, type ApiResponse, type Params } from './router';
@@ -112,6 +112,47 @@ function participantConversationJson(p: Participant, scope: Scope) {
   };
 }
 
+function messageJson(m: Message, scope: Scope) {
+  const url = `${scope.base}/Conversations/${m.conversation.sid}/Messages/${m.sid}`;
+  return {
+    account_sid: m.accountSid,
+    ...(scope.scoped ? { chat_service_sid: m.conversation.serviceSid } : {}),
+    conversation_sid: m.conversation.sid,
+    sid: m.sid,
+    index: m.index,
+    author: m.author,
+    body: m.body,
+    media: m.media.length === 0 ? null : m.media.map((f) => ({ sid: f.sid, size: f.size, content_type: f.contentType, filename: f.filename, category: 'media' })),
+    attributes: m.attributes,
+    participant_sid: m.participantSid,
+    date_created: isoDate(m.dateCreated),
+    date_updated: isoDate(m.dateUpdated),
+    url,
+    delivery: null,
+    links: { delivery_receipts: `${url}/Receipts`, channel_metadata: `${url}/ChannelMetadata` },
+    content_sid: null,
+  };
+}
+
+/**
+ * `StartDate` and `EndDate` of the Conversations list: any ISO 8601 date or date-time (Twilio asks
+ * for `YYYY-MM-DDT00:00:00Z`); a date alone starts at midnight UTC for StartDate and ends at
+ * 23:59:59 for EndDate, as Twilio's description says the filter should be written.
+ */
+function dateFilter(raw: string | undefined, name: string, end: boolean): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
+  const at = Date.parse(dateOnly ? `${raw}T${end ? '23:59:59' : '00:00:00'}Z` : raw);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(at)) throw invalidParameter(`Invalid ${name}: ${raw}. Must be an ISO 8601 date`);
+  return at;
+}
+
+/** A date-sorted page cursor: creation time and sequence, newest first. */
+const byDateDesc = (c: Conversation, at: string | number): number => {
+  const [date, seq] = String(at).split('.').map(Number) as [number, number];
+  return date - c.dateCreated || seq - c.seq;
+};
+
 const ok = (body: unknown): ApiResponse => ({ status: 200, body });
 const created = (body: unknown): ApiResponse => ({ status: 201, body });
 const deleted: ApiResponse = { status: 204 };
@@ -142,11 +183,19 @@ export function conversationsRouter(store: ConversationsStore): Router {
         const scope = scopeOf(params);
         const paging = parsePageParams(req.query, 100);
         const state = req.query.State || undefined;
-        const page = paginate(store.listConversations(scope.serviceSid, state), paging, bySeq);
-        const filters: Array<[string, string]> = state ? [['State', state]] : [];
+        const from = dateFilter(req.query.StartDate, 'StartDate', false);
+        const to = dateFilter(req.query.EndDate, 'EndDate', true);
+        const dated = from !== undefined || to !== undefined;
+        const list = store.listConversations(scope.serviceSid, state, dated ? { from, to } : undefined);
+        const page = paginate(list, paging, dated ? byDateDesc : bySeq);
+        const filters: Array<[string, string]> = [
+          ...(req.query.StartDate ? [['StartDate', req.query.StartDate] as [string, string]] : []),
+          ...(req.query.EndDate ? [['EndDate', req.query.EndDate] as [string, string]] : []),
+          ...(state ? [['State', state] as [string, string]] : []),
+        ];
         return ok({
           conversations: page.items.map((c) => conversationJson(c, scope)),
-          meta: pageMeta(`${scope.base}/Conversations`, filters, 'conversations', paging, page, (c) => c.seq),
+          meta: pageMeta(`${scope.base}/Conversations`, filters, 'conversations', paging, page, (c) => (dated ? `${c.dateCreated}.${c.seq}` : c.seq)),
         });
       })
       .add('POST', `${prefix}Conversations`, (req, params) => {
@@ -201,6 +250,38 @@ export function conversationsRouter(store: ConversationsStore): Router {
       .add('DELETE', `${prefix}Conversations/:conversation/Participants/:participant`, (_req, params) => {
         const scope = scopeOf(params);
         store.removeParticipant(participant(conversation(scope, params.conversation!), params.participant!));
+        return deleted;
+      })
+      .add('GET', `${prefix}Conversations/:conversation/Messages`, (req, params) => {
+        const scope = scopeOf(params);
+        const c = conversation(scope, params.conversation!);
+        const order = req.query.Order || 'asc';
+        if (order !== 'asc' && order !== 'desc') throw invalidParameter(`Invalid Order: ${order}. Must be one of asc, desc`);
+        const paging = parsePageParams(req.query, 100);
+        const list = order === 'asc' ? c.messages : [...c.messages].reverse();
+        const page = paginate(list, paging, order === 'asc' ? bySeq : (m, at) => Number(at) - m.seq);
+        return ok({
+          messages: page.items.map((m) => messageJson(m, scope)),
+          meta: pageMeta(`${scope.base}/Conversations/${c.sid}/Messages`, [['Order', order]], 'messages', paging, page, (m) => m.seq),
+        });
+      })
+      .add('POST', `${prefix}Conversations/:conversation/Messages`, (req, params) => {
+        const scope = scopeOf(params);
+        const c = conversation(scope, params.conversation!);
+        return created(messageJson(store.addMessage(c, { author: req.form.Author, body: req.form.Body, attributes: req.form.Attributes, accountSid: req.accountSid }), scope));
+      })
+      .add('GET', `${prefix}Conversations/:conversation/Messages/:message`, (_req, params) => {
+        const scope = scopeOf(params);
+        const c = conversation(scope, params.conversation!);
+        const m = store.findMessage(c, params.message!);
+        if (!m) throw notFound(`Message ${params.message}`);
+        return ok(messageJson(m, scope));
+      })
+      .add('DELETE', `${prefix}Conversations/:conversation/Messages/:message`, (_req, params) => {
+        const c = conversation(scopeOf(params), params.conversation!);
+        const m = store.findMessage(c, params.message!);
+        if (!m) throw notFound(`Message ${params.message}`);
+        store.removeMessage(m);
         return deleted;
       })
       .add('GET', `${prefix}ParticipantConversations`, (req, params) => {

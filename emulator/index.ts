@@ -13,6 +13,7 @@ export type {
   Product,
   RequestLogEntry,
   SeedConversation,
+  SeedMessage,
   SeedParticipant,
   Seeder,
   SyncRateLimit,
@@ -56,6 +57,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     seed: {
       conversation: (c) => state.seedConversation(c),
       participant: (sid, p) => state.seedParticipant(sid, p),
+      message: (sid, m) => state.seedMessage(sid, m),
     },
   };
 }

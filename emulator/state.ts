@@ -7,7 +7,7 @@ import { SyncRateLimiter } from './rate-limit';
 import type { Router } from './router';
 import { syncRouter } from './sync';
 import { SyncStore } from './sync-store';
-import type { Product, RequestLogEntry, SeedConversation, SeedParticipant } from './types';
+import type { Product, RequestLogEntry, SeedConversation, SeedMessage, SeedParticipant } from './types';
 import { WebhookConfigStore, addWebhookConfigRoutes } from './webhook-config';
 
 /** Everything one emulator instance holds; shared by the HTTP front end and the in-process API. */
@@ -49,6 +49,8 @@ export class EmulatorState {
       friendlyName: opts.friendlyName,
       uniqueName: opts.uniqueName,
       state: opts.state,
+      attributes: opts.attributes,
+      dateCreated: seedDate(opts.dateCreated),
     }).sid;
   }
 
@@ -60,6 +62,24 @@ export class EmulatorState {
       address: p.address,
       proxyAddress: p.proxyAddress,
       projectedAddress: p.projectedAddress,
+      attributes: p.attributes,
+      dateCreated: seedDate(p.dateCreated),
     }).sid;
   }
+
+  seedMessage(conversationSid: string, m: SeedMessage): string {
+    const conversation = this.conversations.conversationBySid(conversationSid);
+    if (!conversation) throw notFound(`Conversation ${conversationSid}`);
+    const message = this.conversations.addMessage(conversation, { author: m.author, body: m.body, attributes: m.attributes, media: m.media, dateCreated: seedDate(m.dateCreated) });
+    if (m.deleted) this.conversations.removeMessage(message);
+    return message.sid;
+  }
+}
+
+/** A seeded date: ISO 8601 or epoch ms. */
+function seedDate(date: string | number | undefined): number | undefined {
+  if (date === undefined) return undefined;
+  const ms = typeof date === 'number' ? date : Date.parse(date);
+  if (!Number.isFinite(ms)) throw invalidParameter(`Invalid dateCreated: ${date}`);
+  return ms;
 }

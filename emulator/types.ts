@@ -75,6 +75,9 @@ export interface SeedConversation {
   friendlyName?: string;
   uniqueName?: string;
   state?: ConversationState;
+  attributes?: string;
+  /** ISO 8601 or epoch ms; the emulator's clock by default. */
+  dateCreated?: string | number;
 }
 
 export interface SeedParticipant {
@@ -82,6 +85,21 @@ export interface SeedParticipant {
   address?: string;
   proxyAddress?: string;
   projectedAddress?: string;
+  attributes?: string;
+  /** ISO 8601 or epoch ms; the emulator's clock by default. */
+  dateCreated?: string | number;
+}
+
+/** A message as Twilio keeps it: the attachments' metadata only. */
+export interface SeedMessage {
+  author?: string;
+  body?: string;
+  attributes?: string;
+  media?: Array<{ contentType: string; filename?: string; size: number }>;
+  /** ISO 8601 or epoch ms; the emulator's clock by default. */
+  dateCreated?: string | number;
+  /** Removed once added: its index stays taken, a gap in the list, as a deleted message leaves. */
+  deleted?: boolean;
 }
 
 export interface Seeder {
@@ -89,6 +107,8 @@ export interface Seeder {
   conversation(opts: SeedConversation): string;
   /** Returns the new participant's sid; applies the same limits as the REST API. */
   participant(conversationSid: string, p: SeedParticipant): string;
+  /** Returns the new message's sid (that of the removed message when `deleted`). */
+  message(conversationSid: string, m: SeedMessage): string;
 }
 
 export interface Emulator {
