@@ -177,7 +177,7 @@ describe('slots removed and created again: Sync removes an expired item late, an
           }
         },
       ),
-      { seed: 20261130, numRuns: 300 },
+      { seed: 20261130, numRuns: 200 },
     );
   });
 });
@@ -224,7 +224,7 @@ describe('instances whose clocks differ', () => {
           }
         },
       ),
-      { seed: 20261131, numRuns: 300 },
+      { seed: 20261131, numRuns: 200 },
     );
   });
 });
