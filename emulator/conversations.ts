@@ -28,7 +28,9 @@ const BINDING_PREFIXES = ['whatsapp', 'messenger', 'gbm', 'rcs'];
 
 export function bindingType(address: string): string {
   const prefix = address.split(':', 1)[0]!.toLowerCase();
-  return address.includes(':') && BINDING_PREFIXES.includes(prefix) ? prefix : 'sms';
+  if (address.includes(':') && BINDING_PREFIXES.includes(prefix)) return prefix;
+  // Flex email participants are bound by their e-mail address.
+  return /^[^@\s:]+@[^@\s]+$/.test(address) ? 'email' : 'sms';
 }
 
 function messagingBinding(p: Participant): Record<string, string | null> | null {

@@ -129,7 +129,7 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<PreE
   }
 }
 
-interface Verdict {
+export interface Verdict {
   violation?: Violation;
   /** What an inbound message breaks without being rejected for it (INBOUND_POLICY). */
   notes: Violation[];
@@ -138,8 +138,11 @@ interface Verdict {
   channel?: Channel;
 }
 
-/** Payload rules first (free), then the remote ones within DECISION_TIMEOUT. */
-async function decide(parsed: PreEvent, settings: Settings, remote: RemoteJudge | undefined): Promise<Verdict> {
+/**
+ * Payload rules first (free), then the remote ones within DECISION_TIMEOUT. Exported for the audit
+ * (src/audit), which replays history through this very composition with the facts of the time.
+ */
+export async function decide(parsed: PreEvent, settings: Settings, remote: RemoteJudge | undefined): Promise<Verdict> {
   const needsRemote = remote !== undefined;
   const run = async (signal?: AbortSignal): Promise<Verdict> => {
     const event = needsRemote && needsAuthorLookup(parsed) ? await remote.confirmAuthor(parsed, signal!) : parsed;

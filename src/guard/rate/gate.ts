@@ -157,7 +157,8 @@ function contendedViolation(rule: RateRule, requests: number): Violation {
   };
 }
 
-function rateViolation(rule: RateRule, retryAfterMs: number): Violation {
+/** The refusal of a rule at its limit; the audit's replay of rate rules words it the same way. */
+export function rateViolation(rule: RateRule, retryAfterMs: number): Violation {
   const retry = Math.max(1, Math.ceil(retryAfterMs));
   return {
     code: `rate.${rule.name}`,

@@ -1,0 +1,198 @@
+/**
+ * `npm run audit`: replays the account's recent Conversations history through the guard's own rules
+ * (src/audit) and reports what it would have rejected or annotated. Read-only: GET requests only.
+ * Without credentials it audits a generated history on the bundled emulator.
+ */
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import ms from 'ms';
+import { startEmulator } from '../../emulator';
+import { Auditor, type AuditReport } from '../../src/audit/replay';
+import { formatReport, maskReport } from '../../src/audit/format';
+import { parseSavedLine, SavedFileError, type SavedConversation, type SavedHeader } from '../../src/audit/history';
+import { CredentialsError, HttpError, NetworkError, Reader, readHistory, UnknownServiceError } from '../../src/audit/read';
+import { ConfigError } from '../../src/guard/config/errors';
+import { parseSettings } from '../../src/guard/config/load';
+import { UsageError, type Cli, type CommandLine, type Out } from './cli';
+import { DEMO_RATE_LIMITS, seedDemoHistory } from './audit-demo';
+import { hasRealCredentials, readDotenv } from './dotenv';
+
+const OPTIONS = {
+  since: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  service: { type: 'string' },
+  env: { type: 'string' },
+  json: { type: 'string' },
+  save: { type: 'string' },
+  replay: { type: 'string' },
+  concurrency: { type: 'string' },
+  seed: { type: 'string' },
+  'show-addresses': { type: 'boolean' },
+} as const;
+
+export const AUDIT_CLI: Cli<typeof OPTIONS> = {
+  name: 'audit',
+  options: OPTIONS,
+  usage: `Usage: npm run audit -- [options]
+
+Replays the Conversations history of a window through the guard's rules and reports what it would
+have rejected or annotated, per rule, with an example and a per-day chart. Read-only: it sends GET
+requests only. Without ACCOUNT_SID and AUTH_TOKEN (and no TWILIO_API_BASE_URL) it audits a generated
+history on the bundled emulator.
+
+  --since <duration>    the window ends now and starts this long before (default 7d)
+  --from <date> --to <date>
+                        the window, as ISO 8601 dates or date-times (UTC)
+  --service <IS…>       a Conversations service (default: the account's default service)
+  --env <file>          credentials, TWILIO_API_BASE_URL and the guard's settings (default .env)
+  --json <file>         also write the report as JSON
+  --save <file>         keep what was read, one conversation per line (no message bodies); a run
+                        restarted with the same file skips the conversations it holds
+  --replay <file>       judge a saved history again, with no request
+  --concurrency <n>     requests in flight at most (default 10)
+  --seed <n>            the generated history's seed, offline (default 1)
+  --show-addresses      do not mask phone numbers and e-mail addresses in the report
+  -h, --help            this text
+
+Examples:
+  npm run audit
+  npm run audit -- --since 30d --service IS0123… --json audit.json --save history.ndjson
+  npm run audit -- --replay history.ndjson`,
+};
+
+export interface AuditDeps {
+  /** The project root: --env and relative files are read from the working directory, .env from here. */
+  root: string;
+  now?: () => number;
+  /** Progress on stderr: on a terminal and not under CI. */
+  progress?: boolean;
+  /** How the reader waits before a retry (tests pass one that does not wait). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function integer(value: string | undefined, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} ${value}: expected a whole number of at least ${min}.`);
+  return Number(value);
+}
+
+function date(value: string, name: string, end: boolean): number {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const at = Date.parse(dateOnly ? `${value}T${end ? '23:59:59' : '00:00:00'}Z` : value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at)) throw new UsageError(`--${name} ${value}: expected an ISO 8601 date such as 2026-03-01 or 2026-03-01T12:00:00Z.`);
+  return at;
+}
+
+/** The window of the command line: --from/--to, or --since (7d by default) before now. */
+function windowOf(values: CommandLine<typeof OPTIONS>['values'], now: number): { from: string; to: string } {
+  const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (values.since !== undefined && (values.from !== undefined || values.to !== undefined)) throw new UsageError('--since and --from/--to both give the window; use one.');
+  if (values.from !== undefined || values.to !== undefined) {
+    if (values.from === undefined || values.to === undefined) throw new UsageError('--from and --to go together.');
+    const from = date(values.from, 'from', false);
+    const to = date(values.to, 'to', true);
+    if (from > to) throw new UsageError(`--from ${values.from} is after --to ${values.to}.`);
+    return { from: iso(from), to: iso(to) };
+  }
+  const since = values.since ?? '7d';
+  const span = /^\d+$/.test(since) ? undefined : (ms(since as ms.StringValue) as number | undefined);
+  if (typeof span !== 'number' || !Number.isFinite(span) || span <= 0) throw new UsageError(`--since ${since}: expected a duration such as 7d, 36h or 30d.`);
+  return { from: iso(now - span), to: iso(now) };
+}
+
+function readSaved(file: string): { header: SavedHeader; conversations: SavedConversation[] } {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) throw new SavedFileError(`${file} is empty; give --replay a file written by --save.`);
+  const header = parseSavedLine(lines[0]!, 1, file) as SavedHeader;
+  const conversations = lines.slice(1).map((line, i) => parseSavedLine(line, i + 2, file) as SavedConversation);
+  return { header, conversations };
+}
+
+export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: AuditDeps): Promise<number> {
+  const { values } = args;
+  const now = deps.now ?? Date.now;
+  const concurrency = integer(values.concurrency, 'concurrency', 10, 1);
+  const seed = integer(values.seed, 'seed', 1, 0);
+  const envFile = values.env ?? `${deps.root}/.env`;
+  if (values.env !== undefined && !existsSync(envFile)) throw new UsageError(`--env ${values.env}: no such file.`);
+  if (values.replay !== undefined && (values.save !== undefined || values.since !== undefined || values.from !== undefined || values.service !== undefined)) {
+    throw new UsageError('--replay judges a saved history as it was read: --save, --since, --from, --to and --service do not apply.');
+  }
+  const window = values.replay === undefined ? windowOf(values, now()) : undefined;
+  const env: Record<string, string | undefined> = { ...readDotenv(envFile) };
+  const progress = (text: string) => {
+    if (deps.progress) process.stderr.write(`\r${text}\u001b[K`);
+  };
+
+  try {
+    if (values.replay !== undefined) {
+      if (!existsSync(values.replay)) throw new UsageError(`--replay ${values.replay}: no such file.`);
+      const { header, conversations } = readSaved(values.replay);
+      if (header.service === 'default (generated)') env.RATE_LIMITS ||= DEMO_RATE_LIMITS;
+      const auditor = new Auditor(parseSettings(env, envFile), env);
+      for (const c of conversations) await auditor.add(c);
+      return report(auditor.finish(header.window, header.service), values, out);
+    }
+
+    const offline = !hasRealCredentials(env as Record<string, string>) && !env.TWILIO_API_BASE_URL;
+    const emulator = offline ? await startEmulator() : undefined;
+    try {
+      let service = values.service ?? 'default';
+      if (values.service !== undefined && !/^IS[0-9a-f]{32}$/i.test(values.service)) throw new UsageError(`--service ${values.service}: expected a Conversations service SID, IS followed by 32 hex digits.`);
+      if (emulator) {
+        await seedDemoHistory(emulator, { seed, to: Date.parse(window!.to) });
+        env.RATE_LIMITS ||= DEMO_RATE_LIMITS;
+        service = values.service ?? 'default (generated)';
+        out.error(`audit: no Twilio credentials in ${envFile}: auditing a generated history (seed ${seed}) on the bundled emulator, with RATE_LIMITS="${env.RATE_LIMITS}".`);
+      }
+      const settings = parseSettings(env, envFile);
+      const auditor = new Auditor(settings, env);
+      let header: SavedHeader = { kind: 'audit-history', version: 1, window: window!, service };
+      const skip = new Set<string>();
+      if (values.save !== undefined && existsSync(values.save) && readFileSync(values.save, 'utf8').trim() !== '') {
+        const saved = readSaved(values.save);
+        header = saved.header;
+        for (const c of saved.conversations) {
+          skip.add(c.sid);
+          await auditor.add(c);
+        }
+      } else if (values.save !== undefined) writeFileSync(values.save, `${JSON.stringify(header)}\n`);
+      const reader = new Reader({
+        accountSid: emulator ? 'AC00000000000000000000000000000000' : env.ACCOUNT_SID ?? '',
+        authToken: emulator ? 'offline' : env.AUTH_TOKEN ?? '',
+        baseUrl: emulator?.url ?? env.TWILIO_API_BASE_URL,
+        concurrency,
+        sleep: deps.sleep,
+      });
+      let read = 0;
+      await readHistory(reader, { ...header.window, service: values.service }, concurrency, skip, async (c) => {
+        if (values.save !== undefined) appendFileSync(values.save, `${JSON.stringify(c)}\n`);
+        await auditor.add(c);
+        progress(`audit: ${++read} conversations read, ${reader.requests} requests`);
+      });
+      progress('');
+      return report(auditor.finish(header.window, header.service), values, out);
+    } finally {
+      await emulator?.close();
+    }
+  } catch (error) {
+    progress('');
+    const kept = values.save !== undefined ? ` What was read is kept in ${values.save}; run again with the same --save to go on.` : '';
+    if (error instanceof CredentialsError) out.error(`audit: ${error.message}: set ACCOUNT_SID and AUTH_TOKEN in ${envFile} to the account's (or an API key's) credentials.`);
+    else if (error instanceof UnknownServiceError) out.error(`audit: ${error.message}; --service takes a Conversations service SID (IS…) of this account.`);
+    else if (error instanceof NetworkError) out.error(`audit: ${error.message}.${kept}`);
+    else if (error instanceof SavedFileError) out.error(`audit: ${error.message}`);
+    else if (error instanceof ConfigError) out.error(`audit: ${error.message}`);
+    else if (error instanceof HttpError) out.error(`audit: ${error.message}.${kept}`);
+    else throw error;
+    return 1;
+  }
+}
+
+function report(full: AuditReport, values: CommandLine<typeof OPTIONS>['values'], out: Out): number {
+  const shown = values['show-addresses'] ? full : maskReport(full);
+  out.log(formatReport(shown));
+  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(shown, null, 2)}\n`);
+  return 0;
+}

@@ -1,0 +1,66 @@
+import type { AuditReport, Example, Outcome } from './replay';
+
+const number = new Intl.NumberFormat('en-US');
+const percent = (part: number, whole: number) => (whole === 0 ? '0%' : `${((100 * part) / whole).toFixed(part * 1000 < whole ? 2 : 1)}%`);
+
+/**
+ * Phone numbers and e-mail addresses, masked: all but the last two digits of a number, all but the
+ * first character of an address's local part.
+ */
+export function maskAddresses(text: string): string {
+  return text
+    .replace(/([A-Za-z0-9._%+-])([A-Za-z0-9._%+-]*)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g, (_m, first: string, rest: string, domain: string) => `${first}${'•'.repeat(Math.min(rest.length, 6))}@${domain}`)
+    .replace(/\+?\d[\d ()-]{5,}\d/g, (m) => m.slice(0, -2).replace(/\d/g, '•') + m.slice(-2));
+}
+
+/** The report with every example sentence masked ({@link maskAddresses}). */
+export function maskReport(report: AuditReport): AuditReport {
+  const mask = (e: Example): Example => ({ ...e, message: maskAddresses(e.message) });
+  return { ...report, rules: report.rules.map((r) => ({ ...r, examples: r.examples.map(mask) })) };
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** One character per value, the highest as a full block; zero as a space-like lowest bar. */
+export function sparkline(values: readonly number[]): string {
+  const max = Math.max(0, ...values);
+  return values.map((v) => (max === 0 || v === 0 ? ' ' : BARS[Math.min(BARS.length - 1, Math.floor(((v - 1) * BARS.length) / max))])).join('');
+}
+
+const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - [...text].length));
+const padLeft = (text: string, width: number) => ' '.repeat(Math.max(0, width - [...text].length)) + text;
+
+/** The terminal report: the window, one row per rule and outcome, the days as a sparkline, totals, and what history cannot tell. */
+export function formatReport(report: AuditReport): string {
+  const { totals } = report;
+  const lines: string[] = [];
+  lines.push(`Conversations audit, ${report.service === 'default' ? 'the default Conversations service' : report.service}, ${report.window.from} to ${report.window.to}`);
+  lines.push(`${number.format(totals.conversations)} conversations, ${number.format(totals.participants)} participants, ${number.format(totals.messages)} messages: ${number.format(totals.judged)} actions judged.`);
+  const settings = Object.entries(report.settings);
+  if (settings.length > 0) lines.push(`Settings changed from default: ${settings.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  lines.push('');
+  if (report.rules.length === 0) lines.push('The guard would have rejected or annotated nothing.');
+  else {
+    const codeWidth = Math.max(4, ...report.rules.map((r) => r.code.length));
+    lines.push(`${pad('rule', codeWidth)}  ${pad('would', 8)}  ${padLeft('count', 6)}  ${padLeft('share', 6)}  example`);
+    for (const row of report.rules) {
+      lines.push(`${pad(row.code, codeWidth)}  ${pad(row.outcome, 8)}  ${padLeft(number.format(row.count), 6)}  ${padLeft(percent(row.count, totals.judged), 6)}  ${row.examples[0]?.message ?? ''}`);
+    }
+  }
+  const sum = (outcome: Outcome) => report.rules.filter((r) => r.outcome === outcome).reduce((s, r) => s + r.count, 0);
+  lines.push('');
+  lines.push(`Would reject ${number.format(sum('reject'))} (${percent(sum('reject'), totals.judged)}) and annotate ${number.format(sum('annotate'))} (${percent(sum('annotate'), totals.judged)}) of ${number.format(totals.judged)} actions.`);
+  const perDay = report.perDay.map((d) => Object.values(d.rules).reduce((s, n) => s + n, 0));
+  if (report.perDay.length > 0) {
+    const first = report.perDay[0]!.day;
+    const last = report.perDay[report.perDay.length - 1]!.day;
+    lines.push(`Per day, ${first} to ${last}: |${sparkline(perDay)}| most ${number.format(Math.max(0, ...perDay))} in a day.`);
+  }
+  const gaps = report.notReconstructible;
+  lines.push('');
+  lines.push('Not reconstructible from history (counted, not judged):');
+  lines.push(`  messages of participants who left: ${gaps.messagesFromParticipantsWhoLeft} (${gaps.participantsWhoLeft} participants); messages with no participant (REST API or system): ${gaps.messagesWithoutParticipant}; deleted messages: ${gaps.deletedMessages};`);
+  lines.push(`  chat joins not checked against MAX_CONVERSATIONS_PER_IDENTITY: ${gaps.identityLimitNotChecked}.`);
+  lines.push(`  No trace at all: ${gaps.unknowable.join('; ')}.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,121 @@
+import { attributesShapeOf, shapeOf, type AttributesShape, type TextShape } from './shape';
+
+/**
+ * One conversation's history as the audit keeps it: what the rules need to judge it again, and
+ * nothing else. Bodies are kept as their measures ({@link TextShape}), attributes as their size;
+ * names as their length. Identities and addresses are kept: they are what rate rules count by and
+ * what participants are matched on. Media keep type, file name and size, never a URL.
+ */
+export interface SavedConversation {
+  kind: 'conversation';
+  sid: string;
+  serviceSid: string;
+  dateCreated: string;
+  state: string;
+  friendlyNameChars: number;
+  uniqueNameChars: number;
+  attributes: AttributesShape;
+  participants: SavedParticipant[];
+  messages: SavedMessage[];
+}
+
+export interface SavedParticipant {
+  sid: string;
+  identity?: string;
+  bindingType?: string;
+  address?: string;
+  proxyAddress?: string;
+  projectedAddress?: string;
+  attributes: AttributesShape;
+  dateCreated: string;
+}
+
+export interface SavedMessage {
+  sid: string;
+  index: number;
+  author: string;
+  participantSid?: string;
+  dateCreated: string;
+  body: TextShape;
+  attributes: AttributesShape;
+  media: Array<{ contentType?: string; filename?: string; size?: number }>;
+}
+
+/** The first line of a saved history: what was read, so a replay reports the same window. */
+export interface SavedHeader {
+  kind: 'audit-history';
+  version: 1;
+  window: { from: string; to: string };
+  service: string;
+}
+
+type Json = Record<string, unknown>;
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+export function savedConversation(c: Json, participants: Json[], messages: Json[]): SavedConversation {
+  return {
+    kind: 'conversation',
+    sid: String(c.sid),
+    serviceSid: String(c.chat_service_sid),
+    dateCreated: String(c.date_created),
+    state: String(c.state ?? 'active'),
+    friendlyNameChars: String(c.friendly_name ?? '').length,
+    uniqueNameChars: String(c.unique_name ?? '').length,
+    attributes: attributesShapeOf(c.attributes as string | null),
+    participants: participants.map(savedParticipant),
+    messages: messages.map(savedMessage),
+  };
+}
+
+function savedParticipant(p: Json): SavedParticipant {
+  const binding = (p.messaging_binding ?? {}) as Json;
+  return {
+    sid: String(p.sid),
+    ...(str(p.identity) && { identity: str(p.identity) }),
+    ...(str(binding.type) && { bindingType: str(binding.type) }),
+    ...(str(binding.address) && { address: str(binding.address) }),
+    ...(str(binding.proxy_address) && { proxyAddress: str(binding.proxy_address) }),
+    ...(str(binding.projected_address) && { projectedAddress: str(binding.projected_address) }),
+    attributes: attributesShapeOf(p.attributes as string | null),
+    dateCreated: String(p.date_created),
+  };
+}
+
+function savedMessage(m: Json): SavedMessage {
+  const media = Array.isArray(m.media) ? (m.media as Json[]) : [];
+  return {
+    sid: String(m.sid),
+    index: Number(m.index),
+    author: String(m.author ?? ''),
+    ...(str(m.participant_sid) && { participantSid: str(m.participant_sid) }),
+    dateCreated: String(m.date_created),
+    body: shapeOf(String(m.body ?? '')),
+    attributes: attributesShapeOf(m.attributes as string | null),
+    media: media.map((f) => ({
+      ...(str(f.content_type) && { contentType: str(f.content_type) }),
+      ...(str(f.filename) && { filename: str(f.filename) }),
+      ...(typeof f.size === 'number' && { size: f.size }),
+    })),
+  };
+}
+
+/** A line of a saved file that is not the audit's: the sentence names the line. */
+export class SavedFileError extends Error {}
+
+export function parseSavedLine(line: string, lineNumber: number, file: string): SavedHeader | SavedConversation {
+  const bad = (why: string) => new SavedFileError(`${file}:${lineNumber} is not a line of an audit history (${why}); give --save or --replay a file written by --save.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw bad('not JSON');
+  }
+  const v = value as Json;
+  if (lineNumber === 1) {
+    const window = v?.window as Json | undefined;
+    if (v?.kind !== 'audit-history' || v.version !== 1 || typeof window?.from !== 'string' || typeof window?.to !== 'string' || typeof v.service !== 'string') throw bad('no audit-history header');
+    return v as unknown as SavedHeader;
+  }
+  if (v?.kind !== 'conversation' || typeof v.sid !== 'string' || !Array.isArray(v.participants) || !Array.isArray(v.messages) || typeof v.dateCreated !== 'string') throw bad('not a saved conversation');
+  return v as unknown as SavedConversation;
+}

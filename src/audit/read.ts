@@ -1,0 +1,155 @@
+import { savedConversation, type SavedConversation } from './history';
+
+type Json = Record<string, unknown>;
+
+/** Twilio refused the credentials (401). */
+export class CredentialsError extends Error {}
+/** The Conversations service named does not exist (404 on its list). */
+export class UnknownServiceError extends Error {}
+/** Twilio could not be reached, or kept failing past the retries. */
+export class NetworkError extends Error {}
+
+export interface ReaderOptions {
+  accountSid: string;
+  authToken: string;
+  /** An origin that serves `https://<product>.twilio.com/…` as `<origin>/<product>/…` (the emulator); Twilio otherwise. */
+  baseUrl?: string;
+  /** Requests in flight at most. */
+  concurrency: number;
+  attempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const TWILIO = 'https://conversations.twilio.com';
+
+/**
+ * Read-only access to the Conversations REST API: GET only, at most `concurrency` requests in flight,
+ * a 429 or 5xx retried with backoff (the `Retry-After` header when Twilio sends one).
+ */
+export class Reader {
+  requests = 0;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: ReaderOptions) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** A path (`/v1/…`) or an absolute Twilio URL, as next_page_url gives it. */
+  async get(pathOrUrl: string, query: Record<string, string> = {}): Promise<Json> {
+    const twilioUrl = new URL(pathOrUrl.startsWith('https://') ? pathOrUrl : `${TWILIO}${pathOrUrl}`);
+    for (const [k, v] of Object.entries(query)) twilioUrl.searchParams.set(k, v);
+    const url = this.options.baseUrl ? `${this.options.baseUrl.replace(/\/$/, '')}/conversations${twilioUrl.pathname}${twilioUrl.search}` : twilioUrl.toString();
+    const attempts = this.options.attempts ?? 6;
+    for (let attempt = 1; ; attempt += 1) {
+      const res = await this.slot(() => this.fetchOnce(url));
+      if (res.status === 200) return res.body;
+      if (res.status === 401) throw new CredentialsError(`Twilio refused the credentials (401${codeOf(res.body)})`);
+      if ((res.status === 429 || res.status >= 500) && attempt < attempts) {
+        const retryAfter = Number(res.retryAfter);
+        await this.sleep(Number.isFinite(retryAfter) && res.retryAfter !== null && retryAfter >= 0 ? retryAfter * 1000 : Math.min(8000, 250 * 2 ** (attempt - 1)));
+        continue;
+      }
+      const error = new HttpError(res.status, `${twilioUrl.pathname} answered ${res.status}${codeOf(res.body)}${res.status === 429 || res.status >= 500 ? ` after ${attempts} attempts` : ''}`);
+      throw error;
+    }
+  }
+
+  private async fetchOnce(url: string): Promise<{ status: number; body: Json; retryAfter: string | null }> {
+    this.requests += 1;
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'GET', headers: { Authorization: `Basic ${Buffer.from(`${this.options.accountSid}:${this.options.authToken}`).toString('base64')}`, Accept: 'application/json' } });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new NetworkError(`could not reach ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (error as Error).message})`);
+    }
+    let body: Json = {};
+    try {
+      body = (await res.json()) as Json;
+    } catch {
+      if (res.status === 200) return { status: 502, body: {}, retryAfter: null };
+    }
+    return { status: res.status, body, retryAfter: res.headers.get('retry-after') };
+  }
+
+  private async slot<T>(work: () => Promise<T>): Promise<T> {
+    while (this.active >= this.options.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await work();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const codeOf = (body: Json) => (typeof body.code === 'number' ? `, Twilio error ${body.code}` : '');
+
+/** Every item of a list, page after page. */
+async function listAll(reader: Reader, path: string, key: string, query: Record<string, string>): Promise<Json[]> {
+  const items: Json[] = [];
+  let page: Json = await reader.get(path, query);
+  for (;;) {
+    items.push(...((page[key] as Json[] | undefined) ?? []));
+    const next = (page.meta as Json | undefined)?.next_page_url;
+    if (typeof next !== 'string' || next === '') return items;
+    page = await reader.get(next);
+  }
+}
+
+export interface ReadWindow {
+  from: string;
+  to: string;
+  /** IS…; the account's default service when absent. */
+  service?: string;
+}
+
+/**
+ * The conversations created in the window (Twilio's StartDate/EndDate filter, then the exact times),
+ * each with its participants and its messages in ascending order, handed to `each` in list order.
+ * Conversations in `skip` are not read. At most `concurrency` conversations are read at once, and only
+ * those are held in memory.
+ */
+export async function readHistory(reader: Reader, window: ReadWindow, concurrency: number, skip: ReadonlySet<string>, each: (c: SavedConversation) => Promise<void>): Promise<void> {
+  const base = window.service ? `/v1/Services/${window.service}` : '/v1';
+  const from = Date.parse(window.from);
+  const to = Date.parse(window.to);
+  const queue: Array<Promise<SavedConversation>> = [];
+  const drain = async (limit: number) => {
+    while (queue.length > limit) await each(await queue.shift()!);
+  };
+  let page: Json;
+  try {
+    page = await reader.get(`${base}/Conversations`, { StartDate: window.from, EndDate: window.to, PageSize: '100' });
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404 && window.service) throw new UnknownServiceError(`There is no Conversations service ${window.service} in this account`);
+    throw error;
+  }
+  for (;;) {
+    for (const c of (page.conversations as Json[] | undefined) ?? []) {
+      const created = Date.parse(String(c.date_created));
+      if (created < from || created > to || skip.has(String(c.sid))) continue;
+      const path = `${base}/Conversations/${String(c.sid)}`;
+      const read = Promise.all([listAll(reader, `${path}/Participants`, 'participants', { PageSize: '100' }), listAll(reader, `${path}/Messages`, 'messages', { Order: 'asc', PageSize: '100' })]).then(([participants, messages]) => savedConversation(c, participants, messages));
+      read.catch(() => undefined);
+      queue.push(read);
+      await drain(concurrency - 1);
+    }
+    const next = (page.meta as Json | undefined)?.next_page_url;
+    if (typeof next !== 'string' || next === '') break;
+    page = await reader.get(next);
+  }
+  await drain(0);
+}

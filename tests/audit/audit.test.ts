@@ -1,0 +1,163 @@
+/**
+ * `npm run audit` in process (scripts/lib/audit-command.ts) against an emulator holding a generated
+ * history whose violations are known: the counts per rule are exactly those, only GET requests are
+ * sent, at most --concurrency at once, and a saved history judged again gives the identical report.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator, type Emulator } from '../../emulator';
+import { AUDIT_CLI, audit } from '../../scripts/lib/audit-command';
+import { DEMO_RATE_LIMITS, seedDemoHistory, type DemoHistory } from '../../scripts/lib/audit-demo';
+import { runCommand } from '../../scripts/lib/cli';
+import type { AuditReport } from '../../src/audit/replay';
+import { maskAddresses } from '../../src/audit/format';
+
+const TO = Date.parse('2026-03-08T00:00:00Z');
+const WINDOW = ['--from', '2026-03-01T00:00:00Z', '--to', '2026-03-08T00:00:00Z'];
+let emu: Emulator;
+let dir: string;
+let history: DemoHistory;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  dir = mkdtempSync(join(tmpdir(), 'audit-'));
+});
+afterAll(async () => {
+  await emu.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  emu.reset();
+  history = await seedDemoHistory(emu, { seed: 7, to: TO });
+});
+
+function envFile(extra: Record<string, string> = {}): string {
+  const file = join(dir, `env-${Math.random().toString(36).slice(2)}`);
+  const vars = { ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', AUTH_TOKEN: '0123456789abcdef0123456789abcdef', TWILIO_API_BASE_URL: emu.url, RATE_LIMITS: DEMO_RATE_LIMITS, ...extra };
+  writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join('\n'));
+  return file;
+}
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const out = { log: (t: string) => stdout.push(t), error: (t: string) => stderr.push(t) };
+  const code = await runCommand(AUDIT_CLI, argv, (args, o) => audit(args, o, { root: dir, sleep: async () => undefined }), out);
+  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+}
+
+const countsOf = (report: AuditReport) => Object.fromEntries(report.rules.map((r) => [`${r.code} ${r.outcome}`, r.count]));
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as AuditReport;
+
+describe('npm run audit against a known history', () => {
+  it('counts exactly the planted violations, sending only GET requests, at most --concurrency at once', async () => {
+    const json = join(dir, 'report.json');
+    const { code, stdout } = await run(['--env', envFile(), ...WINDOW, '--json', json, '--concurrency', '3']);
+    expect(code).toBe(0);
+    const report = readJson(json);
+    expect(countsOf(report)).toEqual(history.planted);
+    expect(report.totals.conversations).toBe(history.conversations);
+    expect(report.notReconstructible).toMatchObject(history.notReconstructible);
+    expect(report.window).toEqual({ from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' });
+    expect(report.settings).toEqual({ RATE_LIMITS: DEMO_RATE_LIMITS });
+    expect(report.perDay.map((d) => d.day)).toEqual(['2026-03-01', '2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08']);
+
+    const methods = new Set(emu.log.filter((e) => e.product !== 'control').map((e) => e.method));
+    expect([...methods]).toEqual(['GET']);
+    expect(emu.inFlight().peak).toBeLessThanOrEqual(3);
+
+    // What a person reads: the rule, the outcome, the sentence the webhook's answer carries.
+    expect(stdout).toMatch(/message\.fanout\.sms\.body-chars\s+reject\s+3\s+[\d.]+%\s+The message body is 1,700 characters; SMS delivery allows at most 1,600\./);
+    expect(stdout).toMatch(/message\.media\.count\s+annotate\s+3/);
+    expect(stdout).toContain('Per day, 2026-03-01 to 2026-03-08: |');
+    const example = report.rules.find((r) => r.code === 'rate.bot-loop')!.examples[0]!;
+    expect(example.message).toBe('Too many actions from this author: rate limit "bot-loop" allows 10 per 10 seconds; retry in 10000 ms.');
+    expect(example.messageSid).toMatch(/^IM/);
+  });
+
+  it('saves what it read without message bodies, resumes a cut run, and a replay gives the identical report with no request', async () => {
+    const save = join(dir, 'history.ndjson');
+    const first = join(dir, 'first.json');
+    rmSync(save, { force: true });
+    expect((await run(['--env', envFile(), ...WINDOW, '--save', save, '--json', first])).code).toBe(0);
+    const text = readFileSync(save, 'utf8');
+    expect(text).not.toContain('site visit');
+    expect(text).not.toContain('zzzz');
+    const lines = text.trim().split('\n');
+    expect(lines).toHaveLength(history.conversations + 1);
+
+    // A run cut after 50 conversations, restarted with the same --save, reads only the others.
+    writeFileSync(save, `${lines.slice(0, 51).join('\n')}\n`);
+    emu.clearLog();
+    const resumed = join(dir, 'resumed.json');
+    expect((await run(['--env', envFile(), ...WINDOW, '--save', save, '--json', resumed])).code).toBe(0);
+    const participantLists = emu.log.filter((e) => e.path.endsWith('/Participants')).length;
+    expect(participantLists).toBe(history.conversations - 50);
+    expect(readJson(resumed)).toEqual(readJson(first));
+
+    emu.clearLog();
+    const replayed = join(dir, 'replayed.json');
+    const replay = await run(['--env', envFile(), '--replay', save, '--json', replayed]);
+    expect(replay.code).toBe(0);
+    expect(emu.log).toHaveLength(0);
+    expect(readJson(replayed)).toEqual(readJson(first));
+  });
+
+  it('masks phone numbers and e-mail addresses in example sentences unless --show-addresses', () => {
+    expect(maskAddresses('The identity "agent.smith@example.com" of +15550100123 and whatsapp:+44 20 7946 0958')).toBe('The identity "a••••••@example.com" of +•••••••••23 and whatsapp:+•• •• •••• ••58');
+    expect(maskAddresses('The message body is 1,700 characters; SMS delivery allows at most 1,600.')).toBe('The message body is 1,700 characters; SMS delivery allows at most 1,600.');
+  });
+});
+
+describe('what goes wrong', () => {
+  it('names the variables when Twilio refuses the credentials', async () => {
+    const { code, stderr } = await run(['--env', envFile({ ACCOUNT_SID: 'nobody' }), ...WINDOW]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^audit: Twilio refused the credentials \(401, Twilio error 20003\): set ACCOUNT_SID and AUTH_TOKEN in .+ to the account's/);
+  });
+
+  it('says so in one sentence when the service does not exist', async () => {
+    emu.injectFault({ kind: 'status', status: 404, pathIncludes: '/Services/IS' });
+    const { code, stderr } = await run(['--env', envFile(), ...WINDOW, '--service', 'IS0123456789abcdef0123456789abcdef']);
+    expect(code).toBe(1);
+    expect(stderr).toBe('audit: There is no Conversations service IS0123456789abcdef0123456789abcdef in this account; --service takes a Conversations service SID (IS…) of this account.');
+  });
+
+  it('retries a 429 or 5xx, and a failure that lasts ends the run keeping what was saved', async () => {
+    emu.injectFault({ kind: 'status', status: 429, pathIncludes: '/Messages', times: 3 });
+    emu.injectFault({ kind: 'status', status: 503, pathIncludes: '/Participants', times: 2 });
+    const json = join(dir, 'retried.json');
+    expect((await run(['--env', envFile(), ...WINDOW, '--json', json])).code).toBe(0);
+    expect(countsOf(readJson(json))).toEqual(history.planted);
+
+    // The 40th conversation listed (newest first) keeps failing: the 39 before it are saved.
+    const listed = await fetch(`${emu.url}/conversations/v1/Conversations?StartDate=2026-03-01T00:00:00Z&EndDate=2026-03-08T00:00:00Z&PageSize=100`, { headers: { Authorization: `Basic ${Buffer.from('AC0123456789abcdef0123456789abcdef:x').toString('base64')}` } });
+    const fortieth = ((await listed.json()) as { conversations: Array<{ sid: string }> }).conversations[39]!.sid;
+    emu.injectFault({ kind: 'status', status: 500, pathIncludes: `${fortieth}/Participants` });
+    const save = join(dir, 'cut.ndjson');
+    rmSync(save, { force: true });
+    const { code, stderr } = await run(['--env', envFile(), ...WINDOW, '--save', save, '--concurrency', '1']);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`audit: /v1/Conversations/${fortieth}/Participants answered 500, Twilio error 20500 after 6 attempts. What was read is kept in ${save}; run again with the same --save to go on.`);
+    expect(readFileSync(save, 'utf8').trim().split('\n')).toHaveLength(1 + 39);
+    emu.clearFaults();
+  });
+
+  it('refuses a saved file that is not an audit history, naming the line', async () => {
+    const file = join(dir, 'not-audit.ndjson');
+    writeFileSync(file, `${JSON.stringify({ kind: 'audit-history', version: 1, window: { from: 'a', to: 'b' }, service: 'default' })}\n{"hello":1}\n`);
+    const { code, stderr } = await run(['--replay', file]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`audit: ${file}:2 is not a line of an audit history (not a saved conversation); give --save or --replay a file written by --save.`);
+  });
+
+  it('exits 2 on a wrong date or option, before any request', async () => {
+    emu.clearLog();
+    expect(await run(['--from', '2026-13-45', '--to', '2026-03-08'])).toMatchObject({ code: 2, stderr: 'audit: --from 2026-13-45: expected an ISO 8601 date such as 2026-03-01 or 2026-03-01T12:00:00Z.' });
+    expect(await run(['--since', 'soon'])).toMatchObject({ code: 2 });
+    expect(await run(['--bogus'])).toMatchObject({ code: 2, stderr: 'audit: unknown option --bogus; see --help.' });
+    expect((await run(['--help'])).stdout).toContain('Usage: npm run audit');
+    expect(emu.log).toHaveLength(0);
+  });
+});
