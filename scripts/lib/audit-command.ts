@@ -8,8 +8,8 @@ import ms from 'ms';
 import { startEmulator } from '../../emulator';
 import { Auditor, type AuditReport } from '../../src/audit/replay';
 import { formatReport, maskReport } from '../../src/audit/format';
-import { parseSavedLine, SavedFileError, type SavedConversation, type SavedHeader } from '../../src/audit/history';
-import { CredentialsError, HttpError, NetworkError, Reader, readHistory, UnknownServiceError } from '../../src/audit/read';
+import { parseSavedLine, SavedFileError, type SavedConversation, type SavedHeader, type SavedIdentity } from '../../src/audit/history';
+import { countIdentity, CredentialsError, HttpError, NetworkError, Reader, readHistory, UnknownServiceError } from '../../src/audit/read';
 import { ConfigError } from '../../src/guard/config/errors';
 import { parseSettings } from '../../src/guard/config/load';
 import { UsageError, type Cli, type CommandLine, type Out } from './cli';
@@ -100,13 +100,13 @@ function windowOf(values: CommandLine<typeof OPTIONS>['values'], now: number): {
   return { from: iso(now - span), to: iso(now) };
 }
 
-function readSaved(file: string): { header: SavedHeader; conversations: SavedConversation[] } {
+function readSaved(file: string): { header: SavedHeader; conversations: SavedConversation[]; identities: SavedIdentity[] } {
   const lines = readFileSync(file, 'utf8').split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) throw new SavedFileError(`${file} is empty; give --replay a file written by --save.`);
   const header = parseSavedLine(lines[0]!, 1, file) as SavedHeader;
-  const conversations = lines.slice(1).map((line, i) => parseSavedLine(line, i + 2, file) as SavedConversation);
-  return { header, conversations };
+  const entries = lines.slice(1).map((line, i) => parseSavedLine(line, i + 2, file) as SavedConversation | SavedIdentity);
+  return { header, conversations: entries.filter((e): e is SavedConversation => e.kind === 'conversation'), identities: entries.filter((e): e is SavedIdentity => e.kind === 'identity') };
 }
 
 export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: AuditDeps): Promise<number> {
@@ -128,10 +128,11 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
   try {
     if (values.replay !== undefined) {
       if (!existsSync(values.replay)) throw new UsageError(`--replay ${values.replay}: no such file.`);
-      const { header, conversations } = readSaved(values.replay);
+      const { header, conversations, identities } = readSaved(values.replay);
       if (header.service === 'default (generated)') env.RATE_LIMITS ||= DEMO_RATE_LIMITS;
       const auditor = new Auditor(parseSettings(env, envFile), env);
       for (const c of conversations) await auditor.add(c);
+      for (const identity of identities) auditor.addIdentity(identity);
       return report(auditor.finish(header.window, header.service), values, out);
     }
 
@@ -157,6 +158,7 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
           skip.add(c.sid);
           await auditor.add(c);
         }
+        for (const identity of saved.identities) auditor.addIdentity(identity);
       } else if (values.save !== undefined) writeFileSync(values.save, `${JSON.stringify(header)}\n`);
       const reader = new Reader({
         accountSid: emulator ? 'AC00000000000000000000000000000000' : env.ACCOUNT_SID ?? '',
@@ -171,6 +173,17 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
         await auditor.add(c);
         progress(`audit: ${++read} conversations read, ${reader.requests} requests`);
       });
+      // Then each chat identity that joined: is it in more conversations than the cap?
+      const identities = auditor.identitiesToCount();
+      let counted = 0;
+      await Promise.all(
+        identities.map(async ({ service: sid, identity }) => {
+          const fact = await countIdentity(reader, sid, identity, settings.MAX_CONVERSATIONS_PER_IDENTITY);
+          if (values.save !== undefined) appendFileSync(values.save, `${JSON.stringify(fact)}\n`);
+          auditor.addIdentity(fact);
+          progress(`audit: ${++counted} of ${identities.length} chat identities counted, ${reader.requests} requests`);
+        }),
+      );
       progress('');
       return report(auditor.finish(header.window, header.service), values, out);
     } finally {

@@ -41,6 +41,17 @@ export interface SavedMessage {
   media: Array<{ contentType?: string; filename?: string; size?: number }>;
 }
 
+/**
+ * How many conversations of a service an identity is in now, whatever their state, counted up to one
+ * past the cap (ParticipantConversations): an identity within the cap cannot have broken it.
+ */
+export interface SavedIdentity {
+  kind: 'identity';
+  service: string;
+  identity: string;
+  conversations: number;
+}
+
 /** The first line of a saved history: what was read, so a replay reports the same window. */
 export interface SavedHeader {
   kind: 'audit-history';
@@ -102,7 +113,7 @@ function savedMessage(m: Json): SavedMessage {
 /** A line of a saved file that is not the audit's: the sentence names the line. */
 export class SavedFileError extends Error {}
 
-export function parseSavedLine(line: string, lineNumber: number, file: string): SavedHeader | SavedConversation {
+export function parseSavedLine(line: string, lineNumber: number, file: string): SavedHeader | SavedConversation | SavedIdentity {
   const bad = (why: string) => new SavedFileError(`${file}:${lineNumber} is not a line of an audit history (${why}); give --save or --replay a file written by --save.`);
   let value: unknown;
   try {
@@ -115,6 +126,10 @@ export function parseSavedLine(line: string, lineNumber: number, file: string): 
     const window = v?.window as Json | undefined;
     if (v?.kind !== 'audit-history' || v.version !== 1 || typeof window?.from !== 'string' || typeof window?.to !== 'string' || typeof v.service !== 'string') throw bad('no audit-history header');
     return v as unknown as SavedHeader;
+  }
+  if (v?.kind === 'identity') {
+    if (typeof v.service !== 'string' || typeof v.identity !== 'string' || typeof v.conversations !== 'number') throw bad('not a saved identity count');
+    return v as unknown as SavedIdentity;
   }
   if (v?.kind !== 'conversation' || typeof v.sid !== 'string' || !Array.isArray(v.participants) || !Array.isArray(v.messages) || typeof v.dateCreated !== 'string') throw bad('not a saved conversation');
   return v as unknown as SavedConversation;

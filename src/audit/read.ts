@@ -1,4 +1,4 @@
-import { savedConversation, type SavedConversation } from './history';
+import { savedConversation, type SavedConversation, type SavedIdentity } from './history';
 
 type Json = Record<string, unknown>;
 
@@ -152,4 +152,19 @@ export async function readHistory(reader: Reader, window: ReadWindow, concurrenc
     page = await reader.get(next);
   }
   await drain(0);
+}
+
+/**
+ * How many conversations of the service the identity is in now (ParticipantConversations, 50 a page),
+ * counted up to `cap + 1`: past the cap the exact number does not matter.
+ */
+export async function countIdentity(reader: Reader, service: string, identity: string, cap: number): Promise<SavedIdentity> {
+  let count = 0;
+  let page: Json = await reader.get(`/v1/Services/${service}/ParticipantConversations`, { Identity: identity, PageSize: '50' });
+  for (;;) {
+    count += ((page.conversations as Json[] | undefined) ?? []).length;
+    const next = (page.meta as Json | undefined)?.next_page_url;
+    if (count > cap || typeof next !== 'string' || next === '') return { kind: 'identity', service, identity, conversations: Math.min(count, cap + 1) };
+    page = await reader.get(next);
+  }
 }

@@ -13,7 +13,7 @@ import type { RemoteJudge } from '../guard/remote';
 import { checkFanout } from '../guard/rules/fanout';
 import { checkMembership } from '../guard/rules/membership';
 import type { Violation } from '../guard/rules/violation';
-import type { SavedConversation, SavedParticipant } from './history';
+import type { SavedConversation, SavedIdentity, SavedParticipant } from './history';
 import { attributesOf, textOf } from './shape';
 
 export type Outcome = 'reject' | 'annotate';
@@ -53,7 +53,11 @@ export interface NotReconstructible {
   messagesWithoutParticipant: number;
   /** Gaps in message indexes: messages deleted since. */
   deletedMessages: number;
-  /** Chat joins not judged against MAX_CONVERSATIONS_PER_IDENTITY: counting an identity's conversations at the time is not replayed. */
+  /**
+   * Chat joins not judged against MAX_CONVERSATIONS_PER_IDENTITY: their identity is in more
+   * conversations now than the cap (or could not be counted), so whether it was at the cap when it
+   * joined depends on which were closed then, which history does not tell.
+   */
   identityLimitNotChecked: number;
   /** What history holds no trace of at all. */
   unknowable: string[];
@@ -108,6 +112,9 @@ export class Auditor {
       'whether a chat participant sent through the SDK or the REST API (judged as the SDK)',
     ],
   };
+  /** Chat joins per service and identity, and what ParticipantConversations says of each identity. */
+  private readonly chatJoins = new Map<string, number>();
+  private readonly identityCounts = new Map<string, number>();
   private readonly executions: Record<EventType, number> = { onConversationAdd: 0, onParticipantAdd: 0, onMessageAdd: 0 };
 
   constructor(
@@ -133,7 +140,10 @@ export class Auditor {
     for (const [n, m] of members.entries()) {
       this.totals.participants += 1;
       const before = members.slice(0, n).map((x) => x.fact);
-      if (m.fact.channel === 'web' && m.p.identity) this.gaps.identityLimitNotChecked += 1;
+      if (m.fact.channel === 'web' && m.p.identity) {
+        const key = `${service}\u0000${m.p.identity}`;
+        this.chatJoins.set(key, (this.chatJoins.get(key) ?? 0) + 1);
+      }
       await this.judge(
         {
           ...base,
@@ -189,6 +199,30 @@ export class Auditor {
       );
     }
     this.gaps.participantsWhoLeft += left.size;
+  }
+
+  /** The chat identities that joined, per service, whose conversations are not counted yet. */
+  identitiesToCount(): Array<{ service: string; identity: string }> {
+    return [...this.chatJoins.keys()].filter((key) => !this.identityCounts.has(key)).map((key) => {
+      const [service, identity] = key.split('\u0000') as [string, string];
+      return { service, identity };
+    });
+  }
+
+  addIdentity(fact: SavedIdentity): void {
+    this.identityCounts.set(`${fact.service}\u0000${fact.identity}`, fact.conversations);
+  }
+
+  /**
+   * An identity in at most MAX_CONVERSATIONS_PER_IDENTITY conversations now was in fewer than that
+   * before any of its joins: none of them broke the cap. For the others it depends on which of their
+   * conversations were closed at the time: counted as not reconstructible.
+   */
+  private checkIdentities(): void {
+    for (const [key, joins] of this.chatJoins) {
+      const count = this.identityCounts.get(key);
+      if (count === undefined || count > this.settings.MAX_CONVERSATIONS_PER_IDENTITY) this.gaps.identityLimitNotChecked += joins;
+    }
   }
 
   private async judge(raw: RawEvent, present: ParticipantFact[], where: Omit<Example, 'message'>, order: string): Promise<void> {
@@ -261,6 +295,8 @@ export class Auditor {
 
   finish(window: { from: string; to: string }, service: string): AuditReport {
     const rateWrites = this.replayRates();
+    this.checkIdentities();
+    const chatJoins = [...this.chatJoins.values()].reduce((sum, n) => sum + n, 0);
     const days: DayRow[] = [];
     for (let t = Date.parse(`${window.from.slice(0, 10)}T00:00:00Z`); t <= Date.parse(window.to); t += 86_400_000) {
       const key = new Date(t).toISOString().slice(0, 10);
@@ -276,7 +312,7 @@ export class Auditor {
       notReconstructible: { ...this.gaps },
       cost: {
         functionExecutions: { ...this.executions },
-        syncRequests: { rateWrites, identityTally: this.gaps.identityLimitNotChecked * 2 },
+        syncRequests: { rateWrites, identityTally: chatJoins * 2 },
         note: 'One pre-event Function execution per action judged; Sync: one conditional write per rate rule per admitted action, about two tally requests (read, write) per chat join.',
       },
     };

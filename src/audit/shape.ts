@@ -5,7 +5,7 @@ import { smsSegments } from '../guard/text/sms-segments';
  * A text kept as its measures only: runs of stand-in characters that have, one for one, the same
  * UTF-16 length, UTF-8 size and GSM-7 class as the characters they replace, so every rule that
  * measures a body (bytes, characters, SMS segments and encoding, empty or not) judges the stand-in
- * exactly as it judged the text. Whitespace is kept as it is (it says nothing, and `trim` reads it).
+ * exactly as it judged the text.
  */
 export type TextShape = Array<[string, number]>;
 
@@ -14,7 +14,6 @@ const GSM_EXTENSION = new Set('^{}\\[~]|€\f');
 
 /** The stand-in of one character (a code point, or a lone surrogate). */
 function standIn(char: string): string {
-  if (/^\s$/u.test(char)) return char;
   const bytes = utf8Bytes(char);
   if (GSM_BASIC.has(char)) return bytes === 1 ? 'a' : 'é';
   if (GSM_EXTENSION.has(char)) return bytes === 1 ? '^' : '€';
@@ -24,8 +23,11 @@ function standIn(char: string): string {
 
 export function shapeOf(text: string): TextShape {
   const runs: TextShape = [];
+  // A text of whitespace alone is kept as it is (a rule reads whether a body is blank); in any other
+  // text, whitespace is replaced like every character, so not even the length of words is kept.
+  const blank = text.trim() === '';
   for (const char of text) {
-    const stand = standIn(char);
+    const stand = blank ? char : standIn(char);
     const last = runs[runs.length - 1];
     if (last && last[0] === stand) last[1] += 1;
     else runs.push([stand, 1]);

@@ -58,7 +58,7 @@ describe('npm run audit against a known history', () => {
     const report = readJson(json);
     expect(countsOf(report)).toEqual(history.planted);
     expect(report.totals.conversations).toBe(history.conversations);
-    expect(report.notReconstructible).toMatchObject(history.notReconstructible);
+    expect(report.notReconstructible).toMatchObject({ ...history.notReconstructible, identityLimitNotChecked: 0 });
     expect(report.window).toEqual({ from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' });
     expect(report.settings).toEqual({ RATE_LIMITS: DEMO_RATE_LIMITS });
     expect(report.perDay.map((d) => d.day)).toEqual(['2026-03-01', '2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08']);
@@ -85,7 +85,7 @@ describe('npm run audit against a known history', () => {
     expect(text).not.toContain('site visit');
     expect(text).not.toContain('zzzz');
     const lines = text.trim().split('\n');
-    expect(lines).toHaveLength(history.conversations + 1);
+    expect(lines.filter((l) => l.startsWith('{"kind":"conversation"'))).toHaveLength(history.conversations);
 
     // A run cut after 50 conversations, restarted with the same --save, reads only the others.
     writeFileSync(save, `${lines.slice(0, 51).join('\n')}\n`);
@@ -102,6 +102,18 @@ describe('npm run audit against a known history', () => {
     expect(replay.code).toBe(0);
     expect(emu.log).toHaveLength(0);
     expect(readJson(replayed)).toEqual(readJson(first));
+  });
+
+  it('counts the joins of an identity in more conversations than MAX_CONVERSATIONS_PER_IDENTITY as not reconstructible', async () => {
+    const again = emu.seed.conversation({ dateCreated: '2026-03-05T10:00:00Z' });
+    emu.seed.participant(again, { identity: 'echo-bot', dateCreated: '2026-03-05T10:00:01Z' });
+    const json = join(dir, 'identity.json');
+    expect((await run(['--env', envFile({ MAX_CONVERSATIONS_PER_IDENTITY: '1' }), ...WINDOW, '--json', json])).code).toBe(0);
+    const report = readJson(json);
+    expect(report.notReconstructible.identityLimitNotChecked).toBe(2);
+    expect(countsOf(report)).toEqual(history.planted);
+    const lookups = emu.log.filter((e) => e.path.endsWith('/ParticipantConversations'));
+    expect(lookups.every((e) => e.method === 'GET' && e.query.Identity !== undefined)).toBe(true);
   });
 
   it('masks phone numbers and e-mail addresses in example sentences unless --show-addresses', () => {

@@ -10,7 +10,7 @@ describe('text shapes', () => {
   it('keep every measure of any text, and none of its words', () => {
     const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.string({ unit: fc.constantFrom(...'aé€^{ \n\tжΔ😀中`@'), maxLength: 400 }));
     fc.assert(fc.property(text, (body) => sameMeasures(textOf(shapeOf(body)), body)), { numRuns: 300 });
-    expect(textOf(shapeOf('Call me at 555-0100, thanks!'))).toBe('aaaa aa aa aaaaaaaaa aaaaaaa');
+    expect(textOf(shapeOf('Call me at 555-0100, thanks!'))).toBe('a'.repeat(28));
   });
 
   it('keep the size of Attributes and whether they are a JSON object', () => {
