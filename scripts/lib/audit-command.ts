@@ -8,6 +8,7 @@ import ms from 'ms';
 import { startEmulator } from '../../emulator';
 import { Auditor, type AuditReport } from '../../src/audit/replay';
 import { formatReport, maskReport } from '../../src/audit/format';
+import { renderHtml } from '../../src/audit/html';
 import { parseSavedLine, SavedFileError, type SavedConversation, type SavedHeader, type SavedIdentity } from '../../src/audit/history';
 import { countIdentity, CredentialsError, HttpError, NetworkError, Reader, readHistory, UnknownServiceError } from '../../src/audit/read';
 import { ConfigError } from '../../src/guard/config/errors';
@@ -23,6 +24,7 @@ const OPTIONS = {
   service: { type: 'string' },
   env: { type: 'string' },
   json: { type: 'string' },
+  html: { type: 'string' },
   save: { type: 'string' },
   replay: { type: 'string' },
   concurrency: { type: 'string' },
@@ -46,6 +48,7 @@ history on the bundled emulator.
   --service <IS…>       a Conversations service (default: the account's default service)
   --env <file>          credentials, TWILIO_API_BASE_URL and the guard's settings (default .env)
   --json <file>         also write the report as JSON
+  --html <file>         also write the report as one self-contained page
   --save <file>         keep what was read, one conversation per line (no message bodies); a run
                         restarted with the same file skips the conversations it holds
   --replay <file>       judge a saved history again, with no request
@@ -207,5 +210,6 @@ function report(full: AuditReport, values: CommandLine<typeof OPTIONS>['values']
   const shown = values['show-addresses'] ? full : maskReport(full);
   out.log(formatReport(shown));
   if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(shown, null, 2)}\n`);
+  if (values.html !== undefined) writeFileSync(values.html, renderHtml(shown));
   return 0;
 }

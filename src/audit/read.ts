@@ -132,7 +132,8 @@ export async function readHistory(reader: Reader, window: ReadWindow, concurrenc
   };
   let page: Json;
   try {
-    page = await reader.get(`${base}/Conversations`, { StartDate: window.from, EndDate: window.to, PageSize: '100' });
+    // Twilio's filter takes whole days (YYYY-MM-DDT00:00:00Z to YYYY-MM-DDT23:59:59Z); the exact times are applied below.
+    page = await reader.get(`${base}/Conversations`, { StartDate: `${window.from.slice(0, 10)}T00:00:00Z`, EndDate: `${window.to.slice(0, 10)}T23:59:59Z`, PageSize: '100' });
   } catch (error) {
     if (error instanceof HttpError && error.status === 404 && window.service) throw new UnknownServiceError(`There is no Conversations service ${window.service} in this account`);
     throw error;

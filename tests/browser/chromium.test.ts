@@ -1,11 +1,12 @@
 /**
- * The pages and the browser module in a real headless Chromium, one browser for both suites
- * (starting Chromium is the dearest step of either): the status page (./status-page.ts) and
+ * The pages and the browser module in a real headless Chromium, one browser for every suite
+ * (starting Chromium is the dearest step of each): the status page (./status-page.ts) and
  * limits-client.js (./limits-client.ts), each served by its own local runtime, with the emulator
- * as Twilio.
+ * as Twilio, and the page `npm run audit -- --html` writes (./audit-page.ts).
  */
 import { startEmulator } from '../../emulator';
 import { browserPath, browserRequired, launchBrowser } from '../support/browser';
+import { auditPageTests } from './audit-page';
 import { limitsClientTests } from './limits-client';
 import { statusPageTests } from './status-page';
 import type { BrowserWorld } from './world';
@@ -30,4 +31,5 @@ describeInBrowser('in Chromium', () => {
 
   describe('status page', () => statusPageTests(started));
   describe('limits-client.js', () => limitsClientTests(started));
+  describe('the audit page', () => auditPageTests(started));
 });
