@@ -157,6 +157,7 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
       if (values.save !== undefined && existsSync(values.save) && readFileSync(values.save, 'utf8').trim() !== '') {
         const saved = readSaved(values.save);
         header = saved.header;
+        out.error(`audit: going on with ${values.save}: ${saved.conversations.length} conversations read already, window ${header.window.from} to ${header.window.to}.`);
         for (const c of saved.conversations) {
           skip.add(c.sid);
           await auditor.add(c);

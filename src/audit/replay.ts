@@ -297,11 +297,9 @@ export class Auditor {
     const rateWrites = this.replayRates();
     this.checkIdentities();
     const chatJoins = [...this.chatJoins.values()].reduce((sum, n) => sum + n, 0);
-    const days: DayRow[] = [];
-    for (let t = Date.parse(`${window.from.slice(0, 10)}T00:00:00Z`); t <= Date.parse(window.to); t += 86_400_000) {
-      const key = new Date(t).toISOString().slice(0, 10);
-      days.push(this.days.get(key) ?? { day: key, judged: 0, rules: {}, executions: { onConversationAdd: 0, onParticipantAdd: 0, onMessageAdd: 0 } });
-    }
+    // Every day of the window, and any later day a conversation of the window went on into.
+    for (let t = Date.parse(`${window.from.slice(0, 10)}T00:00:00Z`); t <= Date.parse(window.to); t += 86_400_000) this.day(new Date(t).toISOString());
+    const days = [...this.days.values()].sort((a, b) => (a.day < b.day ? -1 : 1));
     return {
       window,
       service,

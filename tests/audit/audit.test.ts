@@ -4,6 +4,8 @@
  * sent, at most --concurrency at once, and a saved history judged again gives the identical report.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator';
@@ -154,6 +156,16 @@ describe('what goes wrong', () => {
     expect(stderr).toBe(`audit: /v1/Conversations/${fortieth}/Participants answered 500, Twilio error 20500 after 6 attempts. What was read is kept in ${save}; run again with the same --save to go on.`);
     expect(readFileSync(save, 'utf8').trim().split('\n')).toHaveLength(1 + 39);
     emu.clearFaults();
+  });
+
+  it('says which origin it could not reach', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const { code, stderr } = await run(['--env', envFile({ TWILIO_API_BASE_URL: origin }), ...WINDOW]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`audit: could not reach ${origin} (ECONNREFUSED).`);
   });
 
   it('refuses a saved file that is not an audit history, naming the line', async () => {
