@@ -109,7 +109,7 @@ export class Auditor {
     unknowable: [
       'actions Twilio itself refused (a 429, an over-limit participant): they left no trace',
       'conversations and messages deleted before the audit, and participants removed whose messages went with them',
-      'whether a chat participant sent through the SDK or the REST API (judged as the SDK)',
+      "how a message was sent: a chat participant's is judged as sent from the SDK, an SMS, WhatsApp or email participant's as inbound, though either may have come through the REST API",
     ],
   };
   /** Chat joins per service and identity, and what ParticipantConversations says of each identity. */
