@@ -1,6 +1,7 @@
 import type { Twilio } from 'twilio';
 import type { Settings } from './config/variables';
 import type { MessageAdd, ParticipantAdd, PreEvent } from './event/types';
+import { currentDeadline, waitAtMost } from './deadline';
 import { IdentityTally, tallyPolicy } from './facts/identity-tally';
 import { conversationService, listParticipants, type ParticipantFact } from './facts/participants';
 import type { RateGate } from './rate/gate';
@@ -39,7 +40,9 @@ export interface RemoteJudge {
 /**
  * Reads first, every one at once (participants, identity tally, rate counters), then the pure rules,
  * then the writes: the rate counters, and only once they have admitted a chat join, its identity
- * tally, so a refused action writes nothing. A decision waits for two remote requests in sequence (a
+ * tally, so a refused action is recorded nowhere (a tally the decision rebuilt is still written, without
+ * it; a refusal by a membership rule writes nothing at all). The tally write never changes the verdict:
+ * it is waited for only while the deadline allows. A decision waits for two remote requests in sequence (a
  * lost race for a rate slot adds its own); one more when the author must be looked up, when
  * ChatServiceSid is missing, or when a rate rule counts a chat join (its tally write then waits for the
  * rate write; with no rate rule on the join, the tally write goes out at once).
@@ -70,12 +73,34 @@ export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
 }
 
 /** Records the join in the tally; a write that fails is logged and the answer stands. */
-async function settleTally(tally: IdentityTally, conversationSid: string, log: Logger): Promise<void> {
+async function settleTally(tally: IdentityTally, conversationSid: string | undefined, log: Logger): Promise<true> {
   try {
     const outcome = await tally.settle(conversationSid);
     if (outcome === 'contended') log({ warning: 'identity tally not updated: contended; it is recounted when it matters', tally: tally.name });
   } catch (error) {
     log({ warning: 'identity tally not updated; it is recounted when it matters', tally: tally.name, error: error instanceof Error ? error.message : String(error) });
+  }
+  return true;
+}
+
+/**
+ * {@link settleTally} once the verdict is known: it never changes the verdict. The write is waited for
+ * only until shortly before the decision's deadline (a margin of 2% of DECISION_TIMEOUT, at least
+ * 10 ms, so the answer always comes before the deadline's FAIL_MODE would); past that the verdict is
+ * answered and the write, still in flight, is aborted with the decision's signal, so it never lands
+ * after the answer. With no time left, no write is started.
+ */
+async function settleWithinDeadline(tally: IdentityTally, conversationSid: string | undefined, settings: Settings, log: Logger): Promise<void> {
+  const deadline = currentDeadline();
+  const left = deadline ? deadline.at - Date.now() - Math.max(10, settings.DECISION_TIMEOUT * 0.02) : Infinity;
+  if (left <= 0) {
+    log({ warning: 'identity tally not updated: no time left before the deadline; it is recounted when it matters', tally: tally.name });
+    return;
+  }
+  const writing = settleTally(tally, conversationSid, log);
+  if (left === Infinity) return void (await writing);
+  if ((await waitAtMost(writing, left)) === undefined) {
+    log({ warning: 'identity tally not updated in time: its write is abandoned at the answer; it is recounted when it matters', tally: tally.name });
   }
 }
 
@@ -113,7 +138,10 @@ async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps:
   // The tally records the join only once the rate rules admit it (with none on the join, commit makes
   // no request). A decision FAIL_MODE settles records nothing either: the post-event's
   // onParticipantAdded records a join that did happen.
+  // Once the verdict is known, the tally write is bookkeeping: it is bounded by the deadline and never
+  // turns an admitted join into FAIL_MODE's answer. A join a rate rule refuses is not recorded, but a
+  // tally this decision rebuilt is still written (without it): its retries then need no new listing.
   const rateViolation = await deps.rate.commit(pending);
-  if (!rateViolation) await tally?.then((t) => settleTally(t, event.conversationSid, deps.log));
+  if (tally) await tally.then((t) => settleWithinDeadline(t, rateViolation ? undefined : event.conversationSid, settings, deps.log));
   return { violation: rateViolation, notes: [] };
 }

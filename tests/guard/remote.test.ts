@@ -167,12 +167,23 @@ describe('onParticipantAdd', () => {
   describe('a join a rate rule refuses is not recorded in the tally either', () => {
     const oneJoin = remoteSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/1m' });
 
-    test('refused on the rate rule\'s reads', async () => {
+    test('refused on the rate rule\'s reads: the tally the decision rebuilt is written without the refused join', async () => {
       const sid = emulator.seed.conversation({});
       await expect(judge(chatJoin(sid, 'bob'), oneJoin)).resolves.toBeUndefined();
       expect(tallyKeys((await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE))!)).toEqual([conversationKey(sid)]);
       expect(await judge(chatJoin(sid, 'carol'), oneJoin)).toMatchObject({ code: 'rate.actions-per-conversation', limit: 1, actual: 2 });
-      expect(await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE)).toBeUndefined();
+      expect(tallyKeys((await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE))!)).toEqual([]);
+    });
+
+    test('the retries of a refused join with no tally list its conversations once: the rebuilt tally is kept', async () => {
+      const [existing] = seedIdentityConversations(emulator, 'dave', 1);
+      const sid = emulator.seed.conversation({});
+      await expect(judge(message(sid), oneJoin)).resolves.toBeUndefined(); // the conversation's one action
+      emulator.clearLog();
+      for (let retry = 0; retry < 3; retry++) expect(await judge(chatJoin(sid, 'dave'), oneJoin)).toMatchObject({ code: 'rate.actions-per-conversation' });
+      expect(conversationsRequests(emulator).filter((e) => e.path.endsWith('/ParticipantConversations'))).toHaveLength(1);
+      // The tally holds what Twilio listed, and nothing of the refused join.
+      expect(tallyKeys((await readTally(store, 'dave', RESOLVED_DEFAULT_SERVICE))!)).toEqual([conversationKey(existing!)]);
     });
 
     test('refused at the rate rule\'s write: another instance took the slot between this decision\'s read and its write', async () => {
@@ -186,8 +197,8 @@ describe('onParticipantAdd', () => {
       listing.release();
       expect(await joining).toMatchObject({ code: 'rate.actions-per-conversation', limit: 1, actual: 2 });
       expect(emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && e.path.endsWith('/Items')).map((e) => e.status)).toEqual([201, 409]);
-      expect(await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE)).toBeUndefined();
-      expect(emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && e.path.includes('/Documents'))).toEqual([]);
+      // Carol's rebuilt tally (no conversation) is written, without the refused join.
+      expect(tallyKeys((await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE))!)).toEqual([]);
     });
   });
 

@@ -198,6 +198,21 @@ describe('bookkeeping never decides (FAIL_MODE=closed, default DECISION_TIMEOUT)
     expect(res.logs).toContainEqual(expect.objectContaining({ outcome: 'allow' }));
   });
 
+  test('a tally write Twilio holds past the deadline: the join every rule admitted is allowed, and the write, abandoned at the answer, never lands', async () => {
+    const params = participantAdd({ ConversationSid: emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID }), Identity: 'fay' });
+    // The rate slot is a Map item; the identity tally the only Sync document written.
+    const tallyWrite = emulator.hold({ product: 'sync', method: 'POST', pathIncludes: '/Documents' });
+    const res = await timed(runtime, params);
+    expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
+    expect(res.logs).toContainEqual(expect.objectContaining({ warning: expect.stringContaining('identity tally not updated in time') }));
+    expect(res.logs).toContainEqual(expect.objectContaining({ outcome: 'allow' }));
+    expect(tallyWrite.waiting).toBe(1);
+    // The guard abandoned the write at its answer: Twilio sees the client go (499), then answers.
+    await waitFor(() => emulator.log.some((e) => e.path.includes('/Documents') && e.method === 'POST' && e.status === 499), { what: 'the guard to abandon the tally write' });
+    tallyWrite.release();
+    expect(emulator.log.filter((e) => e.path.includes('/Documents') && e.method === 'POST').map((e) => e.status)).toEqual([499]);
+  });
+
   test('the identity tally unreadable (Sync reads 503): the count is taken exactly from the REST API instead', async () => {
     const params = participantAdd({ ConversationSid: emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID }), Identity: 'erin' });
     emulator.injectFault({ kind: 'status', status: 503, product: 'sync', method: 'GET', pathIncludes: '/Documents' });
