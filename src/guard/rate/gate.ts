@@ -14,6 +14,8 @@ interface Pending {
   id: string;
   reservation?: Reservation;
   failure?: string;
+  /** FAIL_MODE=closed (and GUARD_MODE=enforce): a decision left to FAIL_MODE is a refusal. */
+  failClosed: boolean;
 }
 
 /** Sync could not count and the insurance limiter admitted: FAIL_MODE decides. */
@@ -51,10 +53,11 @@ export class RateGate {
   }
 
   async reserve(event: PreEvent, settings: Settings): Promise<Pending[]> {
+    const failClosed = settings.FAIL_MODE === 'closed' && settings.GUARD_MODE === 'enforce';
     const applicable = rateRulesOf(settings).flatMap((rule) => {
       const key = keyOf(rule, event);
       // The window is part of the id: after a change of limit, new slots are counted.
-      return key === undefined ? [] : [{ rule, id: `${rule.name}\u0000${rule.window.limit}/${rule.window.windowMs}\u0000${key}` }];
+      return key === undefined ? [] : [{ rule, id: `${rule.name}\u0000${rule.window.limit}/${rule.window.windowMs}\u0000${key}`, failClosed }];
     });
     return Promise.all(
       applicable.map(async (p): Promise<Pending> => {
@@ -70,26 +73,46 @@ export class RateGate {
   /**
    * Takes a slot of every rule at once: one round trip, however many rules apply. A rule that already
    * refused on reads rejects the action before any write: it must not take a place in the windows of
-   * the other rules (a refused author would otherwise use up the conversation's limit). Once a rule
-   * refuses at its write, the others stop racing for a slot; one another rule took in the meantime
-   * stays taken for its period: it can only make that rule stricter, never admit more than its N
-   * (docs/design.md, "A slot held by a refused action").
+   * the other rules (a refused author would otherwise use up the conversation's limit). So does a rule
+   * whose read failed and whose insurance limiter refuses: every such rule asks it before any write.
+   * When one it admits leaves the action to FAIL_MODE and FAIL_MODE is closed, the action is refused
+   * whatever the other rules say, so none of them writes either. Once a rule refuses at its write, the
+   * others stop racing for a slot; one another rule took in the meantime stays taken for its period:
+   * it can only make that rule stricter, never admit more than its N (docs/design.md, "A slot held by
+   * a refused action").
    */
   async commit(pending: Pending[]): Promise<Violation | undefined> {
     for (const p of pending) if (p.reservation?.kind === 'denied') return rateViolation(p.rule, p.reservation.retryAfterMs);
+    let unavailable: RateStoreUnavailableError | undefined;
+    for (const p of pending) {
+      if (p.reservation) continue;
+      const insured = this.insure(p, p.failure ?? 'no reservation');
+      if (isViolation(insured)) return insured;
+      unavailable ??= insured;
+    }
+    if (unavailable && pending.some((p) => p.failClosed)) throw unavailable;
     const refused = new AbortController();
     const outcomes = await Promise.all(
-      pending.map(async (p) => {
-        const outcome = await this.commitOne(p, refused.signal);
-        if (isViolation(outcome)) refused.abort();
-        return outcome;
-      }),
+      pending
+        .filter((p) => p.reservation)
+        .map(async (p) => {
+          const outcome = await this.commitOne(p, refused.signal);
+          if (isViolation(outcome)) refused.abort();
+          return outcome;
+        }),
     );
     const violation = outcomes.find(isViolation);
     if (violation) return violation;
-    const failure = outcomes.find((o): o is RateStoreUnavailableError => o instanceof RateStoreUnavailableError);
+    const failure = unavailable ?? outcomes.find((o): o is RateStoreUnavailableError => o instanceof RateStoreUnavailableError);
     if (failure) throw failure;
     return undefined;
+  }
+
+  /** The insurance limiter's answer for a rule Sync could not count: a violation, or FAIL_MODE's to settle. */
+  private insure(p: Pending, failure: string): Violation | RateStoreUnavailableError {
+    const insured = this.insurance.take(p.id, p.rule.window);
+    this.log({ warning: 'rate counter unavailable, insurance limiter used', rule: `rate.${p.rule.name}`, error: failure, insurance: insured.admitted ? 'admit' : 'deny' });
+    return insured.admitted ? new RateStoreUnavailableError(`rate.${p.rule.name}: ${failure}`) : rateViolation(p.rule, insured.retryAfterMs);
   }
 
   /**
@@ -97,26 +120,22 @@ export class RateGate {
    * or `stopped` when another rule refused the action first (`refused` aborted) and this one gave up.
    */
   private async commitOne(p: Pending, refused: AbortSignal): Promise<Violation | RateStoreUnavailableError | 'stopped' | undefined> {
-    let failure = p.failure;
-    if (p.reservation) {
-      try {
-        // Contention (race after race) ends before the hard timeout, kept for a Sync that does not answer.
-        const giveUpAt = Date.now() + this.syncTimeoutMs * 0.75;
-        const outcome = await this.inTime((signal) => this.sync().commit(p.id, p.rule.window, p.reservation!, { signal: AbortSignal.any([signal, refused]), giveUpAt }));
-        if (outcome.admitted) {
-          this.insurance.record(p.id, p.rule.window);
-          return undefined;
-        }
-        if (refused.aborted) return 'stopped';
-        return outcome.contended ? contendedViolation(p.rule, outcome.requests) : rateViolation(p.rule, outcome.retryAfterMs);
-      } catch (error) {
-        failure = failureOf(error);
+    let failure: string;
+    try {
+      // Contention (race after race) ends before the hard timeout, kept for a Sync that does not answer.
+      const giveUpAt = Date.now() + this.syncTimeoutMs * 0.75;
+      const outcome = await this.inTime((signal) => this.sync().commit(p.id, p.rule.window, p.reservation!, { signal: AbortSignal.any([signal, refused]), giveUpAt }));
+      if (outcome.admitted) {
+        this.insurance.record(p.id, p.rule.window);
+        return undefined;
       }
+      if (refused.aborted) return 'stopped';
+      return outcome.contended ? contendedViolation(p.rule, outcome.requests) : rateViolation(p.rule, outcome.retryAfterMs);
+    } catch (error) {
+      failure = failureOf(error);
     }
     if (refused.aborted) return 'stopped';
-    const insured = this.insurance.take(p.id, p.rule.window);
-    this.log({ warning: 'rate counter unavailable, insurance limiter used', rule: `rate.${p.rule.name}`, error: failure, insurance: insured.admitted ? 'admit' : 'deny' });
-    return insured.admitted ? new RateStoreUnavailableError(`rate.${p.rule.name}: ${failure}`) : rateViolation(p.rule, insured.retryAfterMs);
+    return this.insure(p, failure);
   }
 
   /** `work` within syncTimeoutMs (and the decision's own deadline), or a StoreUnavailableError. */

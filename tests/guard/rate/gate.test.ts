@@ -230,6 +230,54 @@ describe('when Sync cannot count', () => {
   });
 });
 
+describe('a rule whose read fails asks the insurance limiter before any rule writes', () => {
+  // The conversation's rule cannot read Sync (503, or 54009 throttling); the author's reads and writes work.
+  const conversationGroup = syncName('rate', `actions-per-conversation\u00001/10000\u0000${CH(1)}`, '0');
+  const authorGroup = syncName('rate', 'messages-per-author\u00005/10000\u0000alice', '0');
+  const fromAlice = () => inConversation(CH(1), { Author: 'alice', ClientIdentity: 'alice' });
+
+  function partlyFailing(failure: { status: number; code: number }) {
+    const store = new RecordingSlotStore();
+    const failing = new FailingSlotStore(failure);
+    const partly: SlotStore = {
+      list: (group) => (group === conversationGroup ? failing.list(group) : store.list(group)),
+      take: (group, key, takenAt, revision, ttl, writer) => (group === conversationGroup ? failing.take(group, key) : store.take(group, key, takenAt, revision, ttl, writer)),
+    };
+    return { store, partly };
+  }
+
+  test.each([
+    ['failing (503)', { status: 503, code: 20503 }],
+    ['throttled (429 / 54009)', { status: 429, code: 54009 }],
+  ])('%s: an action the insurance limiter refuses takes no slot of the author\'s rule', async (_kind, failure) => {
+    const clock = manualClock();
+    const { store, partly } = partlyFailing(failure);
+    const { decide } = gateOver(partly, { clock: clock.now });
+    const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' });
+    // The insurance limiter admits the first (FAIL_MODE decides: open admits it, and the author's rule counts it)...
+    await expect(decide(fromAlice(), settings)).rejects.toThrow(/^rate\.actions-per-conversation: /);
+    expect(await store.raw.list(authorGroup)).toHaveLength(1);
+    // ...and refuses the next three: they take no slot of alice's.
+    for (let i = 0; i < 3; i++) expect(await decide(fromAlice(), settings)).toMatchObject({ code: 'rate.actions-per-conversation' });
+    expect(store.writes()).toBe(1);
+    expect(await store.raw.list(authorGroup)).toHaveLength(1);
+  });
+
+  test('FAIL_MODE=closed: an action the insurance limiter admits is refused anyway, so no other rule writes', async () => {
+    const clock = manualClock();
+    const { store, partly } = partlyFailing({ status: 503, code: 20503 });
+    const { decide } = gateOver(partly, { clock: clock.now });
+    const closed = only({ FAIL_MODE: 'closed', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' });
+    await expect(decide(fromAlice(), closed)).rejects.toThrow(RateStoreUnavailableError);
+    expect(store.writes()).toBe(0);
+    // In shadow mode FAIL_MODE refuses nothing: the author's rule counts the action as before.
+    const shadow = partlyFailing({ status: 503, code: 20503 });
+    const { decide: decideShadow } = gateOver(shadow.partly, { clock: clock.now });
+    await expect(decideShadow(fromAlice(), only({ GUARD_MODE: 'shadow', FAIL_MODE: 'closed', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' }))).rejects.toThrow(RateStoreUnavailableError);
+    expect(shadow.store.writes()).toBe(1);
+  });
+});
+
 describe('an action one rule refuses at its write', () => {
   // The conversation allows 1 action in 10 s, the author 2; another instance takes the conversation's
   // only slot between this decision's read and its write, so the conversation's rule refuses at its write.
