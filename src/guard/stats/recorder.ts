@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { StoreUnavailableError, type DocumentStore, type StoredDocument } from '../store/document-store';
-import { updateDocument } from '../store/update-document';
+import { updateDocument, type UpdateResult } from '../store/update-document';
 import { asCounts, count, emptyCounts, isEmpty, MAX_COUNTS_JSON_BYTES, merge, prune, type Outcome, type RejectionCounts } from './counts';
 
 /** A day and an hour: documents of a guard that stopped rejecting expire on their own. */
@@ -9,12 +9,13 @@ const COUNTS_TTL_SECONDS = 25 * 60 * 60;
 const MAX_WRITE_ATTEMPTS = 3;
 /** Ids of the latest flushes a shard document keeps, newest last. */
 const KEPT_FLUSH_IDS = 16;
-/** What the ids take of a document (16 ids of 8 characters, quoted, and their key): the counts get the rest. */
-const FLUSH_IDS_BYTES = 256;
+/** What the ids take of a document (16 ids of 13 characters, quoted, and their key): the counts get the rest. */
+const FLUSH_IDS_BYTES = 320;
 
 /**
- * A write Sync may have applied before it failed (a 5xx, or no answer at all): its counts are neither
- * pending nor dropped until a read of its document says whether its id is there.
+ * A write Sync may have applied before it failed (a 5xx, or no answer at all), or may still apply: its
+ * counts are neither pending nor dropped until a read of its document finds its id, or a conditional
+ * write of the same counts under the same id, from a base without it, succeeds.
  */
 interface Unconfirmed {
   shard: number;
@@ -45,6 +46,8 @@ export class RejectionRecorder {
   private inFlight: RejectionCounts | undefined;
   /** The last write whose failure left open whether Sync applied it. */
   private unconfirmed: Unconfirmed | undefined;
+  /** This instance's part of its flush ids: a document keeps the latest id of each instance. */
+  private readonly instance = randomBytes(6).toString('base64url');
   private lastFlush = Number.NEGATIVE_INFINITY;
   private flushing = false;
 
@@ -81,12 +84,16 @@ export class RejectionRecorder {
 
   /**
    * Adds the pending counts to a shard document with a conditional write, which also records the
-   * flush's id among the document's latest. Counts that could not be written (Sync unavailable,
-   * throttled or contended) stay pending for the next flush. A write that failed without saying
-   * whether Sync applied it (a 5xx, or no answer) is never simply repeated: its document is read at
-   * once, or by the next flush if that read fails too, and its counts are written again only if its
-   * id is not there. So each rejection is written once: the caller may stop waiting, but the flush
-   * itself is never cut off between a write Sync accepted and its bookkeeping.
+   * flush's id among the document's latest (one per instance). Counts that could not be written (Sync
+   * unavailable, throttled or contended) stay pending for the next flush. A write that failed without
+   * saying whether Sync applied it (a 5xx, or no answer) stays unconfirmed: its answer may have been
+   * lost, or it may still be applied later, as long as its If-Match matches. Its document is read back
+   * at once, which can only confirm it (its id is there); otherwise the next flush writes its counts
+   * again, under the same id, with a conditional write whose change first looks for that id on every
+   * attempt: found, the write was applied and nothing is written; not found, the write names a base
+   * without it, so once it succeeds the earlier one can never apply (the revision it named is gone).
+   * Only then are new counts written. So each rejection is written once: the caller may stop
+   * waiting, but the flush itself is never cut off between a write Sync accepted and its bookkeeping.
    */
   async flush({ store, shards, now }: FlushOptions): Promise<FlushResult> {
     if (!this.pending || this.flushing) return 'nothing';
@@ -95,8 +102,7 @@ export class RejectionRecorder {
     this.inFlight = taken;
     this.lastFlush = now;
     this.flushing = true;
-    let counts = taken;
-    /** Whether `counts` went to Sync, or wait as unconfirmed, rather than back to pending. */
+    /** Whether `taken` went to Sync, or waits as unconfirmed, rather than back to pending. */
     let settled = false;
     try {
       // An unconfirmed write is settled first, in its own document, before more is written there.
@@ -104,52 +110,78 @@ export class RejectionRecorder {
       const name = countsDocumentName(shard);
       let current: StoredDocument<unknown> | undefined;
       if (this.unconfirmed) {
-        current = await store.get<unknown>(name);
-        counts = merge(taken, this.confirm(current?.data));
-        if (isEmpty(counts)) {
+        const settling = await this.write(store, name, this.unconfirmed, now);
+        // Contended: nothing is proven either way, and it stays unconfirmed.
+        if (settling.outcome === 'contended') return 'kept';
+        this.unconfirmed = undefined;
+        if (settling.outcome === 'written') current = settling.doc;
+        if (isEmpty(taken)) {
           settled = true;
           return 'written';
         }
       }
-      const id = randomBytes(6).toString('base64url');
-      const add = (stored: unknown) => ({
-        ...prune(merge(stored === undefined ? emptyCounts() : asCounts(stored), counts), now, MAX_COUNTS_JSON_BYTES - FLUSH_IDS_BYTES),
-        flushes: [...flushIdsOf(stored).slice(1 - KEPT_FLUSH_IDS), id],
-      });
+      const write = { shard, id: `${this.instance}.${randomBytes(3).toString('base64url')}`, counts: taken };
       try {
-        const result = await updateDocument<unknown>(flaggingUnconfirmed(store), name, add, { attempts: MAX_WRITE_ATTEMPTS, ttlSeconds: COUNTS_TTL_SECONDS, current });
-        settled = result.outcome === 'written';
+        const result = await this.write(store, name, write, now, current);
+        settled = result.outcome !== 'contended';
         return settled ? 'written' : 'kept';
       } catch (error) {
-        if (!(error instanceof WriteUnconfirmed)) throw error;
-        this.unconfirmed = { shard, id, counts };
-        settled = true;
-        // Read back at once: by the next flush, other instances' writes may have pushed the id out.
-        const after = await store.get<unknown>(name).then(
-          (doc) => ({ data: doc?.data }),
-          () => undefined,
-        );
-        if (after) {
-          const again = this.confirm(after.data);
-          if (isEmpty(again)) return 'written';
-          this.counts = prune(merge(this.counts, again), now);
-        }
-        throw error.failure;
+        // Unconfirmed, its counts wait as such: never pending as well.
+        settled = this.unconfirmed === write;
+        throw error;
       }
     } finally {
-      if (!settled) this.counts = prune(merge(this.counts, counts), now);
+      if (!settled) this.counts = prune(merge(this.counts, taken), now);
       this.inFlight = undefined;
       this.flushing = false;
     }
   }
 
-  /** The counts of the unconfirmed write, if any, that `data` (its document now) shows were not applied. */
-  private confirm(data: unknown): RejectionCounts {
-    const unconfirmed = this.unconfirmed;
-    this.unconfirmed = undefined;
-    return !unconfirmed || flushIdsOf(data).includes(unconfirmed.id) ? emptyCounts() : unconfirmed.counts;
+  /**
+   * Adds `write.counts` under `write.id`, unless the document already holds that id (an earlier,
+   * unconfirmed write of the same counts was applied: `unchanged`). A write that may have been
+   * applied becomes the unconfirmed one, read back at once; its failure is thrown.
+   */
+  private async write(store: DocumentStore, name: string, write: Unconfirmed, now: number, current?: StoredDocument<unknown>): Promise<UpdateResult<unknown>> {
+    const add = (stored: unknown) => {
+      const ids = flushIdsOf(stored);
+      if (ids.includes(write.id)) return undefined;
+      return {
+        ...prune(merge(stored === undefined ? emptyCounts() : asCounts(stored), write.counts), now, MAX_COUNTS_JSON_BYTES - FLUSH_IDS_BYTES),
+        flushes: keptIds(ids, write.id),
+      };
+    };
+    try {
+      return await updateDocument<unknown>(flaggingUnconfirmed(store), name, add, { attempts: MAX_WRITE_ATTEMPTS, ttlSeconds: COUNTS_TTL_SECONDS, current });
+    } catch (error) {
+      if (!(error instanceof WriteUnconfirmed)) throw error;
+      this.unconfirmed = write;
+      // Read back at once: finding the id confirms it. Not finding it proves nothing (the write may
+      // still be applied): only the next flush's conditional write settles it.
+      const after = await store.get<unknown>(name).then(
+        (doc) => doc?.data,
+        () => undefined,
+      );
+      if (flushIdsOf(after).includes(write.id)) {
+        this.unconfirmed = undefined;
+        return { outcome: 'unchanged' };
+      }
+      throw error.failure;
+    }
   }
 }
+
+/**
+ * The flush ids a document keeps once `id` is added: the latest of each instance (an id is
+ * `<instance>.<flush>`), of at most {@link KEPT_FLUSH_IDS} instances, newest last. An instance's
+ * unconfirmed id is pushed out only by flushes of that many other instances, not by as many flushes.
+ */
+function keptIds(ids: string[], id: string): string[] {
+  const instance = instanceOf(id);
+  return [...ids.filter((kept) => instanceOf(kept) !== instance).slice(1 - KEPT_FLUSH_IDS), id];
+}
+
+const instanceOf = (id: string) => id.split('.')[0];
 
 /** A write that failed without saying whether Sync applied it. */
 class WriteUnconfirmed extends Error {

@@ -216,6 +216,102 @@ describe('RejectionRecorder, a write answered 5xx', () => {
     expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 1, shadow: 1 }]);
   });
 
+  /** `memory`, whose next write is answered 500 without being applied yet: `apply()` applies it later, as named (its If-Match included). */
+  function lateWrite(memory: DocumentStore) {
+    let late: (() => Promise<unknown>) | undefined;
+    let failNext = true;
+    const store: DocumentStore = {
+      get: (name) => memory.get(name),
+      create: async (name, data, ttl) => {
+        if (!failNext) return memory.create(name, data, ttl);
+        failNext = false;
+        late = () => memory.create(name, data, ttl);
+        throw failure();
+      },
+      replace: async (name, data, revision, ttl) => {
+        if (!failNext) return memory.replace(name, data, revision, ttl);
+        failNext = false;
+        late = () => memory.replace(name, data, revision, ttl);
+        throw failure();
+      },
+    };
+    return { store, apply: () => late!() };
+  }
+
+  it.each([false, true])('applied after the read-back (the document existed: %s): the next flush finds its id and does not write its counts again', async (existed) => {
+    const memory = new MemoryDocumentStore();
+    if (existed) {
+      const earlier = new RejectionRecorder(() => 0);
+      earlier.record('r', 'shadow', NOW);
+      await earlier.flush({ store: memory, shards: 1, now: NOW });
+    }
+    const { store, apply } = lateWrite(memory);
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, store, NOW)).toMatchObject({ status: 500 });
+    // The read back did not find its id; then Twilio applies the write, its If-Match still matching.
+    expect(await apply()).toMatchObject({ revision: expect.any(String) });
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, store, NOW + 20_000)).toBe('written');
+    expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 2, shadow: existed ? 1 : 0 }]);
+  });
+
+  it('applied during the next flush, between its read and its write: that write meets it (412), reads again, and finds its id', async () => {
+    const memory = new MemoryDocumentStore();
+    const earlier = new RejectionRecorder(() => 0);
+    earlier.record('r', 'shadow', NOW);
+    await earlier.flush({ store: memory, shards: 1, now: NOW });
+    const { store, apply } = lateWrite(memory);
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, store, NOW)).toMatchObject({ status: 500 });
+    let applied = false;
+    const racing: DocumentStore = {
+      ...store,
+      replace: async (name, data, revision, ttl) => {
+        if (!applied) {
+          applied = true;
+          await apply();
+        }
+        return store.replace(name, data, revision, ttl);
+      },
+    };
+    expect(await flushAll(recorder, racing, NOW + 20_000)).toBe('written');
+    expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 1, shadow: 1 }]);
+  });
+
+  it('not applied, and never to be: the next flush writes its counts once, and only then the new ones', async () => {
+    const memory = new MemoryDocumentStore();
+    const { store } = lateWrite(memory);
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, store, NOW)).toMatchObject({ status: 500 });
+    recorder.record('r', 'shadow', NOW);
+    expect(await flushAll(recorder, store, NOW + 20_000)).toBe('written');
+    expect(recorder.pending).toBe(false);
+    expect(await lastHour(memory)).toEqual([{ rule: 'r', enforced: 1, shadow: 1 }]);
+  });
+
+  it('applied, its read back failing, then 20 flushes of two other instances before the next: its id is still there, counted once', async () => {
+    const memory = new MemoryDocumentStore();
+    const earlier = new RejectionRecorder(() => 0);
+    earlier.record('r', 'shadow', NOW);
+    await earlier.flush({ store: memory, shards: 1, now: NOW });
+    const recorder = new RejectionRecorder(() => 0);
+    recorder.record('r', 'enforced', NOW);
+    expect(await flushAll(recorder, failingWrites(memory, { reads: 1 }), NOW)).toMatchObject({ status: 500 });
+    const others = [new RejectionRecorder(() => 0), new RejectionRecorder(() => 0)];
+    for (let i = 0; i < 20; i++) {
+      others[i % 2]!.record('other', 'enforced', NOW);
+      expect(await others[i % 2]!.flush({ store: memory, shards: 1, now: NOW })).toBe('written');
+    }
+    expect(await flushAll(recorder, memory, NOW + 20_000)).toBe('written');
+    expect(await lastHour(memory)).toEqual([
+      { rule: 'other', enforced: 20, shadow: 0 },
+      { rule: 'r', enforced: 1, shadow: 1 },
+    ]);
+  });
+
   it('a 429 is never applied: the counts stay pending, with no read back', async () => {
     const memory = new MemoryDocumentStore();
     const { store, calls } = countingStore(memory);
