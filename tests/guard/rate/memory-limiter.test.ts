@@ -137,18 +137,26 @@ describe('MemoryRateLimiter over BUCKETS: sub-window counts', () => {
     expect(limiter.take('k', window)).toMatchObject({ admitted: false });
   });
 
+  // Dense streams: gaps of 0 to about twice the average spacing a full window allows (2 · period /
+  // limit), more often 0, a rare long one (so that windows also empty), and four times as many steps
+  // as the limit, so every run meets the limit. A run that never refuses proves nothing and fails.
   test.each([
     ['an exact log', 5, 1000],
     ['sub-window counts', 75, 1000],
     ['sub-window counts, a period not a multiple of BUCKETS', 61, 997],
-  ])('%s: never admits an action while it knows of `limit` others within the period before it (random streams)', (_kind, limit, windowMs) => {
+  ])('%s: never admits an action while it knows of `limit` others within the period before it (dense random streams)', (_kind, limit, windowMs) => {
     const w = { limit, windowMs };
-    const step = fc.record({ dt: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 2 * windowMs })), record: fc.boolean() });
+    const dense = Math.ceil((2 * windowMs) / limit);
+    const dt = fc.oneof({ arbitrary: fc.constant(0), weight: 30 }, { arbitrary: fc.integer({ min: 1, max: dense }), weight: 200 }, { arbitrary: fc.integer({ min: 0, max: 2 * windowMs }), weight: 1 });
+    const step = fc.record({ dt, record: fc.boolean() });
+    let runs = 0;
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 600 }), (steps) => {
+      fc.property(fc.array(step, { minLength: Math.max(100, 4 * limit), maxLength: Math.max(600, 8 * limit) }), (steps) => {
+        runs++;
         let now = 1_700_000_000_000;
         const limiter = new MemoryRateLimiter(() => now);
         const known: number[] = [];
+        let refused = 0;
         for (const { dt, record } of steps) {
           now += dt;
           if (record) {
@@ -161,29 +169,41 @@ describe('MemoryRateLimiter over BUCKETS: sub-window counts', () => {
           if (taken.admitted) {
             if (before >= limit) return false;
             known.push(now);
-          } else if (before < limit && limit <= BUCKETS) return false; // an exact log refuses only at the limit
+          } else {
+            refused++;
+            if (before < limit && limit <= BUCKETS) return false; // an exact log refuses only at the limit
+          }
         }
-        return true;
+        return refused > 0;
       }),
       { numRuns: 200, seed: 4201 },
     );
+    expect(runs).toBeGreaterThanOrEqual(200);
   });
 
-  test('sub-window counts refuse no longer than one bucket past what an exact log would', () => {
+  test('sub-window counts refuse no longer than one bucket past what an exact log would (dense random streams)', () => {
     const w = { limit: 75, windowMs: 6000 }; // buckets of 100 ms
+    const dense = Math.ceil((2 * w.windowMs) / w.limit); // 160 ms: on average one a full window's spacing
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 500 }), (gaps) => {
+      fc.property(fc.array(fc.integer({ min: 0, max: dense }), { minLength: 4 * w.limit, maxLength: 600 }), (gaps) => {
         let now = 1_700_000_000_000;
         const limiter = new MemoryRateLimiter(() => now);
         const admitted: number[] = [];
+        let refused = 0;
         for (const gap of gaps) {
           now += gap;
           const taken = limiter.take('k', w);
-          if (taken.admitted) admitted.push(now);
+          if (taken.admitted) {
+            // Never more than the limit in any window of the period's length.
+            if (admitted.filter((t) => t > now - w.windowMs).length >= w.limit) return false;
+            admitted.push(now);
+            continue;
+          }
+          refused++;
           // Refused although the period and one bucket before it hold room: more conservative than promised.
-          else if (admitted.filter((t) => t > now - w.windowMs - 100).length < w.limit) return false;
+          if (admitted.filter((t) => t > now - w.windowMs - 100).length < w.limit) return false;
         }
-        return true;
+        return refused > 0;
       }),
       { numRuns: 200, seed: 4202 },
     );
