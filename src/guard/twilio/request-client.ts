@@ -27,15 +27,36 @@ const RETRY_NEEDS_MS = 500;
 const READS = new Set(['GET', 'HEAD']);
 
 /**
- * Whether an answer may be retried: a 429 always, since Twilio never processes a request it answers
- * 429 ("Requests that receive 429 responses aren't processed and are safe to retry",
+ * Whether an answer may be retried: a 429 (but Sync's 54009, see {@link SYNC_OBJECT_RATE_LIMIT}),
+ * since Twilio never processes a request it answers 429 ("Requests that receive 429 responses aren't processed and are safe to retry",
  * https://www.twilio.com/docs/api/errors/20429); a 5xx only for a read. A write answered 5xx may have
  * been applied before the failure. Repeated, a conditional one meets its own result (409 for a create,
  * 412 for an If-Match update) and takes it for another writer's: a rate slot taken twice, rejection
  * counts added twice. So no write is repeated after a 5xx; its caller sees the failure.
  */
-function retryable(method: string, status: number): boolean {
-  return status === 429 || (status >= 500 && READS.has(method.toUpperCase()));
+function retryable(method: string, res: TwilioResponse): boolean {
+  const status = res.statusCode;
+  if (status === 429) return codeOf(res.body) !== SYNC_OBJECT_RATE_LIMIT;
+  return status >= 500 && READS.has(method.toUpperCase());
+}
+
+/**
+ * Sync's per-object limit (20 reads and 20 writes a second per document, map or list, with a 10 s
+ * burst; https://www.twilio.com/docs/api/errors/54009): Twilio asks for exponential back-off, and the
+ * object is the busiest there is. A retry within 120 ms would only add to its load, and a back-off
+ * long enough to help does not fit in a decision: the caller gets the 429 at once (a rate rule's
+ * insurance limiter and FAIL_MODE decide, a tally or counts write waits for later).
+ */
+const SYNC_OBJECT_RATE_LIMIT = 54009;
+
+/** The Twilio error code of an error answer's body, if it has one. */
+function codeOf(body: string): number | undefined {
+  try {
+    const code = (JSON.parse(body) as { code?: unknown } | null)?.code;
+    return typeof code === 'number' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -53,7 +74,7 @@ export class GuardRequestClient {
 
   async request(opts: TwilioRequest): Promise<TwilioResponse> {
     const first = await this.send(opts);
-    if (!retryable(opts.method, first.statusCode)) return first;
+    if (!retryable(opts.method, first)) return first;
     const deadline = currentDeadline();
     const pause = RETRY_PAUSE_MS.min + this.random() * (RETRY_PAUSE_MS.max - RETRY_PAUSE_MS.min);
     if (deadline && deadline.at - Date.now() < pause + RETRY_NEEDS_MS) return first;

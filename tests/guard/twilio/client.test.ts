@@ -107,6 +107,14 @@ describe('twilioClientFor with TWILIO_API_BASE_URL', () => {
     expect(productRequests().map((e) => `${e.method} ${e.status}`)).toEqual(['POST 429', 'POST 201']);
   });
 
+  test.each(['POST', 'GET'])('a Sync %s answered 429 / 54009 (the object\'s own rate limit) is not retried: the caller sees it at once', async (method) => {
+    const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
+    emulator.injectFault({ kind: 'status', status: 429, code: 54009, product: 'sync', method, times: 1 });
+    const request = method === 'POST' ? client.sync.v1.services('default').documents.create({ uniqueName: 'probe', data: { a: 1 } }) : client.sync.v1.services('default').documents('probe').fetch();
+    await expect(request).rejects.toMatchObject({ status: 429, code: 54009 });
+    expect(productRequests().map((e) => `${e.method} ${e.status}`)).toEqual([`${method} 429`]);
+  });
+
   test.each([500, 502, 503, 504])('a write answered %i is not retried: the caller sees the failure', async (status) => {
     const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emulator.url);
     emulator.injectFault({ kind: 'status', status, product: 'sync', method: 'POST', times: 1 });
