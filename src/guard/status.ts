@@ -150,7 +150,8 @@ async function readShards(settings: Settings, deps: StatusDeps): Promise<{ count
     await withDeadline(settings.DECISION_TIMEOUT, (signal) =>
       Promise.all(
         shards.map((shard) =>
-          deps.readShard(settings, shard, signal).then(
+          // A readShard that throws at once (its store could not even be built) fails as one that rejects.
+          new Promise<RejectionCounts>((resolve) => resolve(deps.readShard(settings, shard, signal))).then(
             (counts) => void (read[shard] = counts),
             // A read cut off by the deadline did not answer in time; anything else is its own failure.
             (error: unknown) => void (read[shard] = signal.aborted ? undefined : describe(error)),

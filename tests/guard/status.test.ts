@@ -123,6 +123,24 @@ describe('GET /status', () => {
     expect(d.logs).toEqual([expect.objectContaining({ warning: 'status: rejection counts incomplete' })]);
   });
 
+  it('a shard reader that throws at once (its Sync client could not be built) makes the counts incomplete, not the answer a 500', async () => {
+    const d = {
+      ...deps(),
+      readShard: (_settings: unknown, shard: number): Promise<RejectionCounts> => {
+        if (shard === 0) throw new Error('no Sync client: bad credentials');
+        return Promise.resolve(emptyCounts());
+      },
+    };
+    const answer = await status({ authorization: signedIn }, env(), d);
+    expect(answer.status).toBe(200);
+    expect(answer.body.rejections).toEqual({
+      lastHour: [],
+      lastDay: [],
+      complete: false,
+      incomplete: expect.stringMatching(/^The counts are incomplete: Sync document guard_rejections_0 could not be read \(Error: no Sync client: bad credentials\)\./),
+    });
+  });
+
   it('answers by DECISION_TIMEOUT when a Sync read does not answer: the counts it has, marked incomplete', async () => {
     const stored = emptyCounts();
     count(stored, 'message.body.bytes', 'enforced', NOW - 1000);
