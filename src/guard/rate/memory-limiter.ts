@@ -38,10 +38,11 @@ type Taken = { admitted: true } | { admitted: false; retryAfterMs: number };
  * A key's memory is bounded whatever its limit: at most {@link BUCKETS} numbers plus one. A limit of
  * up to BUCKETS keeps the time of each action (exact). A larger one (5000/1d) keeps a count per
  * sub-window, the period split into BUCKETS, and judges by every bucket the sliding window touches,
- * the oldest one whole: it can only over-count, by actions at most one bucket (period / 60) older
- * than the period. Either way it never admits an action while it knows of `limit` others (admitted
- * or recorded) within the period before it, so it never admits more than the limit in any window
- * of the period's length; the buckets may refuse for up to period / 60 longer than an exact log.
+ * the oldest one whole: it can only over-count, by actions at most one bucket (ceil(period / 60) ms)
+ * older than the period. Either way it never admits an action while it knows of `limit` others
+ * (admitted or recorded) within the period before it, so it never admits more than the limit in any
+ * window of the period's length; the buckets may refuse for up to ceil(period / 60) ms longer than an
+ * exact log (a bucket is a whole number of milliseconds).
  */
 export class MemoryRateLimiter {
   /** Keys in least-recently-used order, at most `maxKeys`. */
