@@ -238,17 +238,23 @@ describe('RejectionRecorder, a write answered 5xx', () => {
     return { store, apply: () => late!() };
   }
 
-  it.each([false, true])('applied after the read-back (the document existed: %s): the next flush finds its id and does not write its counts again', async (existed) => {
-    const memory = new MemoryDocumentStore();
+  /** A recorder whose flush of one enforced rejection was answered 500, unapplied so far (`apply()` applies it), over a document that `existed` with one shadow rejection. */
+  async function unconfirmedFlush(memory: DocumentStore, existed: boolean) {
     if (existed) {
       const earlier = new RejectionRecorder(() => 0);
       earlier.record('r', 'shadow', NOW);
       await earlier.flush({ store: memory, shards: 1, now: NOW });
     }
-    const { store, apply } = lateWrite(memory);
+    const late = lateWrite(memory);
     const recorder = new RejectionRecorder(() => 0);
     recorder.record('r', 'enforced', NOW);
-    expect(await flushAll(recorder, store, NOW)).toMatchObject({ status: 500 });
+    expect(await flushAll(recorder, late.store, NOW)).toMatchObject({ status: 500 });
+    return { recorder, ...late };
+  }
+
+  it.each([false, true])('applied after the read-back (the document existed: %s): the next flush finds its id and does not write its counts again', async (existed) => {
+    const memory = new MemoryDocumentStore();
+    const { recorder, store, apply } = await unconfirmedFlush(memory, existed);
     // The read back did not find its id; then Twilio applies the write, its If-Match still matching.
     expect(await apply()).toMatchObject({ revision: expect.any(String) });
     recorder.record('r', 'enforced', NOW);
@@ -258,13 +264,7 @@ describe('RejectionRecorder, a write answered 5xx', () => {
 
   it('applied during the next flush, between its read and its write: that write meets it (412), reads again, and finds its id', async () => {
     const memory = new MemoryDocumentStore();
-    const earlier = new RejectionRecorder(() => 0);
-    earlier.record('r', 'shadow', NOW);
-    await earlier.flush({ store: memory, shards: 1, now: NOW });
-    const { store, apply } = lateWrite(memory);
-    const recorder = new RejectionRecorder(() => 0);
-    recorder.record('r', 'enforced', NOW);
-    expect(await flushAll(recorder, store, NOW)).toMatchObject({ status: 500 });
+    const { recorder, store, apply } = await unconfirmedFlush(memory, true);
     let applied = false;
     const racing: DocumentStore = {
       ...store,
@@ -282,10 +282,7 @@ describe('RejectionRecorder, a write answered 5xx', () => {
 
   it('not applied, and never to be: the next flush writes its counts once, and only then the new ones', async () => {
     const memory = new MemoryDocumentStore();
-    const { store } = lateWrite(memory);
-    const recorder = new RejectionRecorder(() => 0);
-    recorder.record('r', 'enforced', NOW);
-    expect(await flushAll(recorder, store, NOW)).toMatchObject({ status: 500 });
+    const { recorder, store } = await unconfirmedFlush(memory, false);
     recorder.record('r', 'shadow', NOW);
     expect(await flushAll(recorder, store, NOW + 20_000)).toBe('written');
     expect(recorder.pending).toBe(false);
