@@ -9,10 +9,11 @@ import { verbose } from '../support/verbose';
 import { DEFAULT_REMOVAL_LAG_MS, startEmulator, type Emulator } from '../../emulator';
 import { SlotRateLimiter, type Outcome } from '../../src/guard/rate/slot-limiter';
 import { syncName } from '../../src/guard/store/names';
-import type { SlotStore } from '../../src/guard/store/slot-store';
+import type { SlotStore, SlotVersion } from '../../src/guard/store/slot-store';
 import { parseWindow, type Window } from '../../src/guard/rate/window';
 import { admittedBySlidingWindow, documentOf, emulatorSlotStore, isWrite, mostInAnyWindow, peakPerWindow, slotItems, syncRequests } from '../support/rate-emulator';
 import { HOSTILE_KEYS } from '../support/rate-keys';
+import { waitFor } from '../support/wait';
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -62,7 +63,7 @@ test('sustained 30/s on one key for 3 s from 3 instances: as many admitted as an
   const takenAt: number[] = [];
   const recording = (): SlotStore => {
     const store = emulatorSlotStore(emu);
-    return { list: (group) => store.list(group), take: (group, key, at, revision, ttl) => store.take(group, key, at, revision, ttl).then((r) => (r !== 'lost' && takenAt.push(at), r)) };
+    return { list: (group) => store.list(group), take: (group, key, at, seen, ttl, writer) => store.take(group, key, at, seen, ttl, writer).then((r) => (r !== 'lost' && takenAt.push(at), r)) };
   };
   const instances = [0, 1, 2].map(() => new SlotRateLimiter(recording(), { now: () => clock }));
   const arrivedAt: number[] = [];
@@ -161,6 +162,63 @@ describe('slots Sync removed (late, after their TTL) and another instance create
     clock += 100;
     expect(await decide(third, 'CH-twilight', window)).toMatchObject({ admitted: false });
     expect(emu.log.filter((e) => e.method === 'POST' && e.path.endsWith('/Items/0')).map((e) => e.status)).toEqual([200]);
+  });
+
+  describe.each([
+    ['answered late', false],
+    ['abandoned at its deadline and applied by Sync later', true],
+  ])('a write sent while the item was expired, landing (%s) after the item was removed, created again and taken again at the revision it names', (_how, abandoned) => {
+    test('the admission it wrote over still counts: never more than the limit in any window', async () => {
+      const id = `CH-overwritten-${abandoned}`;
+      // The time each slot was taken at, as written to Sync, by the writes that took one.
+      const takenAt: number[] = [];
+      let landing: Promise<unknown> = Promise.resolve();
+      let land = () => {};
+      let sending = false;
+      const recording = (): SlotStore => {
+        const store = emulatorSlotStore(emu);
+        return { list: (group) => store.list(group), take: (group, key, at, seen, ttl, writer) => store.take(group, key, at, seen, ttl, writer).then((r) => (r !== 'lost' && takenAt.push(at), r)) };
+      };
+      const late = (): SlotStore => {
+        const store = recording();
+        const sent = new Promise<void>((resolve) => (land = resolve));
+        return {
+          list: (group) => store.list(group),
+          take: async (...args) => {
+            // The write reaches Sync when the test lets it. Answered late, or abandoned: its answer
+            // never comes (the decision gives up), and Sync applies it anyway.
+            sending = true;
+            landing = sent.then(() => store.take(...args));
+            if (abandoned) throw new Error('Sync write of slot abandoned: its time was up before Sync answered');
+            return landing as Promise<SlotVersion | 'lost'>;
+          },
+        };
+      };
+      const limiter = (store: SlotStore) => new SlotRateLimiter(store, { now: () => clock });
+      const [first, slow, other, third] = [limiter(recording()), limiter(late()), limiter(recording()), limiter(recording())];
+      expect((await decide(first, id, window)).admitted).toBe(true);
+      clock += 2_000;
+      expect((await decide(first, id, window)).admitted).toBe(true);
+      const [item] = await slotItems(emu, groupOf(id));
+      expect(item!.revision).toBe('1');
+      const expires = Date.parse(item!.date_expires!);
+      clock = expires + 1_000;
+      const slowDecision = decide(slow, id, window).catch((error: unknown) => error);
+      if (abandoned) expect(await slowDecision).toBeInstanceOf(Error);
+      else await waitFor(() => sending, { what: 'the late write to be sent' });
+      // Sync removes the item; another instance creates it again, and takes it again 5 s later: revision "1".
+      clock = expires + DEFAULT_REMOVAL_LAG_MS;
+      expect((await decide(other, id, window)).admitted).toBe(true);
+      clock += 5_000;
+      expect((await decide(other, id, window)).admitted).toBe(true);
+      expect((await slotItems(emu, groupOf(id)))[0]!.revision).toBe('1');
+      land();
+      expect(await landing).toBe('lost');
+      await slowDecision;
+      clock += 100;
+      await decide(third, id, window);
+      expect(mostInAnyWindow(takenAt, window.windowMs)).toBeLessThanOrEqual(window.limit);
+    });
   });
 
   test('an item read while expired but not yet removed is taken by a write naming it, renewed, and then counted', async () => {

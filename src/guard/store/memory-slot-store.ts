@@ -2,6 +2,8 @@ import { slotOf, type Slot, type SlotData, type SlotStore, type SlotVersion } fr
 
 interface Item extends SlotVersion {
   data: SlotData;
+  /** Sync's date_updated: the last write's second. */
+  updated: string;
   /** When the item is removed: its TTL after its last write, plus the removal lag. */
   removedAt: number;
 }
@@ -24,7 +26,7 @@ export interface MemorySlotStoreOptions {
 /**
  * An in-process {@link SlotStore} with Sync's semantics: 409 to a second creator, 412 to a stale
  * writer, revisions numbered per item from "0" at each creation, `created` per creation to the second
- * (Sync's `date_created`), and, given a clock, items and groups removed their TTL after their last
+ * (Sync's `date_created`), `date_updated` likewise at each write, and, given a clock, items and groups removed their TTL after their last
  * write, plus a lag. Its slots are read as SyncSlotStore reads them ({@link slotOf}).
  */
 export class MemorySlotStore implements SlotStore {
@@ -35,7 +37,7 @@ export class MemorySlotStore implements SlotStore {
 
   async list(group: string): Promise<Slot[]> {
     const items = [...(this.live(group)?.items ?? [])].filter(([, item]) => !this.gone(item));
-    return items.map(([key, { data, revision, created }]) => slotOf(key, { ...data }, { revision, created }, this.options.now?.()));
+    return items.map(([key, { data, revision, created, updated }]) => slotOf(key, { ...data }, { revision, created, updated }, this.options.now?.()));
   }
 
   async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds = 0, writer?: string): Promise<SlotVersion | 'lost'> {
@@ -48,12 +50,13 @@ export class MemorySlotStore implements SlotStore {
     this.groups.set(group, { removedAt, items });
     const data: SlotData = { t: takenAt, ...(writer !== undefined && { w: writer }) };
     if (!current) {
-      const created: Item = { data, revision: '0', created: this.stamp(), removedAt };
+      const stamp = this.stamp();
+      const created: Item = { data, revision: '0', created: stamp, updated: stamp, removedAt };
       items.set(key, created);
       return { revision: created.revision, created: created.created };
     }
     // Written, whichever incarnation it is; taken only if it is the one seen.
-    Object.assign(current, { data: { ...data, c: seen!.created }, revision: String(Number(current.revision) + 1), removedAt });
+    Object.assign(current, { data: { ...data, c: seen!.created }, revision: String(Number(current.revision) + 1), updated: this.stamp(), removedAt });
     return current.created === seen!.created ? { revision: current.revision, created: current.created } : 'lost';
   }
 
@@ -77,7 +80,7 @@ export class MemorySlotStore implements SlotStore {
     return now() + ttlSeconds * 1000 + (typeof lag === 'function' ? lag() : (lag ?? 0));
   }
 
-  /** Sync's date_created: the creation's second; without a clock, a name of its own. */
+  /** Sync's date_created and date_updated: the write's second; without a clock, a name of its own (no date). */
   private stamp(): string {
     const now = this.options.now;
     return now ? new Date(Math.floor(now() / 1000) * 1000).toISOString() : `creation ${++this.creations}`;

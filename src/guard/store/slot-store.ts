@@ -34,26 +34,30 @@ export interface SlotData {
 /** The writer named for a time that is no instance's own (see {@link slotOf}). */
 export const NO_ONE = '';
 /**
- * How long after an item's date_created its creator's time can be: date_created counts whole seconds,
- * and the creator's clock and Sync's may differ by up to as much again.
+ * How long after an item's date_updated the time of the write it replaced can be: date_updated counts
+ * whole seconds, and the replaced writer's clock and Sync's may differ by up to as much again.
  */
-const CREATION_BOUND_MS = 2_000;
+const UPDATE_BOUND_MS = 2_000;
 
 /**
- * A slot as listed. Data written for another incarnation than the item's own (a write whose If-Match
- * matched an item removed and created again, by coincidence: that writer admitted nothing) may hold
- * a time earlier than the admission of the item's creator, which it overwrote: the slot then counts
- * as taken at the later of that time and the item's creation. Data that is not what this guard
- * writes counts as taken just now: never as free.
+ * A slot as listed, from its data, its version and its `date_updated` (`updated`, as Sync gave it).
+ * Data written for another incarnation than the item's own (a write whose If-Match matched an item
+ * removed and created again, by coincidence: that writer admitted nothing) may hold a time earlier
+ * than the admission it overwrote, which may be the creator's or one made on the new item since (at
+ * revision "1" or later, long after its creation). That write landed when Sync dated it, after what
+ * it replaced: the slot counts as taken at the later of its time and the item's `date_updated` plus
+ * 2 s, so the admission it wrote over still counts for its period. Without a date to go by, and for
+ * data that is not what this guard writes, the slot counts as taken just now: never as free.
  */
-export function slotOf(key: string, data: unknown, version: SlotVersion, now = Date.now()): Slot {
+export function slotOf(key: string, data: unknown, version: SlotVersion & { updated?: string }, now = Date.now()): Slot {
+  const { updated, ...incarnation } = version;
   const { t, w, c } = (data ?? {}) as { t?: unknown; w?: unknown; c?: unknown };
-  if (typeof t !== 'number' || !Number.isFinite(t)) return { key, takenAt: now, ...version };
-  if (typeof c === 'string' && c !== version.created) {
-    const created = Date.parse(version.created);
-    return { key, takenAt: Number.isNaN(created) ? Math.max(t, now) : Math.max(t, created + CREATION_BOUND_MS), writer: NO_ONE, ...version };
+  if (typeof t !== 'number' || !Number.isFinite(t)) return { key, takenAt: now, ...incarnation };
+  if (typeof c === 'string' && c !== incarnation.created) {
+    const landed = Date.parse(updated ?? '');
+    return { key, takenAt: Number.isNaN(landed) ? Math.max(t, now) : Math.max(t, landed + UPDATE_BOUND_MS), writer: NO_ONE, ...incarnation };
   }
-  return { key, takenAt: t, ...(typeof w === 'string' && { writer: w }), ...version };
+  return { key, takenAt: t, ...(typeof w === 'string' && { writer: w }), ...incarnation };
 }
 
 /**
@@ -106,7 +110,7 @@ export class SyncSlotStore implements SlotStore {
     try {
       const items = await this.maps(group).syncMapItems.list({ pageSize: PAGE_SIZE });
       this.missing.delete(group);
-      return items.map((item) => slotOf(item.key, item.data, versionOf(item)));
+      return items.map((item) => slotOf(item.key, item.data, { ...versionOf(item), updated: dateOf(item.dateUpdated) }));
     } catch (error) {
       if (isMissing(error)) {
         if (this.missing.size >= MAX_MISSING) this.missing.clear();
@@ -161,7 +165,11 @@ export class SyncSlotStore implements SlotStore {
 
 /** An item's incarnation and revision; `created` is empty when Sync gave no date_created. */
 function versionOf(item: { revision: string; dateCreated: unknown }): SlotVersion {
-  const created: unknown = item.dateCreated;
-  if (created instanceof Date) return { revision: item.revision, created: Number.isNaN(created.getTime()) ? '' : created.toISOString() };
-  return { revision: item.revision, created: typeof created === 'string' ? created : '' };
+  return { revision: item.revision, created: dateOf(item.dateCreated) };
+}
+
+/** A date as Sync gave it (twilio-node makes it a Date), as text; empty when there is none. */
+function dateOf(date: unknown): string {
+  if (date instanceof Date) return Number.isNaN(date.getTime()) ? '' : date.toISOString();
+  return typeof date === 'string' ? date : '';
 }

@@ -121,6 +121,24 @@ describe.each(implementations)('%s', (_name, makeStore) => {
     expect(await store.take(GROUP, '0', sentAt, old, TTL, 'a')).toBe('lost');
     expect((await store.list(GROUP))[0]!.takenAt).toBeGreaterThanOrEqual(createdAt);
   });
+
+  test('a write that matched an item created again and taken again since (revision "1") cannot move the slot\'s time before that later admission', async () => {
+    const first = version(await store.take(GROUP, '0', now, undefined, TTL, 'a'));
+    now += 2_000;
+    const old = version(await store.take(GROUP, '0', now, first, TTL, 'a'));
+    const sentAt = now + TTL * 1000 + 1_000;
+    now += TTL * 1000 + LAG + 30_000;
+    const recreated = version(await store.take(GROUP, '0', now, undefined, TTL, 'b'));
+    // The new item is taken again, long after its creation: at the revision the late write names.
+    now += 5_000;
+    const admittedAt = now;
+    expect(version(await store.take(GROUP, '0', now, recreated, TTL, 'b')).revision).toBe(old.revision);
+    now += 100;
+    expect(await store.take(GROUP, '0', sentAt, old, TTL, 'a')).toBe('lost');
+    const [slot] = await store.list(GROUP);
+    expect(slot).toMatchObject({ writer: NO_ONE, created: recreated.created });
+    expect(slot!.takenAt).toBeGreaterThanOrEqual(admittedAt);
+  });
 });
 
 describe('SyncSlotStore: what only Sync does', () => {
