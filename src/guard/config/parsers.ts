@@ -123,7 +123,7 @@ export const password: Parser<string | undefined> = {
 
 /** `<count>/<period>` such as `30/1s` or `200/1h`, or `off`; throws saying what is wrong. */
 export const rateWindow: Parser<Window | undefined> = {
-  form: '<count>/<period> such as 30/1s, 5/10 seconds or 200/1h, or off',
+  form: '<count>/<period> such as 30/1s, 5/10 seconds or 200/1h (the period from 1s to 525595m, one year less 5 minutes), or off',
   parse: parseWindow,
 };
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { syncName } from '../store/names';
 import { SharedWork } from '../store/shared-work';
 import type { SlotStore, SlotVersion } from '../store/slot-store';
-import type { Window } from './window';
+import { LIFETIME_MARGIN_MS, MAX_TTL_SECONDS, type Window } from './window';
 
 /**
  * Slots one group takes per second at most (a write each, plus the writes and reads of those who lose a race):
@@ -13,14 +13,6 @@ const SLOT_TAKES_PER_GROUP_PER_SECOND = 3;
 const MAX_SLOTS_PER_GROUP = 100;
 /** Groups this instance remembers; the least recently used are forgotten past this. */
 const MAX_REMEMBERED_GROUPS = 5_000;
-/** Sync's TTL ceiling (one year), in seconds. */
-const MAX_TTL_SECONDS = 31_536_000;
-/**
- * How long a slot and its group outlive the last moment they could matter (the slot's period after
- * its last take). Sync removes an expired object late, never early; this margin also absorbs an
- * early removal, or a Sync clock ahead of the guard's, of up to 5 minutes.
- */
-const LIFETIME_MARGIN_MS = 300_000;
 /**
  * The clock difference between instances the guard absorbs: a slot another instance took, on its own
  * clock, is judged free this much later than its period. A slot this instance took is judged on the
@@ -251,7 +243,10 @@ export class SlotRateLimiter {
   }
 }
 
-/** Slots and their groups are cleaned up LIFETIME_MARGIN_MS after they could last matter. */
+/**
+ * Slots and their groups are cleaned up LIFETIME_MARGIN_MS after they could last matter; a period is
+ * at most MAX_PERIOD_MS (window.ts), so that is within Sync's ceiling, which the min only restates.
+ */
 export const ttlOf = (window: Window) => Math.min(MAX_TTL_SECONDS, Math.ceil((window.windowMs + LIFETIME_MARGIN_MS) / 1000));
 
 /** Settles once every promise has, or once the signal aborts, whichever comes first. */

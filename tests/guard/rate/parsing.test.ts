@@ -8,7 +8,8 @@ import { VARIABLES, type VariableName } from '../../../src/guard/config/variable
 import { configError } from '../../support/settings';
 import { parseEvent } from '../../../src/guard/event/parse';
 import { keyOf, parseRateRules, rateRulesOf, type RateRule } from '../../../src/guard/rate/rules';
-import { describeWindow, parseWindow, slidingWindow } from '../../../src/guard/rate/window';
+import { ttlOf } from '../../../src/guard/rate/slot-limiter';
+import { describeWindow, MAX_PERIOD_MS, parseWindow, slidingWindow } from '../../../src/guard/rate/window';
 import { CHAT_SERVICE_SID, CONVERSATION_SID, conversationAdd, messageAdd, participantAdd, smsParticipantAdd } from '../../support/events';
 
 const NAMED = ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', 'RATE_LIMIT_CONVERSATIONS_PER_SERVICE', 'RATE_LIMIT_MESSAGES_PER_AUTHOR'] as const;
@@ -41,6 +42,22 @@ describe('<count>/<period>', () => {
     expect(() => slidingWindow(0, '1s')).toThrow(/at least 1/);
     expect(() => slidingWindow(2.5, '1s')).toThrow(/whole number/);
     expect(() => slidingWindow(1, 'whenever')).toThrow(/duration/);
+  });
+
+  test('a period longer than Sync keeps a slot (one year less 5 minutes) is refused, saying the longest; the longest is kept whole', () => {
+    for (const text of ['1/400d', '1/1y', '12/1y', '1/365d', '1/525596m']) expect(() => parseWindow(text)).toThrow(/longer than Sync keeps a rate slot; the longest is 525595 minutes/);
+    const longest = parseWindow('1/525595m')!;
+    expect(longest.windowMs).toBe(MAX_PERIOD_MS);
+    expect(ttlOf(longest) * 1000).toBe(longest.windowMs + 300_000);
+    expect(ttlOf(longest)).toBeLessThanOrEqual(31_536_000);
+  });
+
+  test.each([
+    ['RATE_LIMIT_ACTIONS_PER_CONVERSATION', '1/1y'],
+    ['RATE_LIMITS', 'yearly=12/400d per author'],
+  ])('%s=%p is a configuration error naming the variable, the value and the form', (variable, value) => {
+    expect(() => parseSettings({ [variable]: value })).toThrow(`${variable}="${value}" is not valid; expected`);
+    expect(() => parseSettings({ [variable]: value })).toThrow('longer than Sync keeps a rate slot; the longest is 525595 minutes');
   });
 
   test('a window reads back in words, as rejection messages print it', () => {
@@ -96,7 +113,7 @@ describe('the three named variables', () => {
       const error = configError({ [name]: value });
       expect(error.problems).toEqual([{ variable: name, value, expected: expect.stringContaining(VARIABLES[name].parser.form) }]);
       expect(error.message).toContain(`${name}=${JSON.stringify(value)} is not valid`);
-      expect(error.message).toContain('expected <count>/<period> such as 30/1s, 5/10 seconds or 200/1h, or off');
+      expect(error.message).toContain('expected <count>/<period> such as 30/1s, 5/10 seconds or 200/1h (the period from 1s to 525595m, one year less 5 minutes), or off');
     },
   );
 });
