@@ -8,9 +8,10 @@
 import fc from 'fast-check';
 import { startEmulator, type Emulator } from '../../../emulator';
 import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline';
-import { SKEW_MARGIN_MS, SlotRateLimiter, ttlOf } from '../../../src/guard/rate/slot-limiter';
+import { SKEW_MARGIN_MS, SlotRateLimiter, ttlOf, type Reservation } from '../../../src/guard/rate/slot-limiter';
 import type { Window } from '../../../src/guard/rate/window';
 import { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
+import type { SlotStore } from '../../../src/guard/store/slot-store';
 import { emulatorSlotStore, mostInAnyWindow } from '../../support/rate-emulator';
 import { manualClock, RecordingSlotStore, seededRandom } from '../../support/rate-store';
 import { waitFor } from '../../support/wait';
@@ -75,6 +76,45 @@ describe('layout: slots spread over groups (Sync Maps) so that none takes more t
 });
 
 describe('several instances sharing one store, each with its own memory', () => {
+  test('a cold instance facing a key at its limit over 34 groups (100/1s) reads them in 6 round trips (1, then 8 at once), not 34, and refuses', async () => {
+    const clock = manualClock();
+    const many: Window = { limit: 100, windowMs: 1_000 };
+    expect(SlotRateLimiter.layout(many)).toHaveLength(34);
+    const raw = new MemorySlotStore({ now: clock.now });
+    const warm = new SlotRateLimiter(raw, { now: clock.now });
+    for (let i = 0; i < 100; i++) expect(await decide(warm, 'k', many)).toMatchObject({ admitted: true });
+    // Every read waits until the test answers it: a round trip is the reads in flight together.
+    const held: Array<() => void> = [];
+    const gated: SlotStore = {
+      list: async (group) => {
+        await new Promise<void>((resolve) => held.push(resolve));
+        return raw.list(group);
+      },
+      take: (...args) => raw.take(...args),
+    };
+    const cold = new SlotRateLimiter(gated, { now: clock.now });
+    let reservation: Reservation | undefined;
+    const reserving = cold.reserve('k', many).then((r) => (reservation = r));
+    const roundTrips: number[] = [];
+    for (;;) {
+      await waitFor(() => reservation !== undefined || held.length > 0, { what: 'a read or the answer' });
+      if (reservation !== undefined) break;
+      // Every read of this round trip was sent in the same turn as the first (before this check ran).
+      roundTrips.push(held.length);
+      held.splice(0).forEach((answer) => answer());
+    }
+    await reserving;
+    expect(roundTrips).toEqual([1, 8, 8, 8, 8, 1]);
+    expect(reservation).toMatchObject({ kind: 'denied', requests: 34 });
+  });
+
+  test('a cold instance reads one group first, and stops there when it has room', async () => {
+    const store = new RecordingSlotStore();
+    const limiter = new SlotRateLimiter(store, { now: manualClock().now });
+    expect(await limiter.reserve('k', { limit: 100, windowMs: 1_000 })).toMatchObject({ kind: 'candidate', requests: 1 });
+    expect(store.reads()).toBe(1);
+  });
+
   test('a burst of 3N spread over 3 instances, all reading before anyone writes: exactly N admitted', async () => {
     const clock = manualClock();
     const store = new MemorySlotStore();
