@@ -7,4 +7,4 @@ import { join } from 'node:path';
 import { runScript } from './lib/cli';
 import { AUDIT_CLI, audit } from './lib/audit-command';
 
-runScript(AUDIT_CLI, (args, out) => audit(args, out, { root: join(__dirname, '..'), progress: Boolean(process.stderr.isTTY) && !process.env.CI }));
+runScript(AUDIT_CLI, (args, out) => audit(args, out, { root: join(__dirname, '..'), shellEnv: process.env, progress: Boolean(process.stderr.isTTY) && !process.env.CI }));

@@ -3,7 +3,8 @@
  * (src/audit) and reports what it would have rejected or annotated. Read-only: GET requests only.
  * Without credentials it audits a generated history on the bundled emulator.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import ms from 'ms';
 import { startEmulator } from '../../emulator';
 import { Auditor, type AuditReport } from '../../src/audit/replay';
@@ -15,7 +16,7 @@ import { ConfigError } from '../../src/guard/config/errors';
 import { parseSettings } from '../../src/guard/config/load';
 import { UsageError, type Cli, type CommandLine, type Out } from './cli';
 import { DEMO_RATE_LIMITS, seedDemoHistory } from './audit-demo';
-import { hasRealCredentials, readDotenv } from './dotenv';
+import { hasRealCredentials, readDotenvUnderShell } from './dotenv';
 
 const OPTIONS = {
   since: { type: 'string' },
@@ -46,7 +47,8 @@ history on the bundled emulator.
   --from <date> --to <date>
                         the window, as ISO 8601 dates or date-times (UTC)
   --service <IS…>       a Conversations service (default: the account's default service)
-  --env <file>          credentials, TWILIO_API_BASE_URL and the guard's settings (default .env)
+  --env <file>          credentials, TWILIO_API_BASE_URL and the guard's settings (default .env);
+                        a variable set in the shell wins over the file
   --json <file>         also write the report as JSON
   --html <file>         also write the report as one self-contained page
   --save <file>         keep what was read, one conversation per line (no message bodies); a run
@@ -69,6 +71,8 @@ export interface AuditDeps {
   now?: () => number;
   /** Progress on stderr: on a terminal and not under CI. */
   progress?: boolean;
+  /** The shell's environment: a variable set (not empty) there wins over the --env file, as for `npm run configure`. */
+  shellEnv?: Readonly<Record<string, string | undefined>>;
   /** How the reader waits before a retry (tests pass one that does not wait). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -103,13 +107,31 @@ function windowOf(values: CommandLine<typeof OPTIONS>['values'], now: number): {
   return { from: iso(now - span), to: iso(now) };
 }
 
-function readSaved(file: string): { header: SavedHeader; conversations: SavedConversation[]; identities: SavedIdentity[] } {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new SavedFileError(`${file} is empty; give --replay a file written by --save.`);
-  const header = parseSavedLine(lines[0]!, 1, file) as SavedHeader;
-  const entries = lines.slice(1).map((line, i) => parseSavedLine(line, i + 2, file) as SavedConversation | SavedIdentity);
-  return { header, conversations: entries.filter((e): e is SavedConversation => e.kind === 'conversation'), identities: entries.filter((e): e is SavedIdentity => e.kind === 'identity') };
+/**
+ * A saved history line after line, streamed: the header first, then each conversation or identity
+ * count as it is read, so a history of any size is never held whole.
+ */
+async function readSaved(file: string, each: (entry: SavedConversation | SavedIdentity) => Promise<void>): Promise<SavedHeader> {
+  let header: SavedHeader | undefined;
+  let n = 0;
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    n += 1;
+    if (n === 1) header = parseSavedLine(line, 1, file) as SavedHeader;
+    else if (line !== '') await each(parseSavedLine(line, n, file) as SavedConversation | SavedIdentity);
+  }
+  if (!header) throw new SavedFileError(`${file} is empty; give --replay a file written by --save.`);
+  return header;
+}
+
+/** The header of a saved history: its first line. */
+async function headerOf(file: string): Promise<SavedHeader | undefined> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    lines.close();
+    return parseSavedLine(line, 1, file) as SavedHeader;
+  }
+  return undefined;
 }
 
 export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: AuditDeps): Promise<number> {
@@ -123,19 +145,19 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
     throw new UsageError('--replay judges a saved history as it was read: --save, --since, --from, --to and --service do not apply.');
   }
   const window = values.replay === undefined ? windowOf(values, now()) : undefined;
-  const env: Record<string, string | undefined> = { ...readDotenv(envFile) };
+  const env: Record<string, string | undefined> = readDotenvUnderShell(envFile, deps.shellEnv ?? {});
   const progress = (text: string) => {
     if (deps.progress) process.stderr.write(`\r${text}\u001b[K`);
   };
 
+  let current: Auditor | undefined;
   try {
     if (values.replay !== undefined) {
       if (!existsSync(values.replay)) throw new UsageError(`--replay ${values.replay}: no such file.`);
-      const { header, conversations, identities } = readSaved(values.replay);
-      if (header.service === 'default (generated)') env.RATE_LIMITS ||= DEMO_RATE_LIMITS;
-      const auditor = new Auditor(parseSettings(env, envFile), env);
-      for (const c of conversations) await auditor.add(c);
-      for (const identity of identities) auditor.addIdentity(identity);
+      const first = await headerOf(values.replay);
+      if (first?.service === 'default (generated)') env.RATE_LIMITS ||= DEMO_RATE_LIMITS;
+      const auditor = (current = new Auditor(parseSettings(env, envFile), env));
+      const header = await readSaved(values.replay, async (entry) => (entry.kind === 'conversation' ? auditor.add(entry) : auditor.addIdentity(entry)));
       return report(auditor.finish(header.window, header.service), values, out);
     }
 
@@ -148,21 +170,19 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
         await seedDemoHistory(emulator, { seed, to: Date.parse(window!.to) });
         env.RATE_LIMITS ||= DEMO_RATE_LIMITS;
         service = values.service ?? 'default (generated)';
-        out.error(`audit: no Twilio credentials in ${envFile}: auditing a generated history (seed ${seed}) on the bundled emulator, with RATE_LIMITS="${env.RATE_LIMITS}".`);
+        out.error(`audit: no Twilio credentials in ${envFile} or in the shell: auditing a generated history (seed ${seed}) on the bundled emulator, with RATE_LIMITS="${env.RATE_LIMITS}".`);
       }
       const settings = parseSettings(env, envFile);
-      const auditor = new Auditor(settings, env);
+      const auditor = (current = new Auditor(settings, env));
       let header: SavedHeader = { kind: 'audit-history', version: 1, window: window!, service };
       const skip = new Set<string>();
-      if (values.save !== undefined && existsSync(values.save) && readFileSync(values.save, 'utf8').trim() !== '') {
-        const saved = readSaved(values.save);
-        header = saved.header;
-        out.error(`audit: going on with ${values.save}: ${saved.conversations.length} conversations read already, window ${header.window.from} to ${header.window.to}.`);
-        for (const c of saved.conversations) {
-          skip.add(c.sid);
-          await auditor.add(c);
-        }
-        for (const identity of saved.identities) auditor.addIdentity(identity);
+      if (values.save !== undefined && existsSync(values.save) && (await headerOf(values.save)) !== undefined) {
+        header = await readSaved(values.save, async (entry) => {
+          if (entry.kind === 'identity') return auditor.addIdentity(entry);
+          skip.add(entry.sid);
+          await auditor.add(entry);
+        });
+        out.error(`audit: going on with ${values.save}: ${skip.size} conversations read already, window ${header.window.from} to ${header.window.to}.`);
       } else if (values.save !== undefined) writeFileSync(values.save, `${JSON.stringify(header)}\n`);
       const reader = new Reader({
         accountSid: emulator ? 'AC00000000000000000000000000000000' : env.ACCOUNT_SID ?? '',
@@ -196,7 +216,7 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
   } catch (error) {
     progress('');
     const kept = values.save !== undefined ? ` What was read is kept in ${values.save}; run again with the same --save to go on.` : '';
-    if (error instanceof CredentialsError) out.error(`audit: ${error.message}: set ACCOUNT_SID and AUTH_TOKEN in ${envFile} to the account's (or an API key's) credentials.`);
+    if (error instanceof CredentialsError) out.error(`audit: ${error.message}: set ACCOUNT_SID and AUTH_TOKEN in ${envFile} (or in the shell) to the account's (or an API key's) credentials.`);
     else if (error instanceof UnknownServiceError) out.error(`audit: ${error.message}; --service takes a Conversations service SID (IS…) of this account.`);
     else if (error instanceof NetworkError) out.error(`audit: ${error.message}.${kept}`);
     else if (error instanceof SavedFileError) out.error(`audit: ${error.message}`);
@@ -204,6 +224,8 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
     else if (error instanceof HttpError) out.error(`audit: ${error.message}.${kept}`);
     else throw error;
     return 1;
+  } finally {
+    current?.discard();
   }
 }
 

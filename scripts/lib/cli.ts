@@ -2,7 +2,7 @@
  * The command line of every project script (`npm run <script> -- …`), on `node:util` parseArgs with
  * strict checking: `-h`/`--help` prints the script's usage to stdout and exits 0 before it does
  * anything; an unknown option, an option without its value or a stray argument exits 2 with one
- * sentence on stderr naming it, also before anything is done.
+ * sentence naming it on stderr, then the usage, also before anything is done.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -54,7 +54,8 @@ export interface Out {
 
 /**
  * Parses `argv` and runs `main` with it, unless it asks for help or is wrong; a UsageError thrown by
- * `main` (a value of the wrong form) is reported the same way. Resolves to the exit status.
+ * `main` (a value of the wrong form) is reported the same way: its sentence first, then a blank line
+ * and the usage, on stderr. Resolves to the exit status.
  */
 export async function runCommand<O extends Options>(
   cli: Cli<O>,
@@ -71,7 +72,7 @@ export async function runCommand<O extends Options>(
     return (await main(args, out)) ?? 0;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    out.error(`${cli.name}: ${error.message}`);
+    out.error(`${cli.name}: ${error.message}\n\n${cli.usage}`);
     return EXIT_USAGE;
   }
 }

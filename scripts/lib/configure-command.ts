@@ -4,7 +4,7 @@
  */
 import type { Twilio } from 'twilio';
 import { VARIABLES } from '../../src/guard/config/variables';
-import { readDotenv } from './dotenv';
+import { readDotenvUnderShell } from './dotenv';
 import { runCommand, type Out } from './cli';
 import { CONFIGURE_CLI, configureOptions, type ConfigureOptions } from './webhook-args';
 import { planWebhooks, type WebhookSettings, type WebhookUpdate } from './webhook-plan';
@@ -18,9 +18,7 @@ export const EXIT_REFUSED = 1;
  */
 export function configureWebhooks(argv: string[], shellEnv: NodeJS.ProcessEnv, out: Out, defaultEnvPath: string): Promise<number> {
   return runCommand(CONFIGURE_CLI, argv, (args) => {
-    // A variable set but empty in the shell does not hide the .env value.
-    const shell = Object.fromEntries(Object.entries(shellEnv).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
-    const env = { ...readDotenv(args.values.env ?? defaultEnvPath), ...shell };
+    const env = readDotenvUnderShell(args.values.env ?? defaultEnvPath, shellEnv);
     return configure(configureOptions(args, env), env, out);
   }, out);
 }

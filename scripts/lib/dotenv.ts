@@ -8,6 +8,12 @@ export function readDotenv(path: string): Record<string, string> {
   return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
 }
 
+/** A .env file with the shell's variables over it; a variable set but empty in the shell does not hide the file's value. */
+export function readDotenvUnderShell(path: string, shellEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const shell = Object.entries(shellEnv).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '');
+  return { ...readDotenv(path), ...Object.fromEntries(shell) };
+}
+
 /** Serialises variables back to .env lines, quoting values that need it. */
 export function formatDotenv(env: Record<string, string>): string {
   return Object.entries(env)

@@ -15,6 +15,7 @@ import { checkMembership } from '../guard/rules/membership';
 import type { Violation } from '../guard/rules/violation';
 import type { SavedConversation, SavedIdentity, SavedParticipant } from './history';
 import { attributesOf, textOf } from './shape';
+import { SortedSpill } from './spill';
 
 export type Outcome = 'reject' | 'annotate';
 
@@ -75,11 +76,15 @@ export interface AuditReport {
 }
 
 const MAX_EXAMPLES = 5;
+/** Ranks of participants' joins after every message's (message indexes stay below). */
+const PARTICIPANT_RANK = 2 ** 40;
+const NO_NOTES: Violation[] = [];
 
 /** An action that passed every other rule, waiting for the rate rules (replayed in time order across conversations). */
 interface Candidate {
   at: number;
-  order: string;
+  /** Within one second: by conversation SID, then its creation, its messages by index, its participants in the order they joined. */
+  rank: number;
   keys: Array<[number, string]>;
   notes: Violation[];
   where: Omit<Example, 'message'>;
@@ -97,8 +102,13 @@ const SOURCES: Record<Channel, string> = { web: 'SDK', sms: 'SMS', whatsapp: 'WH
 export class Auditor {
   private readonly rows = new Map<string, RuleRow>();
   private readonly days = new Map<string, DayRow>();
-  private readonly candidates: Candidate[] = [];
+  /** Actions waiting for the rate rules, sorted on disk past a few thousand: memory stays bounded. */
+  private readonly candidates: SortedSpill<Candidate>;
   private readonly rateRules: RateRule[];
+  /** Every rate rule counts per conversation: each conversation's rate rules are replayed as soon as it is judged, and nothing of it is kept. */
+  private readonly perConversation: boolean;
+  private readonly logs = new Map<string, number[]>();
+  private rateWrites = 0;
   private readonly totals = { conversations: 0, participants: 0, messages: 0, judged: 0 };
   private readonly gaps: NotReconstructible = {
     participantsWhoLeft: 0,
@@ -120,8 +130,11 @@ export class Auditor {
   constructor(
     private readonly settings: Settings,
     private readonly env: Readonly<Record<string, string | undefined>> = {},
+    options: { runSize?: number } = {},
   ) {
     this.rateRules = rateRulesOf(settings);
+    this.perConversation = this.rateRules.every((rule) => rule.per === 'conversation');
+    this.candidates = new SortedSpill(byTime, options.runSize);
   }
 
   async add(c: SavedConversation): Promise<void> {
@@ -132,7 +145,7 @@ export class Auditor {
       { EventType: 'onConversationAdd', ChatServiceSid: service, FriendlyName: 'a'.repeat(c.friendlyNameChars), UniqueName: 'a'.repeat(c.uniqueNameChars), Attributes: attributesOf(c.attributes), Source: 'API' },
       [],
       { conversationSid: c.sid, date: c.dateCreated },
-      `${c.sid}:c`,
+      0,
     );
 
     // Members in the order they joined; list order breaks ties of one second.
@@ -158,7 +171,7 @@ export class Auditor {
         },
         before,
         { conversationSid: c.sid, participantSid: m.p.sid, date: m.p.dateCreated },
-        `${c.sid}:p${String(n).padStart(6, '0')}`,
+        PARTICIPANT_RANK + n,
       );
     }
 
@@ -195,10 +208,15 @@ export class Auditor {
         },
         present,
         { conversationSid: c.sid, messageSid: message.sid, date: message.dateCreated },
-        `${c.sid}:m${String(message.index).padStart(9, '0')}`,
+        1 + message.index,
       );
     }
     this.gaps.participantsWhoLeft += left.size;
+    if (this.perConversation) {
+      // Its keys are this conversation's alone: its rate rules are replayed now, and forgotten.
+      this.replayRates();
+      this.logs.clear();
+    }
   }
 
   /** The chat identities that joined, per service, whose conversations are not counted yet. */
@@ -225,30 +243,31 @@ export class Auditor {
     }
   }
 
-  private async judge(raw: RawEvent, present: ParticipantFact[], where: Omit<Example, 'message'>, order: string): Promise<void> {
+  private async judge(raw: RawEvent, present: ParticipantFact[], where: Omit<Example, 'message'>, rank: number): Promise<void> {
     const event = parseEvent(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
     this.totals.judged += 1;
     this.executions[event.type] += 1;
     const day = this.day(where.date);
     day.judged += 1;
     day.executions[event.type] += 1;
-    const verdict = await decide(event, this.settings, replayJudge(present, this.settings));
+    const verdict = await decide(event, this.settings, replayJudge(present, this.settings), false);
     if (verdict.violation) return this.count(verdict.violation, 'reject', where);
-    const notes = verdict.policy === 'annotate' ? verdict.notes : [];
+    const notes = verdict.policy === 'annotate' && verdict.notes.length > 0 ? verdict.notes : NO_NOTES;
     const keys = this.rateRules.flatMap((rule, i): Array<[number, string]> => {
       const key = keyOf(rule, event);
       return key === undefined ? [] : [[i, key]];
     });
     if (keys.length === 0) for (const note of notes) this.count(note, 'annotate', where);
-    else this.candidates.push({ at: Date.parse(where.date), order, keys, notes, where });
+    else this.candidates.push({ at: Date.parse(where.date), rank, keys, notes, where });
   }
 
-  /** The rate rules, in time order over every conversation: an exact sliding log per rule and key. */
-  private replayRates(): number {
-    const logs = new Map<string, number[]>();
-    let writes = 0;
-    this.candidates.sort((a, b) => a.at - b.at || (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
-    for (const candidate of this.candidates) {
+  /**
+   * The rate rules, in time order over the actions waiting (every conversation's, or one
+   * conversation's when every rule counts per conversation): an exact sliding log per rule and key.
+   */
+  private replayRates(): void {
+    const logs = this.logs;
+    for (const candidate of this.candidates.drain()) {
       let refused: Violation | undefined;
       for (const [i, key] of candidate.keys) {
         const rule = this.rateRules[i]!;
@@ -265,13 +284,18 @@ export class Auditor {
       for (const [i, key] of candidate.keys) {
         const id = `${i}\u0000${key}`;
         const rule = this.rateRules[i]!;
-        logs.set(id, [...prune(logs.get(id) ?? [], candidate.at, rule.window.windowMs), candidate.at]);
-        writes += 1;
+        const log = prune(logs.get(id) ?? [], candidate.at, rule.window.windowMs);
+        log.push(candidate.at);
+        logs.set(id, log);
+        this.rateWrites += 1;
       }
       for (const note of candidate.notes) this.count(note, 'annotate', candidate.where);
     }
-    this.candidates.length = 0;
-    return writes;
+  }
+
+  /** Removes what the audit wrote to disk, when it stops before {@link finish}. */
+  discard(): void {
+    this.candidates.discard();
   }
 
   private count(violation: Violation, outcome: Outcome, where: Omit<Example, 'message'>): void {
@@ -294,7 +318,8 @@ export class Auditor {
   }
 
   finish(window: { from: string; to: string }, service: string): AuditReport {
-    const rateWrites = this.replayRates();
+    this.replayRates();
+    const rateWrites = this.rateWrites;
     this.checkIdentities();
     const chatJoins = [...this.chatJoins.values()].reduce((sum, n) => sum + n, 0);
     // Every day of the window, and any later day a conversation of the window went on into.
@@ -317,6 +342,8 @@ export class Auditor {
   }
 }
 
+/** Time order; within one second, by conversation SID and the action's rank in it: a total order. */
+const byTime = (a: Candidate, b: Candidate) => a.at - b.at || (a.where.conversationSid < b.where.conversationSid ? -1 : a.where.conversationSid > b.where.conversationSid ? 1 : a.rank - b.rank);
 const byExample = (a: Example, b: Example) => (a.date < b.date ? -1 : a.date > b.date ? 1 : key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 const key = (e: Example) => `${e.conversationSid}${e.participantSid ?? ''}${e.messageSid ?? ''}`;
 

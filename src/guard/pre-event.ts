@@ -140,9 +140,10 @@ export interface Verdict {
 
 /**
  * Payload rules first (free), then the remote ones within DECISION_TIMEOUT. Exported for the audit
- * (src/audit), which replays history through this very composition with the facts of the time.
+ * (src/audit), which replays history through this very composition with the facts of the time; its
+ * remote judge answers from memory, so it passes `timed: false` (no deadline, no timer per decision).
  */
-export async function decide(parsed: PreEvent, settings: Settings, remote: RemoteJudge | undefined): Promise<Verdict> {
+export async function decide(parsed: PreEvent, settings: Settings, remote: RemoteJudge | undefined, timed = true): Promise<Verdict> {
   const needsRemote = remote !== undefined;
   const run = async (signal?: AbortSignal): Promise<Verdict> => {
     const event = needsRemote && needsAuthorLookup(parsed) ? await remote.confirmAuthor(parsed, signal!) : parsed;
@@ -156,7 +157,7 @@ export async function decide(parsed: PreEvent, settings: Settings, remote: Remot
     const fromRemote = await remote.judge(event, verdict.policy, signal!);
     return { ...verdict, violation: fromRemote.violation, notes: [...verdict.notes, ...fromRemote.notes] };
   };
-  return needsRemote ? withDeadline(settings.DECISION_TIMEOUT, run) : run();
+  return needsRemote && timed ? withDeadline(settings.DECISION_TIMEOUT, run) : run();
 }
 
 const channelLine = (verdict: Verdict) => (verdict.channel ? { channel: verdict.channel } : {});

@@ -41,11 +41,11 @@ function envFile(extra: Record<string, string> = {}): string {
   return file;
 }
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[], shellEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const out = { log: (t: string) => stdout.push(t), error: (t: string) => stderr.push(t) };
-  const code = await runCommand(AUDIT_CLI, argv, (args, o) => audit(args, o, { root: dir, sleep: async () => undefined }), out);
+  const code = await runCommand(AUDIT_CLI, argv, (args, o) => audit(args, o, { root: dir, shellEnv, sleep: async () => undefined }), out);
   return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
 
@@ -158,6 +158,52 @@ describe('what goes wrong', () => {
     emu.clearFaults();
   });
 
+  it('ends with one sentence when the connection drops partway, keeping what was saved, and the same command goes on', async () => {
+    // A stand-in for the network in front of the emulator: the 11th conversation's first request
+    // loses its connection, and nothing answers after it.
+    let participants = 0;
+    const proxy = createServer((req, res) => {
+      if (req.url!.includes('/Participants') && ++participants > 10) {
+        req.socket.destroy();
+        proxy.close();
+        proxy.closeAllConnections();
+        return;
+      }
+      void fetch(`${emu.url}${req.url}`, { headers: { Authorization: req.headers.authorization! } }).then(async (answer) => {
+        res.writeHead(answer.status, { 'Content-Type': 'application/json' });
+        res.end(await answer.text());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const save = join(dir, 'dropped.ndjson');
+    rmSync(save, { force: true });
+    const cut = await run(['--env', envFile({ TWILIO_API_BASE_URL: origin }), ...WINDOW, '--save', save, '--concurrency', '1']);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(new RegExp(`^audit: could not reach ${origin} \\([^)\n]+\\)\\. What was read is kept in ${save}; run again with the same --save to go on\\.$`));
+    expect(readFileSync(save, 'utf8').trim().split('\n')).toHaveLength(1 + 10);
+
+    const json = join(dir, 'went-on.json');
+    const { code, stderr } = await run(['--env', envFile(), ...WINDOW, '--save', save, '--json', json]);
+    expect(code).toBe(0);
+    expect(stderr).toContain(`audit: going on with ${save}: 10 conversations read already`);
+    expect(countsOf(readJson(json))).toEqual(history.planted);
+  });
+
+  it('takes credentials and settings from the shell as well as the --env file, the shell winning', async () => {
+    const file = join(dir, 'settings-only.env');
+    writeFileSync(file, `RATE_LIMITS="${DEMO_RATE_LIMITS}"\nACCOUNT_SID=\nMAX_SMS_BODY_CHARS=1500\n`);
+    const json = join(dir, 'shell.json');
+    const shell = { ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', AUTH_TOKEN: '0123456789abcdef0123456789abcdef', TWILIO_API_BASE_URL: emu.url, MAX_SMS_BODY_CHARS: '', INBOUND_POLICY: 'reject' };
+    // One day of the history is enough to show where it was read from.
+    const { code, stderr } = await run(['--env', file, '--from', '2026-03-04', '--to', '2026-03-04', '--json', json], shell);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const report = readJson(json);
+    expect(report.settings).toEqual({ RATE_LIMITS: DEMO_RATE_LIMITS, MAX_SMS_BODY_CHARS: '1500', INBOUND_POLICY: 'reject' });
+    expect(report.totals.conversations).toBeGreaterThan(0);
+    expect(emu.log.some((e) => e.product === 'conversations')).toBe(true);
+  });
+
   it('says which origin it could not reach', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -176,11 +222,11 @@ describe('what goes wrong', () => {
     expect(stderr).toBe(`audit: ${file}:2 is not a line of an audit history (not a saved conversation); give --save or --replay a file written by --save.`);
   });
 
-  it('exits 2 on a wrong date or option, before any request', async () => {
+  it('exits 2 on a wrong date or option with one sentence, then the usage, before any request', async () => {
     emu.clearLog();
-    expect(await run(['--from', '2026-13-45', '--to', '2026-03-08'])).toMatchObject({ code: 2, stderr: 'audit: --from 2026-13-45: expected an ISO 8601 date such as 2026-03-01 or 2026-03-01T12:00:00Z.' });
-    expect(await run(['--since', 'soon'])).toMatchObject({ code: 2 });
-    expect(await run(['--bogus'])).toMatchObject({ code: 2, stderr: 'audit: unknown option --bogus; see --help.' });
+    expect(await run(['--from', '2026-13-45', '--to', '2026-03-08'])).toMatchObject({ code: 2, stderr: `audit: --from 2026-13-45: expected an ISO 8601 date such as 2026-03-01 or 2026-03-01T12:00:00Z.\n\n${AUDIT_CLI.usage}` });
+    expect(await run(['--since', 'soon'])).toMatchObject({ code: 2, stderr: `audit: --since soon: expected a duration such as 7d, 36h or 30d.\n\n${AUDIT_CLI.usage}` });
+    expect(await run(['--bogus'])).toMatchObject({ code: 2, stderr: `audit: unknown option --bogus; see --help.\n\n${AUDIT_CLI.usage}` });
     expect((await run(['--help'])).stdout).toContain('Usage: npm run audit');
     expect(emu.log).toHaveLength(0);
   });

@@ -1,6 +1,7 @@
 /**
  * Every script's command line follows one convention (scripts/lib/cli.ts): `--help`/`-h` prints usage
- * to stdout and exits 0, an unknown option exits 2 with one sentence on stderr naming it, and neither
+ * to stdout and exits 0, an unknown option exits 2 with one sentence on stderr naming it, then the
+ * usage, and neither
  * sends, writes, builds or deploys anything. The shared parser is tested in process; then every
  * script package.json runs with tsx is run for real, twice, in a copy of the project: each bundled
  * by esbuild beside its source (its packages left to node_modules), so it runs with plain `node`
@@ -46,11 +47,11 @@ describe('the shared command line', () => {
     [['stray'], 'demo: unexpected argument stray; see --help.'],
     [['--help', '--colour'], 'demo: unknown option --colour; see --help.'],
   ])('%j exits 2 with one sentence naming it, and runs nothing', async (argv, sentence) => {
-    expect(await run(argv)).toEqual({ code: 2, stdout: '', stderr: `${sentence}\n`, ran: false });
+    expect(await run(argv)).toEqual({ code: 2, stdout: '', stderr: `${sentence}\n\nUsage: npm run demo\n`, ran: false });
   });
 
   it('reports a UsageError of the command the same way, and lets any other error through', async () => {
-    expect(await run(['--url', 'ftp:'], () => { throw new UsageError('--url ftp:: expected an https:// URL.'); })).toMatchObject({ code: 2, stderr: 'demo: --url ftp:: expected an https:// URL.\n' });
+    expect(await run(['--url', 'ftp:'], () => { throw new UsageError('--url ftp:: expected an https:// URL.'); })).toMatchObject({ code: 2, stderr: 'demo: --url ftp:: expected an https:// URL.\n\nUsage: npm run demo\n' });
     await expect(run([], () => { throw new TypeError('a bug'); })).rejects.toThrow('a bug');
     expect(await run(['-u', 'x', '--force'], () => 7)).toMatchObject({ code: 7, ran: true });
   });
@@ -147,9 +148,9 @@ describe('every script, run for real', () => {
     expect(help.stdout).toContain('-h, --help');
   });
 
-  it.each(SCRIPTS.map((s) => [s.name]))('npm run %s -- --no-such-option exits 2 with one sentence naming it', (name) => {
+  it.each(SCRIPTS.map((s) => [s.name]))('npm run %s -- --no-such-option exits 2 with one sentence naming it, then its usage', (name) => {
     const script = name.split(':')[0];
-    expect(results.get(name)!.unknown).toEqual({ code: 2, stdout: '', stderr: `${script}: unknown option --no-such-option; see --help.\n` });
+    expect(results.get(name)!.unknown).toEqual({ code: 2, stdout: '', stderr: `${script}: unknown option --no-such-option; see --help.\n\n${results.get(name)!.help.stdout}` });
   });
 
   it('none of them wrote, built or sent anything', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator';
 import { guardFilters } from '../../scripts/lib/webhook-plan';
+import { CONFIGURE_CLI } from '../../scripts/lib/webhook-args';
 import { ACCOUNT_SID, AUTHORIZATION, AUTH_TOKEN, type Json } from '../emulator/http';
 import { configureWebhooks } from '../../scripts/lib/configure-command';
 import { bundledScript } from '../support/build';
@@ -194,9 +195,9 @@ describe('npm run configure, failures', () => {
     expect(emu.log).toHaveLength(0);
   });
 
-  it('an unknown option exits 2 with one sentence naming it', async () => {
+  it('an unknown option exits 2 with one sentence naming it, then the usage', async () => {
     const run = await configure(['--url', BASE, '--dryrun']);
-    expect(run).toEqual({ code: 2, stdout: '', stderr: 'configure: unknown option --dryrun; see --help.\n' });
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `configure: unknown option --dryrun; see --help.\n\n${CONFIGURE_CLI.usage}\n` });
     expect(emu.log).toHaveLength(0);
   });
 

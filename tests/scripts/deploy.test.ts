@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
-import { deployCredentials, parseDeployArguments, TWILIO_RUN_DEPLOY_OPTIONS, twilioRunArguments } from '../../scripts/lib/deploy-args';
+import { DEPLOY_CLI, deployCredentials, parseDeployArguments, TWILIO_RUN_DEPLOY_OPTIONS, twilioRunArguments } from '../../scripts/lib/deploy-args';
 import { deployCommand } from '../../scripts/lib/deploy-command';
 import { deployEnvironment } from '../../scripts/lib/deploy-env';
 import { LOCAL_ONLY } from '../../src/guard/config/local-only';
@@ -149,7 +149,7 @@ describe('npm run deploy against a loopback Serverless API', () => {
 
   it.each([[['--help']], [['--environment', 'stage', '-h']], [['--enviroment', 'stage']]])('%j neither builds nor uploads anything', async (argv) => {
     const result = await deploy(localDotenv, argv);
-    if (argv.includes('--enviroment')) expect(result).toEqual({ code: 2, stdout: '', stderr: 'deploy: unknown option --enviroment; see --help.\n' });
+    if (argv.includes('--enviroment')) expect(result).toEqual({ code: 2, stdout: '', stderr: `deploy: unknown option --enviroment; see --help.\n\n${DEPLOY_CLI.usage}\n` });
     else expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: npm run deploy[^]*--service-name, -n <value>/), stderr: '' });
     expect(existsSync(join(project, 'dist'))).toBe(false);
     expect(emulator.state.requests).toEqual([]);
