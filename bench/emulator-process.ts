@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Fault, FaultMatch, RequestLogEntry, SeedConversation, SeedParticipant } from '../emulator';
+import type { Fault, FaultMatch, RequestLogEntry, SeedConversation, SeedMessage, SeedParticipant } from '../emulator';
 
 /**
  * The emulator in its own process, as a real remote would be: the guard and Twilio's stand-in do not
@@ -40,6 +40,7 @@ export class EmulatorProcess {
   clearFaults = () => this.control('DELETE', 'faults');
   conversations = async (items: SeedConversation[]) => (await this.control<{ sids: string[] }>('POST', 'seed/conversations', items)).sids;
   participants = (conversationSid: string, items: SeedParticipant[]) => this.control('POST', `seed/conversations/${conversationSid}/participants`, items);
+  messages = (conversationSid: string, items: SeedMessage[]) => this.control('POST', `seed/conversations/${conversationSid}/messages`, items);
 
   stop(): void {
     this.child.kill('SIGTERM');

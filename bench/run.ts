@@ -1,9 +1,13 @@
 /**
  * `npm run bench`: builds dist/, then times decisions of the pre-event function, in-process as a warm
  * instance runs them, against the Twilio API emulator in its own process. Prints remote requests per
- * decision, latency with injected remote latency, and the rate limiter's throughput, Sync cost and
- * exactness. Settings are environment variables (BENCH_*); `--help` lists them and runs nothing.
+ * decision, latency with injected remote latency, the rate limiter's throughput, Sync cost and
+ * exactness, and the audit's reading and replay of a generated history. Settings are environment variables (BENCH_*); `--help` lists them and runs nothing.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildProject } from '../scripts/lib/build-project';
 import { runScript } from '../scripts/lib/cli';
 import { handlePostEvent } from '../src/guard/post-event';
@@ -14,6 +18,7 @@ import { slidingWindow } from '../src/guard/rate/window';
 import { EmulatorProcess } from './emulator-process';
 import { mostInAnyWindow } from './most-in-window';
 import { guardInstance, percentile } from './guard-instance';
+import { seedAuditHistory } from './audit-history';
 import { conversation, message, participant, photo, seedConversation, seedIdentity, SERVICE } from './scenarios';
 
 const LATENCY_MS = 50;
@@ -45,6 +50,7 @@ const SECTIONS: Array<[string, (e: EmulatorProcess) => Promise<void>]> = [
   ['deadline', writesAfterTheAnswer],
   ['post-event', postEventConcurrency],
   ['counters', rejectionCounters],
+  ['audit', auditHistory],
 ];
 
 const USAGE = `Usage: npm run bench
@@ -52,7 +58,8 @@ const USAGE = `Usage: npm run bench
 Builds dist/, then times the pre-event function's decisions in-process, as a warm instance makes
 them, against the Twilio API emulator in its own process, and prints Markdown tables: remote requests
 per decision, latency at injected remote latencies, the rate limiter's bursts, steady streams and
-Sync cost, writes after a deadline, post-event work, and the rejection counters under a flood. Takes
+Sync cost, writes after a deadline, post-event work, the rejection counters under a flood, and
+\`npm run audit\` reading a generated history and replaying it at three sizes (time, peak RSS). Takes
 a few minutes; the figures of docs/performance.md come from it.
 
 Environment:
@@ -60,13 +67,16 @@ Environment:
   BENCH_SAMPLES=<n>             Decisions timed per latency row. Default: 30.
   BENCH_SUSTAINED_SECONDS=<s>   Length of each steady stream. Default: 10.
   BENCH_EMULATOR_PORT=<port>    The emulator's port. Default: 4590.
+  BENCH_AUDIT_CONVERSATIONS=<n> Conversations of the audit's generated history (20 messages each).
+                                Default: 10000.
 
 Options:
   -h, --help    Show this text; builds and runs nothing.
 
 Examples:
   npm run bench
-  BENCH_ONLY=rate BENCH_SUSTAINED_SECONDS=5 npm run bench`;
+  BENCH_ONLY=rate BENCH_SUSTAINED_SECONDS=5 npm run bench
+  BENCH_ONLY=audit BENCH_AUDIT_CONVERSATIONS=1000 npm run bench`;
 
 async function main() {
   const emulator = await EmulatorProcess.start(Number(process.env.BENCH_EMULATOR_PORT ?? 4590));
@@ -307,3 +317,71 @@ runScript({ name: 'bench', usage: USAGE, options: {} }, async () => {
   console.log(await buildProject());
   await main();
 });
+
+/** One audit in a child process: its time and peak RSS (bench/audit-child.ts). */
+function auditChild(args: string[]): Promise<{ code: number; ms: number; maxRssKiB: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, 'audit-child.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', () => {
+      const line = output.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as { code: number; ms: number; maxRssKiB: number });
+      } catch {
+        reject(new Error(`the audit printed no result: ${output.slice(-500)}`));
+      }
+    });
+  });
+}
+
+/** A saved history cut to its header, its first `count` conversations and every identity count. */
+function prefixOf(file: string, count: number, target: string): number {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line !== '');
+  let kept = 0;
+  let messages = 0;
+  const out = lines.filter((line, i) => {
+    if (i === 0 || line.startsWith('{"kind":"identity"')) return true;
+    if (kept >= count) return false;
+    kept += 1;
+    messages += (JSON.parse(line) as { messages: unknown[] }).messages.length;
+    return true;
+  });
+  writeFileSync(target, `${out.join('\n')}\n`);
+  return messages;
+}
+
+async function auditHistory(emulator: EmulatorProcess) {
+  const conversations = Number(process.env.BENCH_AUDIT_CONVERSATIONS ?? 10_000);
+  const messagesEach = 20;
+  const dir = mkdtempSync(join(tmpdir(), 'audit-bench-'));
+  try {
+    await emulator.reset();
+    const to = Date.parse('2026-03-08T00:00:00Z');
+    await seedAuditHistory(emulator, { conversations, messages: messagesEach, to });
+    const env = join(dir, 'audit.env');
+    writeFileSync(env, `ACCOUNT_SID=AC${'0'.repeat(31)}1\nAUTH_TOKEN=bench\nTWILIO_API_BASE_URL=${emulator.url}\nRATE_LIMITS=agent=100/1m per author\n`);
+    const saved = join(dir, 'history.ndjson');
+    await emulator.setLatency(LATENCY_MS);
+    await emulator.clearLog();
+    const read = await auditChild(['--env', env, '--from', '2026-03-01', '--to', '2026-03-07', '--save', saved, '--concurrency', '10']);
+    const requests = (await emulator.log()).length;
+    await emulator.setLatency(0);
+    if (read.code !== 0) throw new Error(`the audit exited ${read.code}`);
+    console.log(`## Audit of a generated history (${conversations} conversations, ${conversations * messagesEach} messages, ${LATENCY_MS} ms per request, --concurrency 10, RATE_LIMITS="agent=100/1m per author")\n`);
+    console.log('| run | conversations | messages | time s | conversations/s | requests | requests/s | messages/s | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|');
+    const mb = (kib: number) => (kib / 1024).toFixed(0);
+    console.log(`| read from the emulator | ${conversations} | ${conversations * messagesEach} | ${(read.ms / 1000).toFixed(1)} | ${fmt(conversations / (read.ms / 1000))} | ${requests} | ${fmt(requests / (read.ms / 1000))} | | ${mb(read.maxRssKiB)} |`);
+    for (const count of [conversations / 4, conversations / 2, conversations].map(Math.round)) {
+      const file = join(dir, `replay-${count}.ndjson`);
+      const messages = prefixOf(saved, count, file);
+      const replay = await auditChild(['--env', env, '--replay', file]);
+      if (replay.code !== 0) throw new Error(`the replay exited ${replay.code}`);
+      console.log(`| --replay | ${count} | ${messages} | ${(replay.ms / 1000).toFixed(1)} | ${fmt(count / (replay.ms / 1000))} | 0 | | ${fmt(messages / (replay.ms / 1000))} | ${mb(replay.maxRssKiB)} |`);
+    }
+    console.log('');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
