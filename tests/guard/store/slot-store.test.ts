@@ -102,8 +102,8 @@ describe.each(implementations)('%s', (_name, makeStore) => {
     now += 100;
     // The If-Match matches by coincidence: the write is applied (Sync cannot tell), but it took no slot.
     expect(await store.take(GROUP, '0', now, old, TTL, 'a')).toBe('lost');
-    // What it wrote names the incarnation it meant: the slot is read as taken no earlier than the
-    // creation it landed on (date_created counts whole seconds: up to 2 s later), on no instance's clock.
+    // What it wrote names the incarnation it meant: the slot is read as taken no earlier than when it
+    // landed (date_updated counts whole seconds: up to 2 s later), on no instance's clock.
     const [slot] = await store.list(GROUP);
     expect(slot).toMatchObject({ revision: '1', created: recreated.created, writer: NO_ONE });
     expect(slot!.takenAt).toBe(Math.max(now, Date.parse(recreated.created) + 2_000));
