@@ -3,14 +3,15 @@
  * (src/audit) and reports what it would have rejected or annotated. Read-only: GET requests only.
  * Without credentials it audits a generated history on the bundled emulator.
  */
-import { appendFileSync, createReadStream, existsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import ms from 'ms';
 import { startEmulator } from '../../emulator';
 import { Auditor, type AuditReport } from '../../src/audit/replay';
 import { formatReport, maskReport } from '../../src/audit/format';
 import { renderHtml } from '../../src/audit/html';
-import { parseSavedLine, SavedFileError, type SavedConversation, type SavedHeader, type SavedIdentity } from '../../src/audit/history';
+import { maskedConversation, parseSavedLine, SavedFileError, StandIns, type SavedConversation, type SavedHeader, type SavedIdentity } from '../../src/audit/history';
 import { countIdentity, CredentialsError, HttpError, NetworkError, Reader, readHistory, UnknownServiceError } from '../../src/audit/read';
 import { ConfigError } from '../../src/guard/config/errors';
 import { parseSettings } from '../../src/guard/config/load';
@@ -31,6 +32,7 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   seed: { type: 'string' },
   'show-addresses': { type: 'boolean' },
+  'keep-addresses': { type: 'boolean' },
 } as const;
 
 export const AUDIT_CLI: Cli<typeof OPTIONS> = {
@@ -51,8 +53,10 @@ history on the bundled emulator.
                         a variable set in the shell wins over the file
   --json <file>         also write the report as JSON
   --html <file>         also write the report as one self-contained page
-  --save <file>         keep what was read, one conversation per line (no message bodies); a run
+  --save <file>         keep what was read, one conversation per line (no message bodies;
+                        identities and addresses as stand-ins keyed by <file>.key); a run
                         restarted with the same file skips the conversations it holds
+  --keep-addresses      with --save, keep identities and addresses as they are
   --replay <file>       judge a saved history again, with no request
   --concurrency <n>     requests in flight at most (default 10)
   --seed <n>            the generated history's seed, offline (default 1)
@@ -174,16 +178,31 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
       }
       const settings = parseSettings(env, envFile);
       const auditor = (current = new Auditor(settings, env));
-      let header: SavedHeader = { kind: 'audit-history', version: 1, window: window!, service };
+      const masked = values.save !== undefined && !values['keep-addresses'];
+      if (values['keep-addresses'] && values.save === undefined) throw new UsageError('--keep-addresses applies to the --save file; give --save too.');
+      let header: SavedHeader = { kind: 'audit-history', version: 1, window: window!, service, ...(masked && { masked: true }) };
+      const keyFile = `${values.save}.key`;
+      let standIns: StandIns | undefined;
       const skip = new Set<string>();
       if (values.save !== undefined && existsSync(values.save) && (await headerOf(values.save)) !== undefined) {
+        const saved = (await headerOf(values.save))!;
+        if ((saved.masked === true) !== masked) throw new UsageError(`--save ${values.save} was written ${saved.masked ? 'with stand-ins for addresses' : 'with --keep-addresses'}; go on with it ${saved.masked ? 'without' : 'with'} --keep-addresses.`);
+        if (masked && !existsSync(keyFile)) throw new UsageError(`--save ${values.save}: its key ${keyFile} is gone, so new stand-ins would not match the saved ones; start a new file.`);
+        if (masked) standIns = new StandIns(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex'));
         header = await readSaved(values.save, async (entry) => {
           if (entry.kind === 'identity') return auditor.addIdentity(entry);
           skip.add(entry.sid);
           await auditor.add(entry);
         });
         out.error(`audit: going on with ${values.save}: ${skip.size} conversations read already, window ${header.window.from} to ${header.window.to}.`);
-      } else if (values.save !== undefined) writeFileSync(values.save, `${JSON.stringify(header)}\n`);
+      } else if (values.save !== undefined) {
+        if (masked) {
+          const key = randomBytes(32);
+          writeFileSync(keyFile, `${key.toString('hex')}\n`, { mode: 0o600 });
+          standIns = new StandIns(key);
+        }
+        writeFileSync(values.save, `${JSON.stringify(header)}\n`);
+      }
       const reader = new Reader({
         accountSid: emulator ? 'AC00000000000000000000000000000000' : env.ACCOUNT_SID ?? '',
         authToken: emulator ? 'offline' : env.AUTH_TOKEN ?? '',
@@ -191,23 +210,40 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
         concurrency,
         sleep: deps.sleep,
       });
+      // Each chat identity that joined: is it in more conversations than the cap? With stand-ins it
+      // is asked as soon as its conversation is read, while its value is at hand, and the answer saved
+      // before it, so a restarted run has every answer for what it skips.
+      const asked = new Set<string>();
+      let counted = 0;
+      const countIdentities = async (all: boolean) => {
+        const identities = auditor.identitiesToCount().filter(({ service: sid, identity }) => !asked.has(`${sid}\u0000${identity}`));
+        for (const { service: sid, identity } of identities) asked.add(`${sid}\u0000${identity}`);
+        // A stand-in read back from a file has no value to ask about: its joins stay not checked.
+        const known = identities.flatMap(({ service: sid, identity }) => {
+          const raw = standIns ? standIns.rawOf(identity) : identity;
+          return raw === undefined ? [] : [{ service: sid, identity: raw }];
+        });
+        await Promise.all(
+          known.map(async ({ service: sid, identity }) => {
+            const answer = await countIdentity(reader, sid, identity, settings.MAX_CONVERSATIONS_PER_IDENTITY);
+            const fact = standIns ? { ...answer, identity: standIns.of(answer.identity) } : answer;
+            if (values.save !== undefined) appendFileSync(values.save, `${JSON.stringify(fact)}\n`);
+            auditor.addIdentity(fact);
+            if (all) progress(`audit: ${++counted} of ${known.length} chat identities counted, ${reader.requests} requests`);
+          }),
+        );
+      };
+      // With stand-ins, the run judges what it saves: a restarted or replayed run judges the same.
       let read = 0;
-      await readHistory(reader, { ...header.window, service: values.service }, concurrency, skip, async (c) => {
-        if (values.save !== undefined) appendFileSync(values.save, `${JSON.stringify(c)}\n`);
+      await readHistory(reader, { ...header.window, service: values.service }, concurrency, skip, async (got) => {
+        const c = standIns ? maskedConversation(got, standIns) : got;
         await auditor.add(c);
+        // Its identities' answers go before it: a file that holds a conversation holds them too.
+        if (standIns) await countIdentities(false);
+        if (values.save !== undefined) appendFileSync(values.save, `${JSON.stringify(c)}\n`);
         progress(`audit: ${++read} conversations read, ${reader.requests} requests`);
       });
-      // Then each chat identity that joined: is it in more conversations than the cap?
-      const identities = auditor.identitiesToCount();
-      let counted = 0;
-      await Promise.all(
-        identities.map(async ({ service: sid, identity }) => {
-          const fact = await countIdentity(reader, sid, identity, settings.MAX_CONVERSATIONS_PER_IDENTITY);
-          if (values.save !== undefined) appendFileSync(values.save, `${JSON.stringify(fact)}\n`);
-          auditor.addIdentity(fact);
-          progress(`audit: ${++counted} of ${identities.length} chat identities counted, ${reader.requests} requests`);
-        }),
-      );
+      await countIdentities(true);
       progress('');
       return report(auditor.finish(header.window, header.service), values, out);
     } finally {

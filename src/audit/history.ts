@@ -1,10 +1,11 @@
+import { createHmac } from 'node:crypto';
 import { attributesShapeOf, shapeOf, type AttributesShape, type TextShape } from './shape';
 
 /**
  * One conversation's history as the audit keeps it: what the rules need to judge it again, and
  * nothing else. Bodies are kept as their measures ({@link TextShape}), attributes as their size;
- * names as their length. Identities and addresses are kept: they are what rate rules count by and
- * what participants are matched on. Media keep type, file name and size, never a URL.
+ * names as their length. Identities and addresses are kept as stand-ins ({@link StandIns}) unless
+ * the operator keeps them: what rate rules count by and what participants are matched on. Media keep type, file name and size, never a URL.
  */
 export interface SavedConversation {
   kind: 'conversation';
@@ -58,6 +59,8 @@ export interface SavedHeader {
   version: 1;
   window: { from: string; to: string };
   service: string;
+  /** Identities and addresses are stand-ins ({@link StandIns}) made with the key in `<file>.key`. */
+  masked?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -133,4 +136,54 @@ export function parseSavedLine(line: string, lineNumber: number, file: string): 
   }
   if (v?.kind !== 'conversation' || typeof v.sid !== 'string' || !Array.isArray(v.participants) || !Array.isArray(v.messages) || typeof v.dateCreated !== 'string') throw bad('not a saved conversation');
   return v as unknown as SavedConversation;
+}
+
+/**
+ * Stand-ins for identities, addresses and authors in a saved history: each value replaced by one
+ * derived from HMAC-SHA256 under a key kept beside the file, character for character (a digit by a
+ * digit, a letter by a letter of the same case, anything else as it is) after a channel prefix
+ * (`whatsapp:`, `messenger:`, …) kept as written. A phone number stays `+` and as many digits, an
+ * e-mail address stays `local@domain` with the same dots, an identity keeps its length: channel,
+ * group MMS, member matching, identity length and rate keys judge the stand-in as they judged the
+ * value, and one value has one stand-in under one key.
+ */
+export class StandIns {
+  private readonly raw = new Map<string, string>();
+  constructor(private readonly key: Buffer) {}
+
+  of(value: string): string {
+    const prefix = /^[a-z]+:/i.exec(value)?.[0] ?? '';
+    const rest = value.slice(prefix.length);
+    const bytes: number[] = [];
+    for (let block = 0; bytes.length < rest.length; block += 1) bytes.push(...createHmac('sha256', this.key).update(`${block}\u0000${value}`).digest());
+    const out = prefix + [...rest].map((ch, i) => {
+      const b = bytes[i]!;
+      if (/[0-9]/.test(ch)) return String(b % 10);
+      if (/[a-z]/.test(ch)) return String.fromCharCode(97 + (b % 26));
+      if (/[A-Z]/.test(ch)) return String.fromCharCode(65 + (b % 26));
+      return ch;
+    }).join('');
+    this.raw.set(out, value);
+    return out;
+  }
+
+  /** The value a stand-in was made from in this run, if it was. */
+  rawOf(standIn: string): string | undefined {
+    return this.raw.get(standIn);
+  }
+}
+
+export function maskedConversation(c: SavedConversation, s: StandIns): SavedConversation {
+  const opt = (v: string | undefined) => (v === undefined ? undefined : s.of(v));
+  return {
+    ...c,
+    participants: c.participants.map((p) => ({
+      ...p,
+      ...(p.identity !== undefined && { identity: opt(p.identity) }),
+      ...(p.address !== undefined && { address: opt(p.address) }),
+      ...(p.proxyAddress !== undefined && { proxyAddress: opt(p.proxyAddress) }),
+      ...(p.projectedAddress !== undefined && { projectedAddress: opt(p.projectedAddress) }),
+    })),
+    messages: c.messages.map((m) => ({ ...m, author: m.author === '' ? '' : s.of(m.author) })),
+  };
 }
