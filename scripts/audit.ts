@@ -1,6 +1,6 @@
 /**
  * `npm run audit -- [--since 7d | --from DATE --to DATE] [--service IS…] [--env FILE] [--json FILE]
- * [--save FILE | --replay FILE] [--concurrency N] [--seed N] [--show-addresses]`: what the guard would
+ * [--save FILE [--keep-addresses] | --replay FILE] [--concurrency N] [--seed N] [--show-addresses]`: what the guard would
  * have rejected or annotated in the account's recent Conversations history (scripts/lib/audit-command.ts).
  */
 import { join } from 'node:path';

@@ -87,10 +87,23 @@ function integer(value: string | undefined, name: string, fallback: number, min:
   return Number(value);
 }
 
+/**
+ * A date (the whole UTC day) or a date-time, UTC unless it names its zone. A day the calendar does
+ * not have (2026-02-31) is refused rather than rolled over into the next month.
+ */
 function date(value: string, name: string, end: boolean): number {
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const at = Date.parse(dateOnly ? `${value}T${end ? '23:59:59' : '00:00:00'}Z` : value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at)) throw new UsageError(`--${name} ${value}: expected an ISO 8601 date such as 2026-03-01 or 2026-03-01T12:00:00Z.`);
+  const wrong = () => new UsageError(`--${name} ${value}: expected an ISO 8601 date such as 2026-03-01 or 2026-03-01T12:00:00Z.`);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(value);
+  if (!m || (m[4] === undefined && m[5] !== undefined)) throw wrong();
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12) throw wrong();
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
+    throw new UsageError(`--${name} ${value}: there is no day ${m[3]} in ${year}-${m[2]}.`);
+  }
+  const time = m[4] ?? `T${end ? '23:59:59' : '00:00:00'}`;
+  const at = Date.parse(`${m[1]}-${m[2]}-${m[3]}${time}${m[5] ?? 'Z'}`);
+  if (Number.isNaN(at)) throw wrong();
   return at;
 }
 

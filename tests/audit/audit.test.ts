@@ -3,6 +3,7 @@
  * history whose violations are known: the counts per rule are exactly those, only GET requests are
  * sent, at most --concurrency at once, and a saved history judged again gives the identical report.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -259,6 +260,26 @@ describe('what goes wrong', () => {
     const { code, stderr } = await run(['--replay', file]);
     expect(code).toBe(1);
     expect(stderr).toBe(`audit: ${file}:2 is not a line of an audit history (not a saved conversation); give --save or --replay a file written by --save.`);
+  });
+
+  it('reads a date-time without a zone as UTC whatever TZ says, and refuses a day the calendar does not have', async () => {
+    // In a process of its own: TZ is read when a process starts.
+    const inNewYork = (argv: string[]) =>
+      new Promise<number>((resolve) => {
+        const child = execFile(process.execPath, ['--import', 'tsx', join(__dirname, '../../scripts/audit.ts'), ...argv], { cwd: join(__dirname, '../..'), env: { PATH: process.env.PATH ?? '', TZ: 'America/New_York' }, timeout: 30_000 });
+        child.on('exit', (code) => resolve(code ?? -1));
+      });
+    const json = join(dir, 'zoneless.json');
+    expect(await inNewYork(['--env', envFile(), '--from', '2026-03-01T00:00:00', '--to', '2026-03-07T23:59', '--json', json])).toBe(0);
+    expect(readJson(json).window).toEqual({ from: '2026-03-01T00:00:00Z', to: '2026-03-07T23:59:00Z' });
+    const zoned = join(dir, 'zoned.json');
+    expect(await inNewYork(['--env', envFile(), '--from', '2026-03-01T01:00:00+01:00', '--to', '2026-03-07', '--json', zoned])).toBe(0);
+    expect(readJson(zoned).window).toEqual({ from: '2026-03-01T00:00:00Z', to: '2026-03-07T23:59:59Z' });
+    emu.clearLog();
+    expect(await run(['--from', '2026-02-31', '--to', '2026-03-08'])).toMatchObject({ code: 2, stderr: `audit: --from 2026-02-31: there is no day 31 in 2026-02.\n\n${AUDIT_CLI.usage}` });
+    expect(await run(['--from', '2026-02-01', '--to', '2025-02-29T10:00:00Z'])).toMatchObject({ code: 2, stderr: `audit: --to 2025-02-29T10:00:00Z: there is no day 29 in 2025-02.\n\n${AUDIT_CLI.usage}` });
+    expect((await run(['--from', '2026-03-01T25:00:00Z', '--to', '2026-03-08'])).code).toBe(2);
+    expect(emu.log).toHaveLength(0);
   });
 
   it('exits 2 on a wrong date or option with one sentence, then the usage, before any request', async () => {
