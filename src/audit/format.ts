@@ -60,6 +60,7 @@ export function formatReport(report: AuditReport): string {
   lines.push('');
   lines.push('Not reconstructible from history (counted, not judged):');
   lines.push(`  messages of participants who left: ${gaps.messagesFromParticipantsWhoLeft} (${gaps.participantsWhoLeft} participants); messages with no participant (REST API or system): ${gaps.messagesWithoutParticipant}; deleted messages: ${gaps.deletedMessages};`);
+  lines.push(`  actions the webhook would have refused as malformed (not judged): ${gaps.malformed};`);
   lines.push(`  chat joins not checked against MAX_CONVERSATIONS_PER_IDENTITY: ${gaps.identityLimitNotChecked}.`);
   lines.push(`  No trace at all: ${gaps.unknowable.join('; ')}.`);
   return lines.join('\n');

@@ -69,6 +69,7 @@ ${examples || '<p>None.</p>'}
 <li>Messages of participants who left: ${gaps.messagesFromParticipantsWhoLeft} (${gaps.participantsWhoLeft} participants)</li>
 <li>Messages with no participant (REST API or system): ${gaps.messagesWithoutParticipant}</li>
 <li>Deleted messages: ${gaps.deletedMessages}</li>
+<li>Actions the webhook would have refused as malformed (not judged): ${gaps.malformed}</li>
 <li>Chat joins not checked against MAX_CONVERSATIONS_PER_IDENTITY: ${gaps.identityLimitNotChecked}</li>
 ${gaps.unknowable.map((u) => `<li>No trace: ${escape(u)}</li>`).join('\n')}
 </ul>

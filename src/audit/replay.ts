@@ -1,6 +1,7 @@
 import type { Settings, VariableName } from '../guard/config/variables';
 import { VARIABLES } from '../guard/config/variables';
 import { LOCAL_ONLY, SECRETS } from '../guard/config/local-only';
+import { MalformedRequestError } from '../guard/event/errors';
 import { parseEvent, type RawEvent } from '../guard/event/parse';
 import type { PreEvent } from '../guard/event/types';
 import { toFact, type ParticipantFact } from '../guard/facts/participants';
@@ -13,7 +14,7 @@ import type { RemoteJudge } from '../guard/remote';
 import { checkFanout } from '../guard/rules/fanout';
 import { checkMembership } from '../guard/rules/membership';
 import type { Violation } from '../guard/rules/violation';
-import type { SavedConversation, SavedIdentity, SavedParticipant } from './history';
+import type { SavedConversation, SavedIdentity, SavedMessage, SavedParticipant } from './history';
 import { attributesOf, textOf } from './shape';
 import { SortedSpill } from './spill';
 
@@ -52,8 +53,10 @@ export interface NotReconstructible {
   messagesFromParticipantsWhoLeft: number;
   /** Messages with no participant behind them: sent through the REST API (or by the system), with no webhook unless X-Twilio-Webhook-Enabled. Not judged. */
   messagesWithoutParticipant: number;
-  /** Gaps in message indexes: messages deleted since. */
+  /** Gaps in message indexes: messages deleted since (a message whose index is not a whole number tells nothing). */
   deletedMessages: number;
+  /** Actions the webhook would have refused as a malformed request (a negative or fractional media size, …): not judged. */
+  malformed: number;
   /**
    * Chat joins not judged against MAX_CONVERSATIONS_PER_IDENTITY: their identity is in more
    * conversations now than the cap (or could not be counted), so whether it was at the cap when it
@@ -115,6 +118,7 @@ export class Auditor {
     messagesFromParticipantsWhoLeft: 0,
     messagesWithoutParticipant: 0,
     deletedMessages: 0,
+    malformed: 0,
     identityLimitNotChecked: 0,
     unknowable: [
       'actions Twilio itself refused (a 429, an over-limit participant): they left no trace',
@@ -177,12 +181,18 @@ export class Auditor {
 
     const bySid = new Map(members.map((m) => [m.p.sid, m]));
     const left = new Set<string>();
-    const messages = [...c.messages].sort((a, b) => a.index - b.index);
+    // An index that is not a whole number (missing) is unknown: such a message comes after the others
+    // and tells nothing of deletions.
+    const indexOf = (m: SavedMessage) => (Number.isInteger(m.index) && m.index >= 0 ? m.index : undefined);
+    const messages = [...c.messages].sort((a, b) => (indexOf(a) ?? Infinity) - (indexOf(b) ?? Infinity) || 0);
     let expected = 0;
     for (const message of messages) {
       this.totals.messages += 1;
-      this.gaps.deletedMessages += Math.max(0, message.index - expected);
-      expected = message.index + 1;
+      const index = indexOf(message);
+      if (index !== undefined) {
+        this.gaps.deletedMessages += Math.max(0, index - expected);
+        expected = index + 1;
+      }
       const author = message.participantSid === undefined ? undefined : bySid.get(message.participantSid);
       if (message.participantSid === undefined) {
         this.gaps.messagesWithoutParticipant += 1;
@@ -208,7 +218,7 @@ export class Auditor {
         },
         present,
         { conversationSid: c.sid, messageSid: message.sid, date: message.dateCreated },
-        1 + message.index,
+        1 + (index ?? expected),
       );
     }
     this.gaps.participantsWhoLeft += left.size;
@@ -244,7 +254,15 @@ export class Auditor {
   }
 
   private async judge(raw: RawEvent, present: ParticipantFact[], where: Omit<Example, 'message'>, rank: number): Promise<void> {
-    const event = parseEvent(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+    let event: PreEvent;
+    try {
+      event = parseEvent(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+    } catch (error) {
+      // The webhook would have answered 400 to such a request: nothing of the guard's rules to judge.
+      if (!(error instanceof MalformedRequestError)) throw error;
+      this.gaps.malformed += 1;
+      return;
+    }
     this.totals.judged += 1;
     this.executions[event.type] += 1;
     const day = this.day(where.date);

@@ -254,6 +254,26 @@ describe('what goes wrong', () => {
     expect(stderr).toBe(`audit: could not reach ${origin} (ECONNREFUSED).`);
   });
 
+  it('counts a message the webhook would refuse as malformed, and a message with no index as telling nothing of deletions', async () => {
+    const file = join(dir, 'malformed.ndjson');
+    const json = join(dir, 'malformed.json');
+    const shape = { bytes: 2, object: true };
+    const message = (sid: string, index: number | null, media: unknown[] = []) => ({ sid, index, author: 'agent-1', participantSid: 'MB1', dateCreated: '2026-03-02T10:00:00Z', body: [['a', 5]], attributes: shape, media });
+    const conversation = {
+      kind: 'conversation', sid: 'CH1', serviceSid: 'IS1', dateCreated: '2026-03-02T09:00:00Z', state: 'active', friendlyNameChars: 3, uniqueNameChars: 0, attributes: shape,
+      participants: [{ sid: 'MB1', identity: 'agent-1', attributes: shape, dateCreated: '2026-03-02T09:00:01Z' }],
+      messages: [message('IM0', 0), message('IM1', 1, [{ contentType: 'image/png', filename: 'a.png', size: -5 }]), message('IM2', 2, [{ contentType: 'image/png', filename: 'b.png', size: 1.5 }]), message('IMx', null), message('IM4', 4)],
+    };
+    const header = { kind: 'audit-history', version: 1, window: { from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' }, service: 'default' };
+    writeFileSync(file, `${JSON.stringify(header)}\n${JSON.stringify(conversation)}\n`);
+    const { code, stdout } = await run(['--env', envFile(), '--replay', file, '--json', json]);
+    expect(code).toBe(0);
+    const report = readJson(json);
+    expect(report.notReconstructible).toMatchObject({ malformed: 2, deletedMessages: 1 });
+    expect(report.totals).toMatchObject({ messages: 5, judged: 1 + 1 + 3 });
+    expect(stdout).toContain('actions the webhook would have refused as malformed (not judged): 2;');
+  });
+
   it('refuses a saved file that is not an audit history, naming the line', async () => {
     const file = join(dir, 'not-audit.ndjson');
     writeFileSync(file, `${JSON.stringify({ kind: 'audit-history', version: 1, window: { from: 'a', to: 'b' }, service: 'default' })}\n{"hello":1}\n`);
