@@ -5,12 +5,17 @@ const percent = (part: number, whole: number) => (whole === 0 ? '0%' : `${((100 
 
 /**
  * Phone numbers and e-mail addresses, masked: all but the last two digits of a number, all but the
- * first character of an address's local part.
+ * first character of an address's local part. A phone number is `+` and 8 to 15 digits (spaces,
+ * dashes and brackets between them allowed), or a run of 8 to 15 digits alone in a quote or after a
+ * channel prefix (`"15550100123"`, `sms:15550100123`); other numbers (`retry in 86399000 ms`,
+ * `1,700`, a date such as `2026-01-15`) are left as they are.
  */
 export function maskAddresses(text: string): string {
+  const digits = (m: string) => m.slice(0, -2).replace(/\d/g, '•') + m.slice(-2);
   return text
     .replace(/([A-Za-z0-9._%+-])([A-Za-z0-9._%+-]*)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g, (_m, first: string, rest: string, domain: string) => `${first}${'•'.repeat(Math.min(rest.length, 6))}@${domain}`)
-    .replace(/\+?\d[\d ()-]{5,}\d/g, (m) => m.slice(0, -2).replace(/\d/g, '•') + m.slice(-2));
+    .replace(/(?<![\w+])\+\d(?:[ ()-]{0,2}\d){7,14}(?![\d])/g, digits)
+    .replace(/(?<=(?:^|[\s(])(?:[A-Za-z]+:|["']))\d{8,15}(?=["')]|$|[\s.,;])/g, digits);
 }
 
 /** The report with every example sentence masked ({@link maskAddresses}). */

@@ -161,6 +161,9 @@ describe('npm run audit against a known history', () => {
   it('masks phone numbers and e-mail addresses in example sentences unless --show-addresses', () => {
     expect(maskAddresses('The identity "agent.smith@example.com" of +15550100123 and whatsapp:+44 20 7946 0958')).toBe('The identity "a••••••@example.com" of +•••••••••23 and whatsapp:+•• •• •••• ••58');
     expect(maskAddresses('The message body is 1,700 characters; SMS delivery allows at most 1,600.')).toBe('The message body is 1,700 characters; SMS delivery allows at most 1,600.');
+    // Only what looks like a phone number: not a duration, a date, a size or a short number.
+    for (const plain of ['Too many actions: retry in 86399000 ms.', 'The file scan 2026-01-15.pdf is 26214400 bytes.', 'Call +1234567 or 12345678 ms.', 'at 2026-03-01T12:00:00Z']) expect(maskAddresses(plain)).toBe(plain);
+    expect(maskAddresses('from sms:15550100123, "447946095812" and +49 (30) 1234567')).toBe('from sms:•••••••••23, "••••••••••12" and +•• (••) •••••67');
   });
 });
 
