@@ -158,8 +158,9 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
   const seed = integer(values.seed, 'seed', 1, 0);
   const envFile = values.env ?? `${deps.root}/.env`;
   if (values.env !== undefined && !existsSync(envFile)) throw new UsageError(`--env ${values.env}: no such file.`);
-  if (values.replay !== undefined && (values.save !== undefined || values.since !== undefined || values.from !== undefined || values.service !== undefined)) {
-    throw new UsageError('--replay judges a saved history as it was read: --save, --since, --from, --to and --service do not apply.');
+  const notForReplay = ['save', 'since', 'from', 'to', 'service', 'concurrency', 'keep-addresses'] as const;
+  if (values.replay !== undefined && notForReplay.some((name) => values[name] !== undefined)) {
+    throw new UsageError('--replay judges a saved history as it was read: --save, --since, --from, --to, --service, --concurrency and --keep-addresses do not apply.');
   }
   const window = values.replay === undefined ? windowOf(values, now()) : undefined;
   const env: Record<string, string | undefined> = readDotenvUnderShell(envFile, deps.shellEnv ?? {});
@@ -199,6 +200,8 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
       const skip = new Set<string>();
       if (values.save !== undefined && existsSync(values.save) && (await headerOf(values.save)) !== undefined) {
         const saved = (await headerOf(values.save))!;
+        const named = (sid: string) => (sid === 'default' ? "the account's default service" : sid === 'default (generated)' ? 'the generated history' : sid);
+        if (saved.service !== service) throw new UsageError(`--save ${values.save} holds ${named(saved.service)}, not ${named(service)}; go on with it as it was started, or give a new file.`);
         if ((saved.masked === true) !== masked) throw new UsageError(`--save ${values.save} was written ${saved.masked ? 'with stand-ins for addresses' : 'with --keep-addresses'}; go on with it ${saved.masked ? 'without' : 'with'} --keep-addresses.`);
         if (masked && !existsSync(keyFile)) throw new UsageError(`--save ${values.save}: its key ${keyFile} is gone, so new stand-ins would not match the saved ones; start a new file.`);
         if (masked) standIns = new StandIns(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex'));

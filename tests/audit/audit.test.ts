@@ -277,6 +277,32 @@ describe('what goes wrong', () => {
     expect(stdout).toContain('actions the webhook would have refused as malformed (not judged): 2;');
   });
 
+  it('refuses window, service and reading options with --replay, and going on with a --save file of another service or of the generated history', async () => {
+    const save = join(dir, 'other-service.ndjson');
+    const service = 'IS0123456789abcdef0123456789abcdef';
+    writeFileSync(save, `${JSON.stringify({ kind: 'audit-history', version: 1, window: { from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' }, service, masked: true })}\n`);
+    writeFileSync(`${save}.key`, `${'ab'.repeat(32)}\n`);
+    emu.clearLog();
+    const sentence = '--replay judges a saved history as it was read: --save, --since, --from, --to, --service, --concurrency and --keep-addresses do not apply.';
+    for (const extra of [['--to', '2026-03-08'], ['--concurrency', '3'], ['--from', '2026-03-01'], ['--since', '2d'], ['--service', service], ['--keep-addresses']]) {
+      expect(await run(['--env', envFile(), '--replay', save, ...extra])).toMatchObject({ code: 2, stderr: `audit: ${sentence}\n\n${AUDIT_CLI.usage}` });
+    }
+    const other = await run(['--env', envFile(), ...WINDOW, '--save', save]);
+    expect(other.code).toBe(2);
+    expect(other.stderr.split('\n')[0]).toBe(`audit: --save ${save} holds ${service}, not the account's default service; go on with it as it was started, or give a new file.`);
+    expect(emu.log).toHaveLength(0);
+
+    // A generated history (no credentials) is not gone on with against an account.
+    const generated = join(dir, 'generated.ndjson');
+    rmSync(generated, { force: true });
+    const offline = join(dir, 'offline.env');
+    writeFileSync(offline, 'MAX_CONVERSATIONS_PER_IDENTITY="1000"\n');
+    expect((await run(['--env', offline, ...WINDOW, '--save', generated])).code).toBe(0);
+    const real = await run(['--env', envFile(), ...WINDOW, '--save', generated]);
+    expect(real.code).toBe(2);
+    expect(real.stderr.split('\n')[0]).toBe(`audit: --save ${generated} holds the generated history, not the account's default service; go on with it as it was started, or give a new file.`);
+  });
+
   it('refuses a saved file that is not an audit history, naming the line', async () => {
     const file = join(dir, 'not-audit.ndjson');
     writeFileSync(file, `${JSON.stringify({ kind: 'audit-history', version: 1, window: { from: 'a', to: 'b' }, service: 'default' })}\n{"hello":1}\n`);
