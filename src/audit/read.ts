@@ -21,10 +21,13 @@ export interface ReaderOptions {
 }
 
 const TWILIO = 'https://conversations.twilio.com';
+/** The longest wait a `Retry-After` gets: a longer one is taken as this. */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
  * Read-only access to the Conversations REST API: GET only, at most `concurrency` requests in flight,
- * a 429 or 5xx retried with backoff (the `Retry-After` header when Twilio sends one).
+ * a 429, a 5xx or a failed connection retried with backoff (the `Retry-After` header when Twilio
+ * sends one, up to a minute).
  */
 export class Reader {
   requests = 0;
@@ -36,19 +39,38 @@ export class Reader {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** A path (`/v1/…`) or an absolute Twilio URL, as next_page_url gives it. */
+  /**
+   * A path (`/v1/…`) or an absolute URL, as next_page_url gives it: one of https://*.twilio.com, or of
+   * the TWILIO_API_BASE_URL origin, else refused before any request, so the credentials go nowhere
+   * else. A 429, a 5xx or a failed connection (reset, refused) is retried; `Retry-After` is honoured
+   * up to {@link MAX_RETRY_AFTER_MS}.
+   */
   async get(pathOrUrl: string, query: Record<string, string> = {}): Promise<Json> {
-    const twilioUrl = new URL(pathOrUrl.startsWith('https://') ? pathOrUrl : `${TWILIO}${pathOrUrl}`);
+    const base = this.options.baseUrl ? new URL(this.options.baseUrl).origin : undefined;
+    const absolute = /^[a-z][a-z0-9+.-]*:/i.test(pathOrUrl) ? new URL(pathOrUrl) : undefined;
+    const atBase = absolute !== undefined && absolute.origin === base;
+    if (absolute && !atBase && !(absolute.protocol === 'https:' && /(^|\.)twilio\.com$/i.test(absolute.hostname) && absolute.port === '')) {
+      throw new NetworkError(`Twilio gave a next page at ${absolute.origin}, neither twilio.com nor TWILIO_API_BASE_URL: not followed, so the credentials go nowhere else`);
+    }
+    const twilioUrl = absolute ?? new URL(`${TWILIO}${pathOrUrl}`);
     for (const [k, v] of Object.entries(query)) twilioUrl.searchParams.set(k, v);
-    const url = this.options.baseUrl ? `${this.options.baseUrl.replace(/\/$/, '')}/conversations${twilioUrl.pathname}${twilioUrl.search}` : twilioUrl.toString();
+    const url = atBase ? twilioUrl.toString() : this.options.baseUrl ? `${this.options.baseUrl.replace(/\/$/, '')}/conversations${twilioUrl.pathname}${twilioUrl.search}` : twilioUrl.toString();
     const attempts = this.options.attempts ?? 6;
+    const backoff = (attempt: number) => Math.min(8000, 250 * 2 ** (attempt - 1));
     for (let attempt = 1; ; attempt += 1) {
-      const res = await this.slot(() => this.fetchOnce(url));
+      let res: Awaited<ReturnType<Reader['fetchOnce']>>;
+      try {
+        res = await this.slot(() => this.fetchOnce(url));
+      } catch (error) {
+        if (!(error instanceof NetworkError) || attempt >= attempts) throw error;
+        await this.sleep(backoff(attempt));
+        continue;
+      }
       if (res.status === 200) return res.body;
       if (res.status === 401) throw new CredentialsError(`Twilio refused the credentials (401${codeOf(res.body)})`);
       if ((res.status === 429 || res.status >= 500) && attempt < attempts) {
         const retryAfter = Number(res.retryAfter);
-        await this.sleep(Number.isFinite(retryAfter) && res.retryAfter !== null && retryAfter >= 0 ? retryAfter * 1000 : Math.min(8000, 250 * 2 ** (attempt - 1)));
+        await this.sleep(Number.isFinite(retryAfter) && res.retryAfter !== null && res.retryAfter.trim() !== '' && retryAfter >= 0 ? Math.min(MAX_RETRY_AFTER_MS, retryAfter * 1000) : backoff(attempt));
         continue;
       }
       const error = new HttpError(res.status, `${twilioUrl.pathname} answered ${res.status}${codeOf(res.body)}${res.status === 429 || res.status >= 500 ? ` after ${attempts} attempts` : ''}`);
