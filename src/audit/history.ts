@@ -141,7 +141,8 @@ export function parseSavedLine(line: string, lineNumber: number, file: string): 
 /**
  * Stand-ins for identities, addresses and authors in a saved history: each value replaced by one
  * derived from HMAC-SHA256 under a key kept beside the file, character for character (a digit by a
- * digit, a letter by a letter of the same case, anything else as it is) after a channel prefix
+ * digit, an ASCII letter by one of the same case, another letter or digit by one as long in UTF-16
+ * and UTF-8, anything else as it is) after a channel prefix
  * (`whatsapp:`, `messenger:`, …) kept as written. A phone number stays `+` and as many digits, an
  * e-mail address stays `local@domain` with the same dots, an identity keeps its length: channel,
  * group MMS, member matching, identity length and rate keys judge the stand-in as they judged the
@@ -152,16 +153,22 @@ export class StandIns {
   constructor(private readonly key: Buffer) {}
 
   of(value: string): string {
-    const prefix = /^[a-z]+:/i.exec(value)?.[0] ?? '';
-    const rest = value.slice(prefix.length);
+    // Channel prefixes stay as written, the value's own and those of a list's items (`a,whatsapp:+1…`).
+    const kept = new Set<number>();
+    for (const m of value.matchAll(/(?<=^|[\s,"[])[a-z]+:/gi)) for (let i = 0; i < m[0].length; i += 1) kept.add(m.index + i);
+    const chars = [...value];
     const bytes: number[] = [];
-    for (let block = 0; bytes.length < rest.length; block += 1) bytes.push(...createHmac('sha256', this.key).update(`${block}\u0000${value}`).digest());
-    const out = prefix + [...rest].map((ch, i) => {
+    for (let block = 0; bytes.length < chars.length; block += 1) bytes.push(...createHmac('sha256', this.key).update(`${block}\u0000${value}`).digest());
+    const out = chars.map((ch, i) => {
       const b = bytes[i]!;
+      if (kept.has(i)) return ch;
       if (/[0-9]/.test(ch)) return String(b % 10);
       if (/[a-z]/.test(ch)) return String.fromCharCode(97 + (b % 26));
       if (/[A-Z]/.test(ch)) return String.fromCharCode(65 + (b % 26));
-      return ch;
+      // Any other letter or digit by one as long in UTF-16 and in UTF-8.
+      if (!/[\p{L}\p{N}]/u.test(ch)) return ch;
+      const bytes_ = Buffer.byteLength(ch);
+      return bytes_ === 2 ? String.fromCharCode(0x430 + (b % 32)) : bytes_ === 3 ? String.fromCharCode(0x4e00 + b) : String.fromCodePoint(0x20000 + b);
     }).join('');
     this.raw.set(out, value);
     return out;
