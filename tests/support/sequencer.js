@@ -9,7 +9,9 @@
 const { relative, sep } = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
-const FOLDERS_FIRST = ['browser', 'reliability', 'integration', 'scripts', 'emulator', 'client', 'build'];
+// The audit's suite runs in process but is among the longest: it goes early, so that no worker
+// starts it while the other has little left.
+const FOLDERS_FIRST = ['browser', 'audit', 'reliability', 'integration', 'scripts', 'emulator', 'client', 'build'];
 
 function folderRank(test) {
   // tests/<folder>/…, from the project's root.
