@@ -157,8 +157,11 @@ export async function decide(parsed: PreEvent, settings: Settings, remote: Remot
     const fromRemote = await remote.judge(event, verdict.policy, signal!);
     return { ...verdict, violation: fromRemote.violation, notes: [...verdict.notes, ...fromRemote.notes] };
   };
-  return needsRemote && timed ? withDeadline(settings.DECISION_TIMEOUT, run) : run();
+  return needsRemote && timed ? withDeadline(settings.DECISION_TIMEOUT, run) : run(NO_DEADLINE);
 }
+
+/** The signal of an untimed decision (the audit's): it never aborts. */
+const NO_DEADLINE = new AbortController().signal;
 
 const channelLine = (verdict: Verdict) => (verdict.channel ? { channel: verdict.channel } : {});
 
