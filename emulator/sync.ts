@@ -1,4 +1,4 @@
-import { TwilioError, notFound } from './errors';
+import { TwilioError, invalidParameter, notFound } from './errors';
 import { SYNC_BASE_URL, isoDate, newSid } from './ids';
 import { pageMeta, paginate, parsePageParams } from './paging';
 import type { AccessKind, SyncRateLimiter } from './rate-limit';
@@ -158,12 +158,24 @@ export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
     .add('GET', items, (req, p) => {
       const { s, map } = mapFor(req, p.service!, p.id!, 'read');
       const paging = parsePageParams(req.query, 100);
-      const page = paginate(store.listItems(map), paging, (i, at) => (i.key < String(at) ? -1 : i.key > String(at) ? 1 : 0));
+      // Twilio: items are ordered lexicographically by key, `Order` asc (default) or desc; `From` names
+      // the first key to read, included unless `Bounds=exclusive` (ListSyncMapItem in the Sync v1 API).
+      const order = req.query.Order || 'asc';
+      if (order !== 'asc' && order !== 'desc') throw invalidParameter(`Invalid Order: ${order}. Must be one of asc, desc`);
+      const bounds = req.query.Bounds || 'inclusive';
+      if (bounds !== 'inclusive' && bounds !== 'exclusive') throw invalidParameter(`Invalid Bounds: ${bounds}. Must be one of inclusive, exclusive`);
+      const from = req.query.From;
+      const sign = order === 'asc' ? 1 : -1;
+      const byKey = (key: string, at: string) => sign * (key < at ? -1 : key > at ? 1 : 0);
+      const sorted = order === 'asc' ? store.listItems(map) : store.listItems(map).reverse();
+      const listed = from === undefined || from === '' ? sorted : sorted.filter((i) => (bounds === 'inclusive' ? byKey(i.key, from) >= 0 : byKey(i.key, from) > 0));
+      const page = paginate(listed, paging, (i, at) => byKey(i.key, String(at)));
+      const filters: Array<[string, string]> = [['Order', order], ...(from ? ([['From', from], ['Bounds', bounds]] as Array<[string, string]>) : [])];
       return {
         status: 200,
         body: {
           items: page.items.map((i) => itemJson(s, map, i)),
-          meta: pageMeta(`${mapUrl(s, map)}/Items`, [], 'items', paging, page, (i) => i.key),
+          meta: pageMeta(`${mapUrl(s, map)}/Items`, filters, 'items', paging, page, (i) => i.key),
         },
       };
     })

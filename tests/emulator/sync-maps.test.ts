@@ -129,6 +129,30 @@ describe('Sync maps', () => {
     expect(seen).toEqual(keys);
   });
 
+  it('lists items in descending key order, from a key, inclusive or exclusive, paging on in that order (Order, From, Bounds)', async () => {
+    await createMap('ordered');
+    const keys = Array.from({ length: 7 }, (_, i) => `k${i}`);
+    for (const key of keys) await createItem('ordered', key, {});
+    const listAll = async (query: string) => {
+      const seen: string[] = [];
+      let path: string | null = `${MAPS}/ordered/Items?PageSize=3&${query}`;
+      while (path) {
+        const res = await call(emu, 'GET', path);
+        expect(res.status).toBe(200);
+        seen.push(...res.body.items.map((i: { key: string }) => i.key));
+        const next: string | null = res.body.meta.next_page_url;
+        path = next ? emulatorPath(next) : null;
+      }
+      return seen;
+    };
+    expect(await listAll('Order=desc')).toEqual([...keys].reverse());
+    expect(await listAll('Order=desc&From=k4')).toEqual(['k4', 'k3', 'k2', 'k1', 'k0']);
+    expect(await listAll('Order=desc&From=k4&Bounds=exclusive')).toEqual(['k3', 'k2', 'k1', 'k0']);
+    expect(await listAll('From=k4&Bounds=exclusive')).toEqual(['k5', 'k6']);
+    expect((await call(emu, 'GET', `${MAPS}/ordered/Items?Order=newest`)).status).toBe(400);
+    expect((await call(emu, 'GET', `${MAPS}/ordered/Items?From=k1&Bounds=open`)).status).toBe(400);
+  });
+
   it('numbers revisions per item from "0", with the ETag header equal to the revision', async () => {
     await createMap('m');
     const a = await createItem('m', 'a', { n: 0 });
