@@ -16,6 +16,7 @@ import type { Channel } from './limits/channels';
 import { checkContent, checkFields, contentPolicy, messageOf, type ContentPolicy } from './rules';
 import type { Violation } from './rules/violation';
 import { rejectionOf, type Rejection } from './stats/rejections';
+import { decisionRecords, type DecisionRecord } from './rejection-log/record';
 
 /** A webhook request as the function sees it. */
 export interface PreEventRequest {
@@ -44,6 +45,8 @@ export interface PreEventDeps {
 export interface PreEventDecision {
   answer: Answer;
   rejection?: Rejection;
+  /** What the rejection log keeps of it: nothing for a plain allow (see {@link decisionRecords}). */
+  logged: DecisionRecord[];
 }
 
 /** Judges one pre-event request. Never throws: every failure becomes an answer and a log line. */
@@ -58,13 +61,20 @@ export async function decidePreEvent(request: PreEventRequest, deps: PreEventDep
   } catch (error) {
     // Unreachable by design; a throw here would become a 500, which rejects the action.
     const closed = readOne(request.env, 'GUARD_MODE') !== 'shadow' && readOne(request.env, 'FAIL_MODE') === 'closed';
+    const line = { event: String(request.event?.EventType ?? 'unknown'), outcome: closed ? ('fail-closed' as const) : ('fail-open' as const), error: describeError(error) };
     try {
-      deps.log({ event: String(request.event?.EventType ?? 'unknown'), outcome: closed ? 'fail-closed' : 'fail-open', error: describeError(error) });
+      deps.log(line);
     } catch {
       // Nothing left to report with.
     }
     const answer = closed ? unavailable('unexpected error') : ALLOW;
-    return { answer, rejection: rejectionOf(answer, 'enforce') };
+    let logged: DecisionRecord[] = [];
+    try {
+      logged = decisionRecords(request.event ?? {}, line.event, line);
+    } catch {
+      // The log is bookkeeping: the answer stands without it.
+    }
+    return { answer, rejection: rejectionOf(answer, 'enforce'), logged };
   }
 }
 
@@ -76,10 +86,10 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<PreE
   // Read on its own so that shadow mode holds even when another variable is invalid.
   const mode = readOne(request.env, 'GUARD_MODE') ?? 'enforce';
   /** Logs the decision; in shadow mode every answer but 200 is logged and replaced by an allow. */
-  const finish = (answer: Answer, line: Omit<DecisionLog, 'event' | 'ms' | 'mode'>): PreEventDecision => {
+  const finish = (answer: Answer, line: Omit<DecisionLog, 'event' | 'ms' | 'mode'>, notes: Violation[] = []): PreEventDecision => {
     const shadowed = mode === 'shadow' && answer.status !== 200;
     deps.log({ event: eventType, conversation, mode, ...line, ...(shadowed && { wouldAnswer: answer.status }), ms: round(now() - started) });
-    return { answer: shadowed ? ALLOW : answer, rejection: rejectionOf(answer, mode) };
+    return { answer: shadowed ? ALLOW : answer, rejection: rejectionOf(answer, mode), logged: decisionRecords(request.event, eventType, line, notes) };
   };
 
   const failClosed = () => mode === 'enforce' && readOne(request.env, 'FAIL_MODE') === 'closed';
@@ -122,7 +132,7 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<PreE
       return finish(reject(violation), { outcome, rule: violation.code, reason: violation.message, ...channelLine(verdict) });
     }
     const [answer, line] = allowWith(event, verdict, settings);
-    return finish(answer, { ...line, ...channelLine(verdict) });
+    return finish(answer, { ...line, ...channelLine(verdict) }, verdict.notes);
   } catch (error) {
     const reason = error instanceof DeadlineExceededError ? error.message : describeError(error);
     return cannotDecide(reason, reason);

@@ -9,7 +9,10 @@ import type { Answer } from './http/answer';
 import { isBasicAuthPassword } from './http/basic-auth';
 import type { Logger } from './log';
 import { countsDocumentName } from './stats/recorder';
-import { emptyCounts, merge, totals, type RejectionCounts, type Totals } from './stats/counts';
+import { emptyCounts, merge, perHour, totals, type RejectionCounts, type Totals } from './stats/counts';
+import type { LogQuery, LogSearch } from './rejection-log/search';
+import type { LogRecord } from './rejection-log/record';
+import { parseLogQuery } from './rejection-log/query';
 
 export interface StatusRequest {
   event: RawEvent;
@@ -30,6 +33,11 @@ export interface StatusDeps {
    * the next flush, up to STATUS_FLUSH_INTERVAL): added to what Sync holds. Read after Sync.
    */
   unflushed?: () => RejectionCounts;
+  /**
+   * The rejection log's newest records matching `query` (every shard, and what the instance answering
+   * has not flushed), read within DECISION_TIMEOUT; `signal` aborts at the deadline.
+   */
+  searchLog?: (settings: Settings, query: LogQuery, signal: AbortSignal) => Promise<LogSearch>;
   now?: () => number;
 }
 
@@ -94,6 +102,8 @@ async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer>
   }
 
   const now = deps.now ?? Date.now;
+  const query = parseLogQuery(request.event, now());
+  if (query && 'error' in query) return { status: 400, body: { code: 'status.bad-query', message: query.error } };
   const configuration = configurationRows(request.env);
   let settings: Settings | undefined;
   let configurationError: string | undefined;
@@ -103,6 +113,7 @@ async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer>
     if (!(error instanceof ConfigError)) throw error;
     configurationError = error.message;
   }
+  if (query) return { status: 200, body: { ...(await searched(settings, query, deps)) } };
   const body: Record<string, unknown> = {
     generatedAt: new Date(now()).toISOString(),
     mode: settings?.GUARD_MODE ?? valueOf(configuration, 'GUARD_MODE'),
@@ -110,7 +121,7 @@ async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer>
     ...(configurationError && { configurationError }),
     configuration,
   };
-  const counted = await rejections(settings, deps, now);
+  const [counted, recent] = await Promise.all([rejections(settings, deps, now), searched(settings, {}, deps)]);
   body.counters = {
     enabled: valueOf(configuration, 'STATUS_COUNTERS') === 'on',
     flushInterval: valueOf(configuration, 'STATUS_FLUSH_INTERVAL'),
@@ -119,10 +130,37 @@ async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer>
     note: 'Each instance adds its counts to Sync at most once per flush interval. The counts include those the instance answering has not flushed yet; the most recent rejections of other instances may not be counted yet.',
   };
   body.rejections = counted.rejections;
+  body.log = { privacy: valueOf(configuration, 'REJECTION_LOG'), keptFor: valueOf(configuration, 'REJECTION_LOG_TTL'), ...recent };
   return { status: 200, body };
 }
 
-type Rejections = (Totals & ({ complete: true } | IncompleteCounts)) | { error: string };
+/** A log search as /status answers it: records newest first, with ISO times. */
+export interface SearchAnswer {
+  records: Array<Omit<LogRecord, 'at'> & { at: string }>;
+  dropped: number;
+  complete: boolean;
+  incomplete?: string;
+  /** REJECTION_LOG=off: nothing is kept. */
+  off?: true;
+}
+
+async function searched(settings: Settings | undefined, query: LogQuery, deps: StatusDeps): Promise<SearchAnswer | { error: string }> {
+  if (!settings) return { error: 'the configuration is invalid, so the rejection log cannot be read' };
+  if (settings.REJECTION_LOG === 'off' || !deps.searchLog) return { records: [], dropped: 0, complete: true, off: true };
+  const search = deps.searchLog;
+  let found: LogSearch;
+  try {
+    found = await withDeadline(settings.DECISION_TIMEOUT, (signal) => search(settings, query, signal));
+  } catch (error) {
+    const why = error instanceof DeadlineExceededError ? `did not answer within DECISION_TIMEOUT (${settings.DECISION_TIMEOUT} ms)` : `could not be read (${describe(error)})`;
+    deps.log({ warning: 'status: rejection log not read', error: why });
+    return { records: [], dropped: 0, complete: false, incomplete: `The rejection log ${why}; reload to try again.` };
+  }
+  const records = found.records.map((record) => ({ ...record, at: new Date(record.at).toISOString() }));
+  return { records, dropped: found.dropped, complete: found.complete, ...(found.incomplete && { incomplete: found.incomplete }) };
+}
+
+type Rejections = (Totals & { perHour: ReturnType<typeof perHour> } & ({ complete: true } | IncompleteCounts)) | { error: string };
 
 async function rejections(settings: Settings | undefined, deps: StatusDeps, now: () => number): Promise<{ rejections: Rejections; unflushedHere: number }> {
   if (!settings) return { rejections: { error: 'the configuration is invalid, so the counters cannot be read' }, unflushedHere: 0 };
@@ -131,7 +169,8 @@ async function rejections(settings: Settings | undefined, deps: StatusDeps, now:
   const here = deps.unflushed?.() ?? emptyCounts();
   const at = now();
   const unflushedHere = totals(here, at).lastDay.reduce((sum, t) => sum + t.enforced + t.shadow, 0);
-  const counted = totals(merge(read.counts, here), at);
+  const merged = merge(read.counts, here);
+  const counted = { ...totals(merged, at), perHour: perHour(merged, at) };
   if (read.missing.length === 0) return { rejections: { ...counted, complete: true }, unflushedHere };
   const incomplete = `The counts are incomplete: ${read.missing.join('; ')}. The rejections it holds are not counted here; reload to try again.`;
   deps.log({ warning: 'status: rejection counts incomplete', error: read.missing.join('; ') });

@@ -117,6 +117,7 @@ describe('GET /status', () => {
     expect(answer.body.rejections).toEqual({
       lastHour: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
       lastDay: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      perHour: expect.any(Array),
       complete: false,
       incomplete: expect.stringMatching(/^The counts are incomplete: Sync document guard_rejections_0 could not be read \(StoreUnavailableError: Sync answered 429\)\./),
     });
@@ -136,6 +137,7 @@ describe('GET /status', () => {
     expect(answer.body.rejections).toEqual({
       lastHour: [],
       lastDay: [],
+      perHour: expect.any(Array),
       complete: false,
       incomplete: expect.stringMatching(/^The counts are incomplete: Sync document guard_rejections_0 could not be read \(Error: no Sync client: bad credentials\)\./),
     });
@@ -157,13 +159,14 @@ describe('GET /status', () => {
     expect(answer.body.rejections).toEqual({
       lastHour: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
       lastDay: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      perHour: expect.any(Array),
       complete: false,
       incomplete: expect.stringContaining('Sync document guard_rejections_1 did not answer within DECISION_TIMEOUT (200 ms)'),
     });
   });
 
   it('says its counts are complete when every Sync document answered', async () => {
-    expect((await status({ authorization: signedIn })).body.rejections).toEqual({ lastHour: [], lastDay: [], complete: true });
+    expect((await status({ authorization: signedIn })).body.rejections).toEqual({ lastHour: [], lastDay: [], perHour: expect.any(Array), complete: true });
   });
 });
 

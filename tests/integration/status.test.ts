@@ -140,6 +140,7 @@ describe('GET /status while Sync does not answer', () => {
     expect(status.json.rejections).toEqual({
       lastHour: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
       lastDay: [{ rule: 'message.body.bytes', enforced: 1, shadow: 0 }],
+      perHour: expect.any(Array),
       complete: false,
       incomplete: expect.stringMatching(
         /^The counts are incomplete: Sync document guard_rejections_0 did not answer within DECISION_TIMEOUT \(300 ms\); Sync document guard_rejections_1 did not answer within DECISION_TIMEOUT \(300 ms\)\./,

@@ -46,12 +46,18 @@ export const duration: Parser<number> = {
   },
 };
 
-const exactly = (milliseconds: number) => (milliseconds < 1000 ? `${milliseconds}ms` : `${milliseconds / 1000}s`);
+const UNITS: ReadonlyArray<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]];
+/** A bound as a person writes it: 800ms, 4.5s, 1m, 365d (never rounded). */
+const exactly = (milliseconds: number) => {
+  if (milliseconds < 1000) return `${milliseconds}ms`;
+  const unit = UNITS.find(([, size]) => milliseconds % size === 0);
+  return unit ? `${milliseconds / unit[1]}${unit[0]}` : `${milliseconds / 1000}s`;
+};
 
 /** A {@link duration} within bounds, e.g. a deadline that must stay under Twilio's 5-second timeout. */
-export function boundedDuration(minMs: number, maxMs: number): Parser<number> {
+export function boundedDuration(minMs: number, maxMs: number, examples = '3s or 800ms'): Parser<number> {
   return {
-    form: `a duration from ${exactly(minMs)} to ${exactly(maxMs)}, such as 3s or 800ms`,
+    form: `a duration from ${exactly(minMs)} to ${exactly(maxMs)}, such as ${examples}`,
     parse: (raw) => {
       const value = duration.parse(raw);
       return value !== INVALID && value >= minMs && value <= maxMs ? value : INVALID;

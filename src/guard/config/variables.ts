@@ -123,7 +123,9 @@ export const VARIABLES = {
   STATUS_PASSWORD: variable(password, { group: 'status', default: '', description: 'Password of /status and the status page (HTTP Basic, any user name), at least 16 characters. Unset: both are off.' }),
   STATUS_COUNTERS: variable(oneOf('on', 'off'), { group: 'status', default: 'on', description: 'Count rejections per rule in Sync for /status and the status page. off: nothing is written.' }),
   STATUS_FLUSH_INTERVAL: variable(duration, { group: 'status', default: '10s', description: 'An instance adds its rejection counts to Sync at most once per interval; in between they wait in its memory.', source: SOURCES.sync }),
-  STATUS_SHARDS: variable(boundedWholeNumber(1, 20), { group: 'status', default: '2', description: 'Sync documents the rejection counts are spread over, so that flushes from many instances stay under Sync\'s per-document write rate.', source: SOURCES.sync }),
+  REJECTION_LOG: variable(oneOf('masked', 'full', 'off'), { group: 'status', default: 'masked', description: 'Keep every decision that is not a plain allow (reject, shadow-reject, annotate, contended, fail-open, fail-closed, malformed) in Sync for /status and npm run rejections: masked keeps phone numbers as +1•••••1234 and e-mail addresses as j•••@example.com; full keeps them; off keeps nothing. Never a message body, attribute values or media URLs.' }),
+  REJECTION_LOG_TTL: variable(boundedDuration(60_000, 31_536_000_000, '7d or 12h'), { group: 'status', default: '7d', description: 'How long the rejection log keeps a record (its Sync item\'s TTL, which Sync bounds at 365 days).' }),
+  STATUS_SHARDS: variable(boundedWholeNumber(1, 20), { group: 'status', default: '2', description: 'Sync documents the rejection counts, and Sync Maps the rejection log, are spread over, so that flushes from many instances stay under Sync\'s per-object write rate.', source: SOURCES.sync }),
 };
 
 export type VariableName = keyof typeof VARIABLES;

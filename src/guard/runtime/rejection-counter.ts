@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import type { RejectionCounts } from '../stats/counts';
 import { RejectionRecorder } from '../stats/recorder';
 import type { Rejection } from '../stats/rejections';
+import { rejectionLog } from './rejection-log';
 import { servicesFor } from './wiring';
 import { waitAtMost } from '../deadline';
 
@@ -38,34 +39,56 @@ export function countRejection(rejection: Rejection | undefined, at: number = Da
 }
 
 /**
- * Adds this instance's pending rejection counts to Sync when a flush is due. Runs before the
- * answer is sent, because a Functions instance may be frozen once it has answered; it is bounded so
- * the answer still reaches Twilio in time, and never throws.
+ * Adds this instance's pending rejection counts, and its rejection log records, to Sync when a flush
+ * is due: both at once, so the log adds no round trip to the flush. Runs before the answer is sent,
+ * because a Functions instance may be frozen once it has answered; it is bounded so the answer still
+ * reaches Twilio in time, and never throws.
  *
- * Cost: one Sync read and one conditional write per instance per STATUS_FLUSH_INTERVAL, added to
- * the decision that happens to flush.
+ * Cost: per instance per STATUS_FLUSH_INTERVAL, one Sync read and one conditional write for the
+ * counts, and one item create for the log (two more, once, when the log Map does not exist yet),
+ * added to the decision that happens to flush.
  */
 export async function flushRejections(context: Environment, log: Logger, startedAt: number, now: () => number = Date.now): Promise<void> {
-  if (!recorder.pending) return;
+  if (!recorder.pending && !rejectionLog.pending) return;
   let settings: Settings;
   try {
     settings = settingsFor(context);
   } catch {
     return; // The decision already logged the configuration error.
   }
-  if (settings.STATUS_COUNTERS === 'off') return recorder.discard();
+  if (settings.STATUS_COUNTERS === 'off') recorder.discard();
+  if (settings.REJECTION_LOG === 'off') rejectionLog.discard();
   const at = now();
-  if (!recorder.due(at, settings.STATUS_FLUSH_INTERVAL)) return;
+  const counts = recorder.due(at, settings.STATUS_FLUSH_INTERVAL);
+  const records = rejectionLog.due(at, settings.STATUS_FLUSH_INTERVAL);
+  if (!counts && !records) return;
   const budget = Math.min(FLUSH_BUDGET_MS, ANSWER_BY_MS - (at - startedAt));
   if (budget < MIN_FLUSH_MS) return;
   const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-  const flushed = (async () => recorder.flush({ store: servicesFor(context, settings).store(), shards: settings.STATUS_SHARDS, now: at }))().then(
-    (result) => {
-      if (result === 'kept') log({ warning: 'rejection counts kept for the next flush: the Sync document was contended' });
-    },
-    (error: unknown) => log({ warning: 'rejection counts kept for the next flush', error: describe(error) }),
-  );
-  // Waits for the flush, but never past the budget: the answer matters more than the counts. The
+  const services = servicesFor(context, settings);
+  const flushes: Promise<void>[] = [];
+  if (counts) {
+    flushes.push(
+      (async () => recorder.flush({ store: services.store(), shards: settings.STATUS_SHARDS, now: at }))().then(
+        (result) => {
+          if (result === 'kept') log({ warning: 'rejection counts kept for the next flush: the Sync document was contended' });
+        },
+        (error: unknown) => log({ warning: 'rejection counts kept for the next flush', error: describe(error) }),
+      ),
+    );
+  }
+  if (records) {
+    const ttlSeconds = Math.ceil(settings.REJECTION_LOG_TTL / 1000);
+    flushes.push(
+      (async () => rejectionLog.flush({ store: services.logStore(), shards: settings.STATUS_SHARDS, ttlSeconds, now: at }))().then(
+        (result) => {
+          if (result === 'kept') log({ warning: 'rejection log records kept for the next flush: the log Map could not be created' });
+        },
+        (error: unknown) => log({ warning: 'rejection log records kept for the next flush', error: describe(error) }),
+      ),
+    );
+  }
+  // Waits for the flushes, but never past the budget: the answer matters more than the counts. A
   // flush is not cut off, so a write Sync accepted is never counted again.
-  await waitAtMost(flushed, budget);
+  await waitAtMost(Promise.all(flushes), budget);
 }

@@ -7,6 +7,7 @@ import { MemoryRateLimiter } from '../rate/memory-limiter';
 import { SlotRateLimiter } from '../rate/slot-limiter';
 import { remoteJudge, type RemoteJudge } from '../remote';
 import { SyncDocumentStore } from '../store/sync-document-store';
+import { SyncLogStore } from '../store/log-store';
 import { SyncSlotStore } from '../store/slot-store';
 import { twilioClientFor } from '../twilio/client';
 
@@ -21,7 +22,11 @@ const limiters = new WeakMap<Twilio, Map<string, SlotRateLimiter>>();
 /** The REST client and Sync store of a function's context, built on first use. */
 export function servicesFor(context: Environment, settings: Settings) {
   const client = () => twilioClientFor(context, settings.TWILIO_API_BASE_URL);
-  return { client, store: () => new SyncDocumentStore(client(), settings.SYNC_SERVICE_SID) };
+  return {
+    client,
+    store: () => new SyncDocumentStore(client(), settings.SYNC_SERVICE_SID),
+    logStore: () => new SyncLogStore(client(), settings.SYNC_SERVICE_SID),
+  };
 }
 
 /** Builds the remote half of the guard from a function's context. */

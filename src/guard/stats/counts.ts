@@ -137,3 +137,25 @@ export function asCounts(data: unknown): RejectionCounts {
   const record = (data ?? {}) as Partial<RejectionCounts>;
   return { fiveMinutes: slots(record.fiveMinutes), hours: slots(record.hours) };
 }
+
+/** One hour of the last day: its start (epoch ms) and the rejections per rule in it, enforced and shadow together. */
+export interface HourCounts {
+  hour: number;
+  rules: Record<string, number>;
+}
+
+/**
+ * The last day hour by hour, oldest first: the 24 hourly slots {@link totals} sums for `lastDay`, so
+ * the hours add up to its totals.
+ */
+export function perHour(counts: RejectionCounts, now: number): HourCounts[] {
+  const first = firstHourSlot(now);
+  const hours = Array.from({ length: HOURS_PER_DAY }, (_, i): HourCounts => ({ hour: (first + i) * HOUR_MS, rules: {} }));
+  for (const [slot, rules] of Object.entries(counts.hours)) {
+    if (Number(slot) < first) continue;
+    // A slot past the current hour (an instance whose clock runs ahead) counts in the current hour.
+    const into = hours[Math.min(Number(slot) - first, HOURS_PER_DAY - 1)]!;
+    for (const [rule, [enforced, shadow]] of Object.entries(rules)) into.rules[rule] = (into.rules[rule] ?? 0) + enforced + shadow;
+  }
+  return hours;
+}

@@ -121,6 +121,8 @@ const GUARD: Record<string, Golden> = {
   STATUS_PASSWORD: { value: undefined, says: 'unset: /status and the status page are off' },
   STATUS_COUNTERS: { value: 'on', says: 'rejections are counted' },
   STATUS_FLUSH_INTERVAL: { value: 10000, page: SYNC_LIMITS, says: '10 s, the length of Sync\'s burst window' },
+  REJECTION_LOG: { value: 'masked', says: 'decisions are logged with phone numbers and e-mail addresses masked' },
+  REJECTION_LOG_TTL: { value: 604800000, says: 'a week: long enough to answer the tickets of a week' },
   STATUS_SHARDS: { value: 2, page: SYNC_LIMITS, says: 'two documents, to stay under Sync\'s 20 writes/s per document' },
 };
 

@@ -1,0 +1,125 @@
+import type { LogStore } from '../store/log-store';
+import { decodeBatch } from './batch';
+import { keyTimeOf, logMapName } from './buffer';
+import { maskText } from './mask';
+import type { LogRecord } from './record';
+
+/** What to look for; every given field must match. */
+export interface LogQuery {
+  conversation?: string;
+  /** A chat identity or an address, as given or as masked. */
+  identity?: string;
+  rule?: string;
+  outcome?: string;
+  /** Epoch milliseconds: records from then on. */
+  since?: number;
+}
+
+export interface LogSearchOptions {
+  store: LogStore;
+  shards: number;
+  now: number;
+  /** REJECTION_LOG_TTL in milliseconds: older records are gone, even if Sync has not removed them yet. */
+  ttlMs: number;
+  /** The newest this many matching records. */
+  limit: number;
+  /** Pages read one after another in each shard, at most. */
+  maxPages: number;
+  /** What the instance answering holds that Sync may not have yet: read after Sync. */
+  unflushed?: () => { records: LogRecord[]; dropped: number };
+  /** Aborts the reading (the deadline): what was read is answered, marked incomplete. */
+  signal?: AbortSignal;
+}
+
+export interface LogSearch {
+  /** Newest first. */
+  records: LogRecord[];
+  /** Records dropped at the per-flush cap, in the batches read (and waiting here). */
+  dropped: number;
+  complete: boolean;
+  /** Why the search is not complete: the shards that did not answer, or the pages not read. */
+  incomplete?: string;
+  /** Sync requests made. */
+  requests: number;
+}
+
+/** Items a page of a log Map lists: Sync's largest page. */
+export const LOG_PAGE_SIZE = 100;
+
+const bare = (address: string) => address.replace(/^[a-z]+:/i, '');
+
+/**
+ * Whether a kept author is the identity or address asked for. Under REJECTION_LOG=masked the log
+ * holds `+1•••••1234`: the query is masked the same way, so two numbers with the same country code
+ * and last four digits cannot be told apart (narrow by conversation). A channel prefix is optional.
+ */
+export function sameAuthor(kept: string | undefined, wanted: string): boolean {
+  if (kept === undefined) return false;
+  const candidates = new Set([wanted, maskText(wanted)].flatMap((w) => [w, bare(w)]));
+  return candidates.has(kept) || candidates.has(bare(kept));
+}
+
+export function matches(record: LogRecord, query: LogQuery, from: number): boolean {
+  return (
+    record.at >= from &&
+    (query.conversation === undefined || record.conversationSid === query.conversation) &&
+    (query.identity === undefined || sameAuthor(record.author, query.identity)) &&
+    (query.rule === undefined || record.rule === query.rule) &&
+    (query.outcome === undefined || record.outcome === query.outcome)
+  );
+}
+
+/**
+ * The newest records matching `query`, from every shard of the log and the records the instance
+ * answering has not written yet. Each shard is read newest item first, page after page (shards at
+ * once), until it holds `limit` matches, reaches an item older than `since`, or `maxPages` were read.
+ * An item's key is its flush time, after every record in it: once a key is older than `since`, so is
+ * everything after it.
+ */
+export async function searchLog(query: LogQuery, options: LogSearchOptions): Promise<LogSearch> {
+  const from = Math.max(query.since ?? Number.NEGATIVE_INFINITY, options.now - options.ttlMs);
+  let requests = 0;
+  const problems: string[] = [];
+  const perShard = await Promise.all(
+    Array.from({ length: options.shards }, async (_, shard) => {
+      const found: LogRecord[] = [];
+      let dropped = 0;
+      const map = logMapName(shard);
+      try {
+        requests += 1;
+        let page = await options.store.newest(map, LOG_PAGE_SIZE);
+        for (let pages = 1; page; pages++) {
+          for (const item of page.items) {
+            if (keyTimeOf(item.key) < from) return { found, dropped };
+            const batch = decodeBatch(item.data);
+            dropped += batch.dropped;
+            found.push(...batch.records.filter((record) => matches(record, query, from)));
+          }
+          if (found.length >= options.limit || !page.next) return { found, dropped };
+          if (pages >= options.maxPages) {
+            problems.push(`${map}: only its newest ${pages * LOG_PAGE_SIZE} batches were read`);
+            return { found, dropped };
+          }
+          if (options.signal?.aborted) throw options.signal.reason;
+          requests += 1;
+          page = await page.next();
+        }
+      } catch (error) {
+        problems.push(`${map}: ${options.signal?.aborted ? 'not read before the deadline' : error instanceof Error ? error.message : String(error)}`);
+      }
+      return { found, dropped };
+    }),
+  );
+  const here = options.unflushed?.() ?? { records: [], dropped: 0 };
+  const seen = new Set<string>();
+  const records = [...perShard.flatMap((s) => s.found), ...here.records.filter((record) => matches(record, query, from))]
+    .filter((record) => {
+      // A batch written while the search ran may be both in Sync and still held here.
+      const id = JSON.stringify(record);
+      return seen.has(id) ? false : (seen.add(id), true);
+    })
+    .sort((a, b) => b.at - a.at)
+    .slice(0, options.limit);
+  const dropped = perShard.reduce((sum, s) => sum + s.dropped, here.dropped);
+  return { records, dropped, complete: problems.length === 0, ...(problems.length > 0 && { incomplete: `The search is incomplete: ${problems.join('; ')}.` }), requests };
+}
