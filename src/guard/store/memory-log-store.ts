@@ -4,7 +4,7 @@ import type { LogItem, LogPage, LogStore } from './log-store';
 export class MemoryLogStore implements LogStore {
   readonly maps = new Map<string, Map<string, unknown>>();
 
-  async append(map: string, key: string, data: object): Promise<'created' | 'exists' | 'no-map'> {
+  async append(map: string, key: string, data: object, _ttlSeconds?: number): Promise<'created' | 'exists' | 'no-map'> {
     const items = this.maps.get(map);
     if (!items) return 'no-map';
     if (items.has(key)) return 'exists';
