@@ -16,6 +16,7 @@ import type { Channel } from './limits/channels';
 import { checkContent, checkFields, contentPolicy, messageOf, type ContentPolicy } from './rules';
 import type { Violation } from './rules/violation';
 import { rejectionOf, type Rejection } from './stats/rejections';
+import { maskText } from './rejection-log/mask';
 import { decisionRecords, type DecisionRecord } from './rejection-log/record';
 
 /** A webhook request as the function sees it. */
@@ -88,10 +89,15 @@ async function judge(request: PreEventRequest, deps: PreEventDeps): Promise<PreE
   /** Logs the decision; in shadow mode every answer but 200 is logged and replaced by an allow. */
   const finish = (answer: Answer, line: Omit<DecisionLog, 'event' | 'ms' | 'mode'>, notes: Violation[] = []): PreEventDecision => {
     const shadowed = mode === 'shadow' && answer.status !== 200;
-    deps.log({ event: eventType, conversation, mode, ...line, ...(shadowed && { wouldAnswer: answer.status }), ms: round(now() - started) });
+    deps.log({ event: eventType, conversation, mode, ...masked(line), ...(shadowed && { wouldAnswer: answer.status }), ms: round(now() - started) });
     return { answer: shadowed ? ALLOW : answer, rejection: rejectionOf(answer, mode), logged: decisionRecords(request.event, eventType, line, notes) };
   };
 
+  /** The log line's sentences may quote an identity or address: masked like the rejection log, unless REJECTION_LOG=full. */
+  const masked = <L extends { reason?: unknown; error?: unknown }>(line: L): L =>
+    readOne(request.env, 'REJECTION_LOG') === 'full'
+      ? line
+      : { ...line, ...(typeof line.reason === 'string' && { reason: maskText(line.reason) }), ...(typeof line.error === 'string' && { error: maskText(line.error) }) };
   const failClosed = () => mode === 'enforce' && readOne(request.env, 'FAIL_MODE') === 'closed';
   const cannotDecide = (reason: string, error: string) =>
     failClosed() ? finish(unavailable(reason), { outcome: 'fail-closed', error }) : finish(ALLOW, { outcome: 'fail-open', error });

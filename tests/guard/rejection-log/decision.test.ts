@@ -1,6 +1,6 @@
 import { decidePreEvent } from '../../../src/guard/pre-event';
 import { ACCOUNT_SID, CONVERSATION_SID, messageAdd, participantAdd, type FormFields } from '../../support/events';
-import { files, mediaField } from '../../support/media';
+import { file, files, mediaField } from '../../support/media';
 import { AUTH_TOKEN } from '../../support/twilio-request';
 
 const PATH = '/conversations/pre-event';
@@ -44,5 +44,19 @@ describe('what a decision leaves in the rejection log', () => {
 
   it('nothing for a plain allow', async () => {
     expect(await logged(messageAdd({ Body: 'hello' }))).toEqual([]);
+  });
+
+  it('masks the phone numbers and e-mail addresses a sentence quotes, in the record and in the decision log line, unless REJECTION_LOG=full', async () => {
+    const media = mediaField([{ ...file('pdf', 17 * 1024 * 1024), filename: 'from jane@example.com and +15551234567.pdf' }]);
+    const decide = async (env: Record<string, string>) => {
+      const lines: Record<string, unknown>[] = [];
+      const decision = await decidePreEvent({ event: { ...messageAdd({ Media: media }), request: { headers: {}, cookies: {} } }, env: { ...ENV, ...env }, path: PATH }, { log: (line) => lines.push(line) });
+      return { logged: decision.logged, line: lines.find((l) => 'outcome' in l)! };
+    };
+    const masked = await decide({});
+    expect(masked.line.reason).toMatch(/^The file "from j•••@example\.com and \+1•••••4567\.pdf" \(application\/pdf\) is /);
+    expect(masked.logged[0]!.reason).toContain('jane@example.com'); // masked when kept: see keptRecord
+    const full = await decide({ REJECTION_LOG: 'full' });
+    expect(full.line.reason).toMatch(/^The file "from jane@example\.com and \+15551234567\.pdf" \(application\/pdf\) is /);
   });
 });
