@@ -156,6 +156,11 @@ async function searched(settings: Settings | undefined, query: LogQuery, deps: S
     deps.log({ warning: 'status: rejection log not read', error: why });
     return { records: [], dropped: 0, complete: false, incomplete: `The rejection log ${why}; reload to try again.` };
   }
+  return searchAnswer(found);
+}
+
+/** A log search as /status answers it, and as `npm run rejections -- --json` prints it. */
+export function searchAnswer(found: LogSearch): SearchAnswer {
   const records = found.records.map((record) => ({ ...record, at: new Date(record.at).toISOString() }));
   return { records, dropped: found.dropped, complete: found.complete, ...(found.incomplete && { incomplete: found.incomplete }) };
 }

@@ -82,7 +82,7 @@ test('every npm script is a tsx script that reads its own arguments first, or a 
   for (const [name, command] of Object.entries(TOOLS)) expect(PACKAGE_SCRIPTS[name]).toBe(command);
   // No `npm run build && …`: with -- --help, the build would run before the script could refuse.
   for (const script of SCRIPTS) expect(`${script.name}: ${script.tsx} ${script.file}`).toMatch(/^[\w:-]+: tsx [\w/-]+\.ts$/);
-  expect(SCRIPTS.map((s) => s.name).sort()).toEqual(['audit', 'bench', 'build', 'check-config', 'configure', 'deploy', 'docs', 'emulator', 'load', 'send-event', 'simulate', 'start', 'test', 'test:integration']);
+  expect(SCRIPTS.map((s) => s.name).sort()).toEqual(['audit', 'bench', 'build', 'check-config', 'configure', 'deploy', 'docs', 'emulator', 'load', 'rejections', 'send-event', 'simulate', 'start', 'test', 'test:integration']);
 });
 
 describe('every script, run for real', () => {

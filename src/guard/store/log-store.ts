@@ -53,7 +53,7 @@ export class SyncLogStore implements LogStore {
     } catch (error) {
       if (statusOf(error) === 409 || codeOf(error) === 54208) return 'exists';
       if (statusOf(error) === 404) return 'no-map';
-      throw storeFailure(error, 'create of an item in', map);
+      throw storeFailure(error, 'item create', map);
     }
   }
 
@@ -72,7 +72,7 @@ export class SyncLogStore implements LogStore {
       return this.pageOf(map, (await this.service.syncMaps(map).syncMapItems.page({ order: 'desc', pageSize })) as unknown as TwilioPage);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw storeFailure(error, 'list of', map);
+      throw storeFailure(error, 'list', map);
     }
   }
 
@@ -84,7 +84,7 @@ export class SyncLogStore implements LogStore {
         const following = await page.nextPage();
         return following ? this.pageOf(map, following) : { items: [] };
       } catch (error) {
-        throw storeFailure(error, 'list of', map);
+        throw storeFailure(error, 'list', map);
       }
     };
     return { items, next };
