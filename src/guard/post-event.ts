@@ -2,7 +2,7 @@ import type { Twilio } from 'twilio';
 import { settingsFor, type Environment } from './config/load';
 import type { RawEvent } from './event/parse';
 import { IdentityTally, tallyPolicy } from './facts/identity-tally';
-import { conversationService, listParticipants } from './facts/participants';
+import { conversationService, listParticipants, refreshParticipantPages } from './facts/participants';
 import { ALLOW, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
 import type { Logger } from './log';
@@ -31,9 +31,10 @@ export const MAX_REQUESTS_IN_FLIGHT = 10;
 const text = (event: RawEvent, name: string) => (typeof event[name] === 'string' && event[name] !== '' ? (event[name] as string) : undefined);
 
 /**
- * Keeps the identity tallies current from post-event webhooks. Twilio ignores a post-event answer,
- * and every tally is checked against the REST API when it matters, so a failure here is logged and
- * never retried: a lost update costs an exact recount later, not a wrong decision.
+ * Keeps the identity tallies, and the page indexes of participant lists, current from post-event
+ * webhooks. Twilio ignores a post-event answer, and every tally is checked against the REST API when it
+ * matters (a page index is only ever a hint), so a failure here is logged and never retried: a lost
+ * update costs an exact recount or a listing in sequence later, not a wrong decision.
  */
 export async function handlePostEvent(request: { event: RawEvent; env: Environment; path: string }, deps: PostEventDeps): Promise<Answer> {
   const auth = authenticate(request);
@@ -52,28 +53,35 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
         service ??= conversationService(deps.client(), conversationSid, serviceSid);
         return new IdentityTally(deps.store(), deps.client(), identity, await service);
       };
+      // A participant added or removed may change the participant list's page URLs: the page index the
+      // decisions read is walked and rewritten here, off their path (one request for a conversation of
+      // one page, which keeps no index).
+      const refreshPages = () => refreshParticipantPages(deps.client(), deps.store(), conversationSid, serviceSid);
       switch (eventType) {
         case 'onParticipantAdded': {
           // Also the moment to rebuild a missing, old or near-limit tally: a post-event has no
           // decision waiting on it, so the next join's pre-event finds a fresh tally.
           const identity = text(event, 'Identity');
-          if (identity) {
+          await both(refreshPages(), async () => {
+            if (!identity) return;
             const joined = await tally(identity);
             await joined.count(conversationSid, { ...tallyPolicy(settings), rebuildBudgetMs: undefined });
             await joined.settle(conversationSid);
-          }
+          });
           break;
         }
         case 'onParticipantRemoved': {
           const identity = text(event, 'Identity');
-          if (identity) await (await tally(identity)).forget(conversationSid);
+          await both(refreshPages(), async () => {
+            if (identity) await (await tally(identity)).forget(conversationSid);
+          });
           break;
         }
         case 'onConversationStateUpdated': {
           // Only closing, or reopening, changes what counts: active and inactive both do.
           const closed = text(event, 'StateTo') === 'closed';
           if (!closed && text(event, 'StateFrom') !== 'closed') break;
-          const participants = await listParticipants(deps.client(), conversationSid, serviceSid);
+          const participants = await listParticipants(deps.client(), conversationSid, serviceSid, deps.store);
           const identities = participants.filter((p) => p.channel === 'web' && p.identity).map((p) => p.identity!);
           // Each tally update is a read and a write in sequence: this many hold a request at once.
           await forEachLimited(identities, MAX_REQUESTS_IN_FLIGHT, async (id) => {
@@ -93,4 +101,10 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
     deps.log({ event: eventType, conversation: conversationSid, outcome: 'error', error: reason });
   }
   return ALLOW;
+}
+
+/** The page index refresh and the tally work side by side: one failing does not stop the other; the tally's error is reported first. */
+async function both(pages: Promise<unknown>, tallies: () => Promise<void>): Promise<void> {
+  const [first, second] = await Promise.allSettled([pages, tallies()]);
+  for (const result of [second, first]) if (result.status === 'rejected') throw result.reason;
 }

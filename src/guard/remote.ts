@@ -51,7 +51,7 @@ export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
   let participants: Promise<ParticipantFact[]> | undefined;
   // Without ChatServiceSid (older payloads) the conversation's default-service URL is used; a
   // conversation of another service then answers 404 and the guard answers per FAIL_MODE.
-  const participantsOf = (event: MessageAdd | ParticipantAdd) => (participants ??= listParticipants(deps.client(), event.conversationSid, event.chatServiceSid));
+  const participantsOf = (event: MessageAdd | ParticipantAdd) => (participants ??= listParticipants(deps.client(), event.conversationSid, event.chatServiceSid, deps.store));
 
   return {
     async confirmAuthor(event) {

@@ -63,12 +63,13 @@ test.each(ANSWERED)('%s: 200 {} and the failure logged', async (_name, fault) =>
 
 // Sent raw, after the cases above: an unanswered request would hold up the runtime harness's queue.
 // Both at once, so the test waits out one budget, not two. The tally reads Sync first, so the request
-// whose Sync document hangs never reaches Conversations, and only the other one meets that fault.
+// whose Sync document hangs never reaches ParticipantConversations, and only the other one meets that
+// fault (each also reads its conversation's one page of participants, for the page index).
 test('Sync or Conversations does not answer: 200 {} before Twilio gives up (5 s)', async () => {
   const syncHangs = participantAdded();
   const conversationsHangs = participantAdded();
   emulator.injectFault({ kind: 'hang', product: 'sync', pathIncludes: syncName('identity', CHAT_SERVICE_SID, syncHangs.Identity!) });
-  emulator.injectFault({ kind: 'hang', product: 'conversations' });
+  emulator.injectFault({ kind: 'hang', product: 'conversations', pathIncludes: '/ParticipantConversations' });
   const answers = await Promise.all(
     [syncHangs, conversationsHangs].map(async (params) => {
       const request = { path: POST_EVENT_PATH, contentType: 'application/x-www-form-urlencoded', body: Buffer.from(formBody(params)), signature: 'valid' as const };
