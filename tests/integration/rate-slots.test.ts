@@ -7,9 +7,8 @@
  */
 import { verbose } from '../support/verbose';
 import { DEFAULT_REMOVAL_LAG_MS, startEmulator, type Emulator } from '../../emulator';
-import { SlotRateLimiter, type Outcome } from '../../src/guard/rate/slot-limiter';
-import { syncName } from '../../src/guard/store/names';
-import type { SlotStore, SlotVersion } from '../../src/guard/store/slot-store';
+import { SlotRateLimiter, slotsId, type Outcome } from '../../src/guard/rate/slot-limiter';
+import { groupParts, type SlotStore, type SlotVersion } from '../../src/guard/store/slot-store';
 import { parseWindow, type Window } from '../../src/guard/rate/window';
 import { admittedBySlidingWindow, documentOf, emulatorSlotStore, isWrite, mostInAnyWindow, peakPerWindow, slotItems, syncRequests } from '../support/rate-emulator';
 import { HOSTILE_KEYS } from '../support/rate-keys';
@@ -37,20 +36,28 @@ test.each([0, 100])('a burst of 90 on one key (30/1m) spread over 3 instances, S
   expect(throttled()).toBe(0);
 });
 
-test('an admitted decision costs 1 read and 1 write on a cold instance, 1 write on a warm one; a refused one, once known, nothing', async () => {
+test('a key\'s first action costs 1 create once its rule\'s Map is there (3 requests when Sync answers that it is not); the next, 1 write; a refused one, once known, nothing', async () => {
   const window = parseWindow('3/10s')!;
   const limiter = instance();
-  const cost: string[][] = [];
-  for (let i = 0; i < 4; i++) {
+  const cost = async (key: string) => {
     const from = emu.log.length;
-    await decide(limiter, 'CH-cost', window);
-    cost.push(syncRequests(emu, from).map((e) => `${e.method} ${e.status}`));
-  }
-  // The first finds no Map (404), creates it, then its slot; the others write one slot each.
-  expect(cost[0]).toEqual(['GET 404', 'POST 201', 'POST 201']);
-  expect(cost[1]).toEqual(['POST 201']);
-  expect(cost[2]).toEqual(['POST 201']);
-  expect(cost[3]).toEqual([]);
+    await decide(limiter, key, window);
+    return syncRequests(emu, from).map((e) => `${e.method} ${e.status}`);
+  };
+  const first = slotsId('cost', window, 'CH-cost');
+  const mapOf = (id: string) => groupParts(SlotRateLimiter.groupOf(id, window, 0)).map;
+  // No Map for its bucket yet: the create is answered 404, the Map created, then the slot.
+  expect(await cost(first)).toEqual(['POST 404', 'POST 201', 'POST 201']);
+  expect(await cost(first)).toEqual(['POST 201']);
+  expect(await cost(first)).toEqual(['POST 201']);
+  expect(await cost(first)).toEqual([]);
+  // Another key of the rule whose bucket is that Map: its first action is one create.
+  const neighbour = Array.from({ length: 10_000 }, (_, i) => slotsId('cost', window, `CH-${i}`)).find((id) => id !== first && mapOf(id) === mapOf(first))!;
+  expect(await cost(neighbour)).toEqual(['POST 201']);
+  // A cold instance facing a key whose slots exist: its create loses (409), it reads, and writes.
+  const from = emu.log.length;
+  expect(await decide(instance(), first, window)).toMatchObject({ admitted: false, requests: 2 });
+  expect(syncRequests(emu, from).map((e) => `${e.method} ${e.status}`)).toEqual(['POST 409', 'GET 200']);
 });
 
 test('sustained 30/s on one key for 3 s from 3 instances: as many admitted as an exact sliding window admits, never more than 30 in any second, no 429, every Map under 20 writes/s and 20 reads/s', async () => {
@@ -113,8 +120,8 @@ test.each(HOSTILE_KEYS)('a hostile key (%j) is a valid, short Sync name', async 
 
 describe('slots Sync removed (late, after their TTL) and another instance created again: Sync numbers the revisions of each creation of an item from "0"', () => {
   const window = parseWindow('1/2s')!;
-  /** The Map of a key's slots: a 1/2s rule has one group. */
-  const groupOf = (id: string) => syncName('rate', id, '0');
+  /** The group of a key's slots: a 1/2s rule has one. */
+  const groupOf = (id: string) => SlotRateLimiter.groupOf(id, window, 0);
   let clock: number;
   beforeEach(() => {
     clock = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -147,7 +154,7 @@ describe('slots Sync removed (late, after their TTL) and another instance create
     // Expired, not removed yet: an instance reads it, finds the slot free, and writes with If-Match
     // on its revision. Sync is slow to take that write (held here).
     clock = expires + 1_000;
-    const writes = emu.hold({ product: 'sync', method: 'POST', pathIncludes: '/Items/0' });
+    const writes = emu.hold({ product: 'sync', method: 'POST', pathIncludes: `/Items/${groupParts(groupOf('CH-twilight')).prefix}0` });
     const lateDecision = decide(late, 'CH-twilight', window);
     await writes.arrived(1);
     // Meanwhile Sync removes the item, and another instance creates the Map and the slot again.
@@ -161,7 +168,7 @@ describe('slots Sync removed (late, after their TTL) and another instance create
     // It wrote a time from before that creation over it: the slot still counts the creator's admission.
     clock += 100;
     expect(await decide(third, 'CH-twilight', window)).toMatchObject({ admitted: false });
-    expect(emu.log.filter((e) => e.method === 'POST' && e.path.endsWith('/Items/0')).map((e) => e.status)).toEqual([200]);
+    expect(emu.log.filter((e) => e.method === 'POST' && e.path.endsWith(`/Items/${groupParts(groupOf('CH-twilight')).prefix}0`)).map((e) => e.status)).toEqual([200]);
   });
 
   describe.each([

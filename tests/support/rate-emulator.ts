@@ -5,7 +5,7 @@
 import { mostInAnyWindow } from '../../bench/most-in-window';
 import type { Emulator, RequestLogEntry } from '../../emulator';
 import { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
-import { SyncSlotStore } from '../../src/guard/store/slot-store';
+import { groupParts, SyncSlotStore } from '../../src/guard/store/slot-store';
 import { twilioClientFor } from '../../src/guard/twilio/client';
 import { ACCOUNT_SID } from './events';
 import { AUTH_TOKEN } from './twilio-request';
@@ -30,13 +30,17 @@ export interface SyncItem {
   date_expires: string | null;
 }
 
-/** The items of a slot group's Map, read over the emulator's REST API; none when the Map is not there. */
+/**
+ * The items of a slot group (`<map>/<prefix>`, or a whole Map), read over the emulator's REST API,
+ * their keys as Sync holds them; none when the Map is not there.
+ */
 export async function slotItems(emu: Emulator, group: string, serviceSid = 'default'): Promise<SyncItem[]> {
-  const res = await fetch(`${emu.url}/sync/v1/Services/${serviceSid}/Maps/${group}/Items?PageSize=100`, {
+  const { map, prefix } = groupParts(group);
+  const res = await fetch(`${emu.url}/sync/v1/Services/${serviceSid}/Maps/${map}/Items?PageSize=100&From=${encodeURIComponent(prefix)}`, {
     headers: { Authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}` },
   });
   if (res.status === 404) return [];
-  return ((await res.json()) as { items: SyncItem[] }).items;
+  return ((await res.json()) as { items: SyncItem[] }).items.filter((item) => item.key.startsWith(prefix));
 }
 
 /** The Sync object (document or map) a log entry addressed, by unique name (`sync:<service>:maps:<name>` → name). */

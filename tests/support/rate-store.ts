@@ -23,9 +23,9 @@ export class RecordingSlotStore implements SlotStore {
 
   constructor(readonly raw = new MemorySlotStore()) {}
 
-  async list(group: string): Promise<Slot[]> {
+  async list(group: string, size?: number): Promise<Slot[]> {
     this.calls.push({ op: 'list', group });
-    return this.raw.list(group);
+    return this.raw.list(group, size);
   }
 
   async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds?: number, writer?: string): Promise<SlotVersion | 'lost'> {

@@ -6,7 +6,7 @@ import type { Violation } from '../rules/violation';
 import { StoreUnavailableError } from '../store/document-store';
 import { MemoryRateLimiter } from './memory-limiter';
 import { keyOf, rateRulesOf, type RateRule } from './rules';
-import { SlotRateLimiter, type Reservation } from './slot-limiter';
+import { SlotRateLimiter, slotsId, type Reservation } from './slot-limiter';
 import { describeWindow } from './window';
 
 interface Pending {
@@ -57,7 +57,7 @@ export class RateGate {
     const applicable = rateRulesOf(settings).flatMap((rule) => {
       const key = keyOf(rule, event);
       // The window is part of the id: after a change of limit, new slots are counted.
-      return key === undefined ? [] : [{ rule, id: `${rule.name}\u0000${rule.window.limit}/${rule.window.windowMs}\u0000${key}`, failClosed }];
+      return key === undefined ? [] : [{ rule, id: slotsId(rule.name, rule.window, key), failClosed }];
     });
     return Promise.all(
       applicable.map(async (p): Promise<Pending> => {

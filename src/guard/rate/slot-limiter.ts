@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { syncName } from '../store/names';
 import { SharedWork } from '../store/shared-work';
-import type { SlotStore, SlotVersion } from '../store/slot-store';
+import { slotGroup, type SlotStore, type SlotVersion } from '../store/slot-store';
 import { LIFETIME_MARGIN_MS, MAX_TTL_SECONDS, type Window } from './window';
 
 /**
@@ -11,6 +11,14 @@ import { LIFETIME_MARGIN_MS, MAX_TTL_SECONDS, type Window } from './window';
 const SLOT_TAKES_PER_GROUP_PER_SECOND = 3;
 /** Twilio serves up to 100 Map items a page: a group is read in one request. */
 const MAX_SLOTS_PER_GROUP = 100;
+/**
+ * The Sync Maps (buckets) a rule's slot groups are spread over, whatever the number of its keys: each
+ * key's groups lie in consecutive buckets from one its hash picks, so no bucket holds two groups of one
+ * key. Long-lived: every slot write renews its bucket, so a key's first action finds it there and
+ * costs one conditional create. docs/design.md ("Spread") works out why 128 keeps each Map under
+ * Sync's 20 writes/s.
+ */
+export const BUCKETS = 128;
 /** Groups this instance remembers; the least recently used are forgotten past this. */
 const MAX_REMEMBERED_GROUPS = 5_000;
 /**
@@ -41,24 +49,50 @@ interface KnownSlot {
   seenAt: number;
 }
 
+/**
+ * What this instance knows of one group. `read`: listed from Sync. `assumed`: never read, its slots
+ * taken to be never created, the guess made for a key this instance knows nothing of (most often a
+ * new key), which a create proves or disproves (409) in the same request that takes the slot.
+ */
+interface GroupView {
+  slots: Map<string, KnownSlot>;
+  source: 'read' | 'assumed';
+  /** Assumed, and no create of this instance's has succeeded in it yet: one at a time tests the guess. */
+  unconfirmed: boolean;
+  /** A write to it lost a race: it is read again before it is used. */
+  stale: boolean;
+}
+
+/** The slots' id of a rule's key: the rule (its name and window, which name its Maps) and the key. */
+export const slotsId = (rule: string, window: Window, key: string) => `${rule}\u0000${window.limit}/${window.windowMs}\u0000${key}`;
+
+/** The rule's part of an id made by {@link slotsId} (empty for any other id): what names its buckets. */
+function scopeOf(id: string): string {
+  const first = id.indexOf('\u0000');
+  const second = first < 0 ? -1 : id.indexOf('\u0000', first + 1);
+  return second < 0 ? '' : id.slice(0, second);
+}
+
 export type Reservation = { kind: 'denied'; retryAfterMs: number; requests: number } | { kind: 'candidate'; group: number; requests: number };
 
 export type Outcome = { admitted: true; requests: number } | { admitted: false; retryAfterMs: number; requests: number; contended?: boolean };
 
 /**
- * `N/period` as N slots, kept as items of a few Sync Maps (groups). A slot holds the time it last
- * admitted an action, and admits one only when that was at least `period` ago, by a conditional
- * write: creating a missing item (a second creator gets 409) or updating an expired one with
- * If-Match (a second writer gets 412), a write that counts only if the item is still the incarnation
- * that was seen (its date_created). Each slot thus admits at most one action in any window of length
- * `period`, so the N slots admit at most N, whatever the number of instances. An instance reads a
- * group in one request to find free slots and tries them in random order; it remembers until when
- * each slot is taken, and denies without any request while it knows every slot taken.
- * docs/design.md#rate-limits states the guarantee and what it rests on.
+ * `N/period` as N slots, kept as items of the rule's Sync Maps (a bounded set of buckets shared by
+ * all its keys; a key's slots are split into groups, each a run of items under one key prefix). A slot
+ * holds the time it last admitted an action, and admits one only when that was at least `period` ago,
+ * by a conditional write: creating a missing item (a second creator gets 409) or updating an expired
+ * one with If-Match (a second writer gets 412), a write that counts only if the item is still the
+ * incarnation that was seen (its date_created). Each slot thus admits at most one action in any
+ * window of length `period`, so the N slots admit at most N, whatever the number of instances. A key
+ * this instance knows nothing of is taken to be new: its first action creates a slot at once, and a
+ * 409 sends it to read the group. An instance reads a group in one request, tries its free slots in
+ * random order, remembers until when each slot is taken, and denies without any request while it
+ * knows every slot taken. docs/design.md#rate-limits states the guarantee and what it rests on.
  */
 export class SlotRateLimiter {
-  /** Group name → slot key → what is known; a Map in least-recently-used order. */
-  private readonly known = new Map<string, Map<string, KnownSlot>>();
+  /** Group name → what is known of it; a Map in least-recently-used order. */
+  private readonly known = new Map<string, GroupView>();
   /** Reads in flight, by group: concurrent decisions of this instance share one, each within its own deadline. */
   private readonly reading = new SharedWork<void>();
   /** Slots a decision of this instance is writing, so that its concurrent decisions pick others. */
@@ -82,8 +116,21 @@ export class SlotRateLimiter {
   }
 
   /**
+   * Where group `g` of an id's slots lives: one of its rule's bucket Maps (named by the rule, its
+   * window and the bucket), under a prefix of its own (the id's hash and the group). Buckets are never
+   * shared by two windows, so every write to one sets the same CollectionTtl.
+   */
+  static groupOf(id: string, window: Window, g: number): string {
+    const buckets = Math.max(BUCKETS, SlotRateLimiter.layout(window).length);
+    const digest = createHash('sha256').update(JSON.stringify([id])).digest('hex').slice(0, 32);
+    const bucket = (parseInt(digest.slice(0, 8), 16) + g) % buckets;
+    return slotGroup(syncName('rate', scopeOf(id), `${window.limit}/${window.windowMs}`, `${bucket}/${buckets}`), `${digest}.${g}.`);
+  }
+
+  /**
    * Phase one, reads only: finds a group with a free slot, or denies when every slot is known taken.
-   * A group this instance knows nothing of is read; one it knows is not.
+   * A key this instance knows nothing of costs nothing here (it is taken to be new: commit's create
+   * finds out); a group it knows is not read; one it must read again is.
    */
   async reserve(id: string, window: Window): Promise<Reservation> {
     const sizes = SlotRateLimiter.layout(window);
@@ -94,7 +141,8 @@ export class SlotRateLimiter {
 
   /**
    * Phase two: takes a free slot with a conditional write. A lost race means this instance's view of
-   * the group was stale: it reads the group again and tries another free slot, or another group. Every
+   * the group was stale or a guess (a slot it took to be new exists): it reads the group again and
+   * tries another free slot, or another group. Every
    * slot known taken is a proven limit. Stops, as contended, once `giveUpAt` passes or the signal
    * aborts: a write after the decision's time would hold a slot for an action nobody admitted.
    */
@@ -113,34 +161,49 @@ export class SlotRateLimiter {
         if (group === undefined) return { admitted: false, retryAfterMs: this.waitForRoom(id, window, sizes), requests };
         continue;
       }
-      const unclaimed = this.freeSlots(id, group, window).filter(([key]) => !this.claims.has(this.slotId(id, group!, key)));
+      const inFlight = this.claimsOf(id, group, window);
+      if (this.view(id, group, window)?.unconfirmed && inFlight.length > 0) {
+        // A guess that the group is new is being tested by another decision of this instance: if it
+        // fails (409), the group is read instead of failing here too. Not an attempt of this one's.
+        await settledOrAborted(inFlight, limits.signal);
+        attempt--;
+        continue;
+      }
+      const unclaimed = this.freeSlots(id, group, window).filter(([key]) => !this.claims.has(this.slotId(id, group!, window, key)));
       if (unclaimed.length === 0) {
         // Every free slot is being written by other decisions of this instance: see how they end,
         // within this decision's own time. Waiting on them is not an attempt of this decision's;
         // giveUpAt and the signal still bound it.
-        await settledOrAborted(this.claimsOf(id, group), limits.signal);
+        await settledOrAborted(this.claimsOf(id, group, window), limits.signal);
         attempt--;
         continue;
       }
       const free = unclaimed.filter(([, slot]) => this.usable(slot, window));
       if (free.length === 0) {
         // What this instance remembers of these slots may predate their removal: read them afresh.
-        await this.read(id, group, sizes[group]!);
+        await this.read(id, group, window);
         requests++;
         continue;
       }
       const [key, slot] = free[Math.floor(this.random() * free.length)]!;
       const now = this.now();
-      const claim = this.store.take(this.groupName(id, group), key, now, slot.version, ttlOf(window), this.id);
-      const claimId = this.slotId(id, group, key);
+      const taking = group;
+      // What the write shows is learnt as it settles, before any decision waiting for it resumes. A
+      // write that failed (Sync throttled, failing, late) leaves the group to be read before the next
+      // write: a failure found by a read reaches the insurance limiter before any rule writes.
+      const claim = this.store.take(SlotRateLimiter.groupOf(id, window, group), key, now, slot.version, ttlOf(window), this.id).then(
+        (taken) => (this.learn(id, taking, window, key, now, taken), taken),
+        (error: unknown) => {
+          this.learn(id, taking, window, key, now, 'lost');
+          throw error;
+        },
+      );
+      const claimId = this.slotId(id, group, window, key);
       this.claims.set(claimId, claim.catch(() => undefined));
       const taken = await claim.finally(() => this.claims.delete(claimId));
       requests++;
-      if (taken !== 'lost') {
-        this.view(id, group)?.set(key, { takenAt: now, writer: this.id, version: taken, seenAt: now });
-        return { admitted: true, requests };
-      }
-      await this.read(id, group, sizes[group]!);
+      if (taken !== 'lost') return { admitted: true, requests };
+      await this.read(id, group, window);
       requests++;
     }
     return { admitted: false, retryAfterMs: 0, requests, contended: true };
@@ -148,9 +211,12 @@ export class SlotRateLimiter {
 
   /**
    * A group with a free slot, in random order; undefined when there is none. A group this instance
-   * knows with room costs nothing. The groups it must read are read one first (a key with room is
-   * usually found there), then up to READ_BATCH at once, each batch in one round trip: a cold
-   * instance refuses a key at its limit in 1 + ceil((groups − 1) / 8) round trips, not one per group.
+   * knows with room costs nothing. A key it has never read (nothing known of it, or only groups it
+   * assumed new) is taken to be new: a group it knows nothing of is assumed to have every slot free,
+   * at no cost, and the write finds out. Otherwise the groups it must read are read one first (a key
+   * with room is usually found there; 8 at once when a group of the key is known full), then up to
+   * READ_BATCH at once, each batch in one round trip: a cold instance refuses a key at its limit in
+   * a few round trips, not one per group.
    */
   private async groupWithRoom(id: string, window: Window, sizes: number[]): Promise<{ group?: number; requests: number }> {
     const order = this.shuffled(sizes.length);
@@ -158,10 +224,20 @@ export class SlotRateLimiter {
     const unread = order.filter((group) => this.needsRead(id, group, window));
     const known = order.find((group) => !unread.includes(group) && hasRoom(group));
     if (known !== undefined) return { group: known, requests: 0 };
+    const neverRead = order.every((group) => {
+      const view = this.view(id, group, window);
+      return view === undefined || (view.source === 'assumed' && !view.stale);
+    });
+    const unknown = order.find((group) => this.view(id, group, window) === undefined);
+    if (neverRead && unknown !== undefined) {
+      this.assume(id, unknown, window);
+      return { group: unknown, requests: 0 };
+    }
+    const knownFull = order.some((group) => !unread.includes(group) && !hasRoom(group));
     let requests = 0;
-    for (let start = 0, size = 1; start < unread.length; start += size, size = READ_BATCH) {
+    for (let start = 0, size = knownFull ? READ_BATCH : 1; start < unread.length; start += size, size = READ_BATCH) {
       const batch = unread.slice(start, start + size);
-      await Promise.all(batch.map((group) => this.read(id, group, sizes[group]!)));
+      await Promise.all(batch.map((group) => this.read(id, group, window)));
       requests += batch.length;
       const found = batch.find(hasRoom);
       if (found !== undefined) return { group: found, requests };
@@ -171,7 +247,7 @@ export class SlotRateLimiter {
 
   /** With every slot known taken: the exact wait until the first one frees. */
   private waitForRoom(id: string, window: Window, sizes: number[]): number {
-    const freeAt = sizes.flatMap((_, group) => [...(this.view(id, group)?.values() ?? [])].map((slot) => this.freeAt(slot, window)));
+    const freeAt = sizes.flatMap((_, group) => [...(this.view(id, group, window)?.slots.values() ?? [])].map((slot) => this.freeAt(slot, window)));
     return Math.max(1, Math.min(...freeAt) - this.now());
   }
 
@@ -184,10 +260,12 @@ export class SlotRateLimiter {
     return slot.takenAt + window.windowMs + (slot.writer !== undefined && slot.writer !== this.id ? SKEW_MARGIN_MS : 0);
   }
 
-  /** The slots of a group known free now: never created, or taken at least a window ago. */
+  /** The slots of a group known free now: never created, or taken at least a window ago (none while it must be read again). */
   private freeSlots(id: string, group: number, window: Window): Array<[string, KnownSlot]> {
     const now = this.now();
-    return [...(this.view(id, group)?.entries() ?? [])].filter(([, slot]) => this.freeAt(slot, window) <= now);
+    const view = this.view(id, group, window);
+    if (!view || view.stale) return [];
+    return [...view.slots.entries()].filter(([, slot]) => this.freeAt(slot, window) <= now);
   }
 
   /**
@@ -203,39 +281,68 @@ export class SlotRateLimiter {
     return slot.version === undefined || now < slot.takenAt + ttlOf(window) * 1000 - LIFETIME_MARGIN_MS / 2 || now - slot.seenAt < FRESH_MS;
   }
 
-  /** A group this instance knows nothing of, or whose only free slots it must read afresh before a write. */
+  /** A group this instance knows nothing of, must read again, or whose only free slots it must read afresh before a write. */
   private needsRead(id: string, group: number, window: Window): boolean {
-    if (!this.view(id, group)) return true;
+    const view = this.view(id, group, window);
+    if (!view || view.stale) return true;
     const free = this.freeSlots(id, group, window);
     return free.length > 0 && !free.some(([, slot]) => this.usable(slot, window));
   }
 
-  private read(id: string, group: number, size: number): Promise<void> {
-    const name = this.groupName(id, group);
-    return this.reading.run(name, () => this.readNow(name, size));
+  private read(id: string, group: number, window: Window): Promise<void> {
+    const name = SlotRateLimiter.groupOf(id, window, group);
+    const size = SlotRateLimiter.layout(window)[group]!;
+    return this.reading.run(name, () => this.readNow(this.local(id, group, window), name, size));
   }
 
-  private async readNow(name: string, size: number): Promise<void> {
-    const listed = await this.store.list(name);
+  private async readNow(local: string, name: string, size: number): Promise<void> {
+    const listed = await this.store.list(name, size);
     const seenAt = this.now();
     const slots = new Map<string, KnownSlot>(Array.from({ length: size }, (_, i) => [String(i), { takenAt: -Infinity, seenAt }]));
     for (const slot of listed) {
       if (slots.has(slot.key)) slots.set(slot.key, { takenAt: slot.takenAt, writer: slot.writer, version: { revision: slot.revision, created: slot.created }, seenAt });
     }
-    this.known.delete(name);
-    this.known.set(name, slots);
+    this.remember(local, { slots, source: 'read', unconfirmed: false, stale: false });
+  }
+
+  /** Takes a group this instance knows nothing of to be new: every slot never created. */
+  private assume(id: string, group: number, window: Window): void {
+    const seenAt = this.now();
+    const size = SlotRateLimiter.layout(window)[group]!;
+    const slots = new Map<string, KnownSlot>(Array.from({ length: size }, (_, i) => [String(i), { takenAt: -Infinity, seenAt }]));
+    this.remember(this.local(id, group, window), { slots, source: 'assumed', unconfirmed: true, stale: false });
+  }
+
+  /** What a write showed: a slot this instance now holds, or a group it must read again. */
+  private learn(id: string, group: number, window: Window, key: string, takenAt: number, taken: SlotVersion | 'lost'): void {
+    const view = this.view(id, group, window);
+    if (!view) return;
+    if (taken === 'lost') {
+      view.stale = true;
+      return;
+    }
+    view.slots.set(key, { takenAt, writer: this.id, version: taken, seenAt: takenAt });
+    view.unconfirmed = false;
+  }
+
+  private remember(local: string, view: GroupView): void {
+    this.known.delete(local);
+    this.known.set(local, view);
     if (this.known.size > MAX_REMEMBERED_GROUPS) this.known.delete(this.known.keys().next().value!);
   }
 
-  private slotId = (id: string, group: number, key: string) => `${this.groupName(id, group)}\u0000${key}`;
+  /** This instance's name for a group: its window, the id and the group's number (the Sync name is a hash away). */
+  private local = (id: string, group: number, window: Window) => `${window.limit}/${window.windowMs}\u0000${group}\u0000${id}`;
 
-  private claimsOf(id: string, group: number): Array<Promise<unknown>> {
-    const prefix = `${this.groupName(id, group)}\u0000`;
+  private slotId = (id: string, group: number, window: Window, key: string) => `${this.local(id, group, window)}\u0000${key}`;
+
+  private claimsOf(id: string, group: number, window: Window): Array<Promise<unknown>> {
+    const prefix = `${this.local(id, group, window)}\u0000`;
     return [...this.claims].filter(([slot]) => slot.startsWith(prefix)).map(([, claim]) => claim);
   }
 
-  private view(id: string, group: number): Map<string, KnownSlot> | undefined {
-    return this.known.get(this.groupName(id, group));
+  private view(id: string, group: number, window: Window): GroupView | undefined {
+    return this.known.get(this.local(id, group, window));
   }
 
   private shuffled(count: number): number[] {
@@ -247,9 +354,6 @@ export class SlotRateLimiter {
     return order;
   }
 
-  private groupName(id: string, group: number): string {
-    return syncName('rate', id, String(group));
-  }
 }
 
 /**

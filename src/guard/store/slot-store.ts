@@ -61,17 +61,34 @@ export function slotOf(key: string, data: unknown, version: SlotVersion & { upda
 }
 
 /**
- * The slice of Twilio Sync the rate limiter needs: groups of slots (a Sync Map each, its items the
- * slots) that can be read in one request, and a slot taken atomically. Sync refuses a second creator
- * of an item (409) and a write naming a stale revision (412): either way the taker has `lost`.
+ * A group of slots: the Sync Map that holds them and the prefix of their items' keys, written
+ * `<map>/<prefix>` (Map unique names hold no `/`). A group without `/` is a whole Map, prefix empty.
+ */
+export const slotGroup = (map: string, prefix: string) => `${map}/${prefix}`;
+
+/** The Map and the item-key prefix a group names. */
+export function groupParts(group: string): { map: string; prefix: string } {
+  const at = group.indexOf('/');
+  return at < 0 ? { map: group, prefix: '' } : { map: group.slice(0, at), prefix: group.slice(at + 1) };
+}
+
+/**
+ * The slice of Twilio Sync the rate limiter needs: groups of slots (items of a Sync Map sharing a
+ * key prefix; several groups share a Map) that can be read in one request, and a slot taken
+ * atomically. Sync refuses a second creator of an item (409) and a write naming a stale revision
+ * (412): either way the taker has `lost`.
  */
 export interface SlotStore {
-  /** Every slot of a group; none when the group does not exist (yet, or any more). */
-  list(group: string): Promise<Slot[]>;
+  /**
+   * Every slot of a group, keyed without the group's prefix; none when its Map does not exist (yet,
+   * or any more). `size` is how many slots the group has (at most 100, one page).
+   */
+  list(group: string, size?: number): Promise<Slot[]>;
   /**
    * Takes a slot at `takenAt`: creates it when `seen` is undefined, otherwise writes only if it is
    * still the incarnation `seen` names, at its revision. `ttlSeconds` is how long the slot and its
-   * group outlive their last use. `writer` is recorded with the time.
+   * Map outlive their last use. `writer` is recorded with the time. A missing Map is created when
+   * Sync answers that it is missing, and the slot created in it.
    */
   take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string): Promise<SlotVersion | 'lost'>;
 }
@@ -79,7 +96,7 @@ export interface SlotStore {
 /** The largest page of Map items Twilio serves: a group of up to 100 slots is one request. */
 const PAGE_SIZE = 100;
 
-/** Groups a list found missing, remembered at most this many at once (they are created right after). */
+/** Maps a list found missing, remembered at most this many at once (they are created right after). */
 const MAX_MISSING = 10_000;
 
 /** Sync's codes for a lost race, whatever the status they come with: item key taken, unique name taken, stale revision. */
@@ -90,9 +107,15 @@ const MISSING_CODES = new Set([54200, 54201, 20404]);
 const isConflict = (error: unknown) => statusOf(error) === 409 || statusOf(error) === 412 || CONFLICT_CODES.has(codeOf(error) ?? 0);
 const isMissing = (error: unknown) => statusOf(error) === 404 || MISSING_CODES.has(codeOf(error) ?? 0);
 
-/** Slot groups as Twilio Sync Maps, addressed by unique name. */
+/**
+ * Slot groups as items of Twilio Sync Maps, addressed by unique name. A group is read as one page of
+ * its Map's items listed from its prefix (`From`, in lexicographic key order, as ListSyncMapItem
+ * documents): a group's item keys share the prefix, so they come first, and items of other groups
+ * that follow on the page are left out. Nothing counts on that order: a slot left off the page is
+ * only not known, and its conditional write finds out.
+ */
 export class SyncSlotStore implements SlotStore {
-  /** Groups a list found missing: their first take creates the Map before the item. */
+  /** Maps a list found missing: their first take creates the Map before the item. */
   private readonly missing = new Set<string>();
   /** Map creations in flight: concurrent takes of one instance share one, each within its own deadline. */
   private readonly creating = new SharedWork<void>();
@@ -106,15 +129,18 @@ export class SyncSlotStore implements SlotStore {
     return this.client.sync.v1.services(this.serviceSid).syncMaps;
   }
 
-  async list(group: string): Promise<Slot[]> {
+  async list(group: string, size = PAGE_SIZE): Promise<Slot[]> {
+    const { map, prefix } = groupParts(group);
     try {
-      const items = await this.maps(group).syncMapItems.list({ pageSize: PAGE_SIZE });
-      this.missing.delete(group);
-      return items.map((item) => slotOf(item.key, item.data, { ...versionOf(item), updated: dateOf(item.dateUpdated) }));
+      const page = await this.maps(map).syncMapItems.page({ pageSize: Math.min(PAGE_SIZE, Math.max(1, size)), order: 'asc', ...(prefix !== '' && { from: prefix, bounds: 'inclusive' as const }) });
+      this.missing.delete(map);
+      return page.instances
+        .filter((item) => item.key.startsWith(prefix))
+        .map((item) => slotOf(item.key.slice(prefix.length), item.data, { ...versionOf(item), updated: dateOf(item.dateUpdated) }));
     } catch (error) {
       if (isMissing(error)) {
         if (this.missing.size >= MAX_MISSING) this.missing.clear();
-        this.missing.add(group);
+        this.missing.add(map);
         return [];
       }
       throw storeFailure(error, 'read', group);
@@ -123,10 +149,12 @@ export class SyncSlotStore implements SlotStore {
 
   async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string): Promise<SlotVersion | 'lost'> {
     const data: SlotData = { t: takenAt, ...(writer !== undefined && { w: writer }) };
+    const { map, prefix } = groupParts(group);
+    const item = `${prefix}${key}`;
     try {
       if (seen !== undefined) {
         const update = { data: { ...data, c: seen.created }, ifMatch: seen.revision, itemTtl: ttlSeconds, collectionTtl: ttlSeconds };
-        const written = versionOf(await this.maps(group).syncMapItems(key).update(update));
+        const written = versionOf(await this.maps(map).syncMapItems(item).update(update));
         // The If-Match matched: but the item may have been removed and created again since it was
         // seen, its revisions counted from "0" anew, and the match a coincidence. Then this write
         // did not take the slot that was seen free: it wrote over another writer's admission (which
@@ -134,15 +162,15 @@ export class SyncSlotStore implements SlotStore {
         // An item without a date_created proves nothing either way: not taken.
         return written.created !== '' && written.created === seen.created ? written : 'lost';
       }
-      if (this.missing.has(group)) await this.createMap(group, ttlSeconds);
-      const create = () => this.maps(group).syncMapItems.create({ key, data, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
-      const item = await create().catch(async (error: unknown) => {
-        // The Map was removed since it was read: created again (by whoever comes first) and asked again.
+      if (this.missing.has(map)) await this.createMap(map, ttlSeconds);
+      const create = () => this.maps(map).syncMapItems.create({ key: item, data, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
+      const created = await create().catch(async (error: unknown) => {
+        // No Map (never created, or removed after its TTL): created (by whoever comes first) and asked again.
         if (!isMissing(error)) throw error;
-        await this.createMap(group, ttlSeconds);
+        await this.createMap(map, ttlSeconds);
         return create();
       });
-      return versionOf(item);
+      return versionOf(created);
     } catch (error) {
       // 409: created by another; 412: written by another; 404: removed since it was read.
       if (isConflict(error) || isMissing(error)) return 'lost';
@@ -150,15 +178,15 @@ export class SyncSlotStore implements SlotStore {
     }
   }
 
-  /** Creates a group's Map, once per instance at a time; another instance creating it first (409) is as good. */
-  private createMap(group: string, ttlSeconds: number): Promise<void> {
-    return this.creating.run(group, async () => {
+  /** Creates a Map, once per instance at a time; another instance creating it first (409) is as good. */
+  private createMap(map: string, ttlSeconds: number): Promise<void> {
+    return this.creating.run(map, async () => {
       try {
-        await this.maps.create({ uniqueName: group, ttl: ttlSeconds });
+        await this.maps.create({ uniqueName: map, ttl: ttlSeconds });
       } catch (error) {
         if (!isConflict(error)) throw error;
       }
-      this.missing.delete(group);
+      this.missing.delete(map);
     });
   }
 }

@@ -9,9 +9,8 @@ import { parseEvent } from '../../../src/guard/event/parse';
 import type { PreEvent } from '../../../src/guard/event/types';
 import { CONTENDED, RateGate, RateStoreUnavailableError } from '../../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../../src/guard/rate/memory-limiter';
-import { SlotRateLimiter } from '../../../src/guard/rate/slot-limiter';
+import { SlotRateLimiter, slotsId } from '../../../src/guard/rate/slot-limiter';
 import type { SlotStore } from '../../../src/guard/store/slot-store';
-import { syncName } from '../../../src/guard/store/names';
 import { conversationAdd, messageAdd, participantAdd } from '../../support/events';
 import { FailingSlotStore, HangingSlotStore, manualClock, RecordingSlotStore, takeFirst } from '../../support/rate-store';
 import type { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
@@ -41,6 +40,11 @@ const only = (vars: Record<string, string>) =>
 
 const inConversation = (sid: string, fields: Record<string, string> = {}) => parseEvent(messageAdd({ ConversationSid: sid, ...fields }));
 const CH = (n: number) => 'CH' + String(n).padStart(32, '0');
+/** The slot group a rule of one group (`limit` per 10 s) keeps a key's slots in. */
+const groupOf = (rule: string, limit: number, key: string) => {
+  const window = { limit, windowMs: 10_000 };
+  return SlotRateLimiter.groupOf(slotsId(rule, window, key), window, 0);
+};
 
 describe('with Sync counting', () => {
   test('admits up to the limit, then rejects with the rule\'s code, the limit in words and when to retry', async () => {
@@ -215,7 +219,7 @@ describe('when Sync cannot count', () => {
 
   test('one rule counted in Sync, another whose Sync documents fail: a rejection by the counted rule wins', async () => {
     const clock = manualClock();
-    const failingNames = new Set([syncName('rate', 'messages-per-author\u00005/10000\u0000alice', '0')]);
+    const failingNames = new Set([groupOf('messages-per-author', 5, 'alice')]);
     const store = new RecordingSlotStore();
     const partly: SlotStore = {
       list: (group) => (failingNames.has(group) ? new FailingSlotStore().list(group) : store.list(group)),
@@ -231,19 +235,21 @@ describe('when Sync cannot count', () => {
 });
 
 describe('a rule whose read fails asks the insurance limiter before any rule writes', () => {
-  // The conversation's rule cannot read Sync (503, or 54009 throttling); the author's reads and writes work.
-  const conversationGroup = syncName('rate', `actions-per-conversation\u00001/10000\u0000${CH(1)}`, '0');
-  const authorGroup = syncName('rate', 'messages-per-author\u00005/10000\u0000alice', '0');
+  // The conversation's rule cannot reach Sync (503, or 54009 throttling); the author's reads and writes
+  // work. A key's first action reads nothing: the failure shows at its write, beside the author's
+  // rule's. From then on the conversation's group is read first, and its failure is known before any write.
+  const authorGroup = groupOf('messages-per-author', 5, 'alice');
   const fromAlice = () => inConversation(CH(1), { Author: 'alice', ClientIdentity: 'alice' });
 
-  function partlyFailing(failure: { status: number; code: number }) {
+  function partlyFailing(failure: { status: number; code: number }, conversationLimit = 1) {
+    const conversationGroup = groupOf('actions-per-conversation', conversationLimit, CH(1));
     const store = new RecordingSlotStore();
     const failing = new FailingSlotStore(failure);
     const partly: SlotStore = {
-      list: (group) => (group === conversationGroup ? failing.list(group) : store.list(group)),
+      list: (group, size) => (group === conversationGroup ? failing.list(group) : store.list(group, size)),
       take: (group, key, takenAt, revision, ttl, writer) => (group === conversationGroup ? failing.take(group, key) : store.take(group, key, takenAt, revision, ttl, writer)),
     };
-    return { store, partly };
+    return { store, partly, failing };
   }
 
   test.each([
@@ -251,30 +257,37 @@ describe('a rule whose read fails asks the insurance limiter before any rule wri
     ['throttled (429 / 54009)', { status: 429, code: 54009 }],
   ])('%s: an action the insurance limiter refuses takes no slot of the author\'s rule', async (_kind, failure) => {
     const clock = manualClock();
-    const { store, partly } = partlyFailing(failure);
+    const { store, partly, failing } = partlyFailing(failure);
     const { decide } = gateOver(partly, { clock: clock.now });
     const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' });
     // The insurance limiter admits the first (FAIL_MODE decides: open admits it, and the author's rule counts it)...
     await expect(decide(fromAlice(), settings)).rejects.toThrow(/^rate\.actions-per-conversation: /);
     expect(await store.raw.list(authorGroup)).toHaveLength(1);
-    // ...and refuses the next three: they take no slot of alice's.
+    // ...and refuses the next three, each after a failed read: they take no slot of alice's.
     for (let i = 0; i < 3; i++) expect(await decide(fromAlice(), settings)).toMatchObject({ code: 'rate.actions-per-conversation' });
+    expect(failing.requests).toBe(4);
     expect(store.writes()).toBe(1);
     expect(await store.raw.list(authorGroup)).toHaveLength(1);
   });
 
-  test('FAIL_MODE=closed: an action the insurance limiter admits is refused anyway, so no other rule writes', async () => {
+  test('FAIL_MODE=closed: once a rule\'s Sync failure is known, an action the insurance limiter admits is refused anyway, and no other rule writes', async () => {
     const clock = manualClock();
-    const { store, partly } = partlyFailing({ status: 503, code: 20503 });
+    const { store, partly } = partlyFailing({ status: 503, code: 20503 }, 2);
     const { decide } = gateOver(partly, { clock: clock.now });
-    const closed = only({ FAIL_MODE: 'closed', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' });
+    const closed = only({ FAIL_MODE: 'closed', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '2/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' });
+    // The key's first action: the failure shows at the conversation's write, sent beside the author's.
     await expect(decide(fromAlice(), closed)).rejects.toThrow(RateStoreUnavailableError);
-    expect(store.writes()).toBe(0);
+    expect(store.writes()).toBe(1);
+    // The next: the conversation's read fails, the insurance limiter admits, FAIL_MODE refuses: no write.
+    await expect(decide(fromAlice(), closed)).rejects.toThrow(RateStoreUnavailableError);
+    expect(store.writes()).toBe(1);
     // In shadow mode FAIL_MODE refuses nothing: the author's rule counts the action as before.
-    const shadow = partlyFailing({ status: 503, code: 20503 });
+    const shadow = partlyFailing({ status: 503, code: 20503 }, 2);
     const { decide: decideShadow } = gateOver(shadow.partly, { clock: clock.now });
-    await expect(decideShadow(fromAlice(), only({ GUARD_MODE: 'shadow', FAIL_MODE: 'closed', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' }))).rejects.toThrow(RateStoreUnavailableError);
-    expect(shadow.store.writes()).toBe(1);
+    const inShadow = only({ GUARD_MODE: 'shadow', FAIL_MODE: 'closed', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '2/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '5/10s' });
+    await expect(decideShadow(fromAlice(), inShadow)).rejects.toThrow(RateStoreUnavailableError);
+    await expect(decideShadow(fromAlice(), inShadow)).rejects.toThrow(RateStoreUnavailableError);
+    expect(shadow.store.writes()).toBe(2);
   });
 });
 
@@ -282,8 +295,8 @@ describe('an action one rule refuses at its write', () => {
   // The conversation allows 1 action in 10 s, the author 2; another instance takes the conversation's
   // only slot between this decision's read and its write, so the conversation's rule refuses at its write.
   const settings = only({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/10s', RATE_LIMIT_MESSAGES_PER_AUTHOR: '2/10s' });
-  const conversationGroup = syncName('rate', `actions-per-conversation\u00001/10000\u0000${CH(1)}`, '0');
-  const authorGroup = syncName('rate', 'messages-per-author\u00002/10000\u0000alice', '0');
+  const conversationGroup = groupOf('actions-per-conversation', 1, CH(1));
+  const authorGroup = groupOf('messages-per-author', 2, 'alice');
   const fromAlice = () => inConversation(CH(1), { Author: 'alice', ClientIdentity: 'alice' });
   const takenFor = (store: RecordingSlotStore, group: string) => store.calls.filter((c) => c.op === 'take' && c.group === group && c.result === 'taken');
 

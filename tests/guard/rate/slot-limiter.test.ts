@@ -8,10 +8,10 @@
 import fc from 'fast-check';
 import { startEmulator, type Emulator } from '../../../emulator';
 import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline';
-import { SKEW_MARGIN_MS, SlotRateLimiter, ttlOf, type Reservation } from '../../../src/guard/rate/slot-limiter';
+import { BUCKETS, SKEW_MARGIN_MS, SlotRateLimiter, slotsId, ttlOf, type Outcome } from '../../../src/guard/rate/slot-limiter';
 import type { Window } from '../../../src/guard/rate/window';
 import { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
-import type { SlotStore } from '../../../src/guard/store/slot-store';
+import { groupParts, slotGroup, type SlotStore } from '../../../src/guard/store/slot-store';
 import { emulatorSlotStore, mostInAnyWindow } from '../../support/rate-emulator';
 import { manualClock, RecordingSlotStore, seededRandom } from '../../support/rate-store';
 import { waitFor } from '../../support/wait';
@@ -53,13 +53,67 @@ describe('one instance', () => {
     expect(store.calls).toEqual([]);
   });
 
-  test('an admission costs one read when the group is unknown, then one write; a known group, one write', async () => {
+  test('a key\'s first action costs one create, and so does a slot this instance knows free', async () => {
     const clock = manualClock();
     const store = new RecordingSlotStore();
     const limiter = new SlotRateLimiter(store, { now: clock.now });
-    expect(await decide(limiter, 'k', window)).toEqual({ admitted: true, requests: 2 });
     expect(await decide(limiter, 'k', window)).toEqual({ admitted: true, requests: 1 });
-    expect(store.calls.map((c) => c.op)).toEqual(['list', 'take', 'take']);
+    expect(await decide(limiter, 'k', window)).toEqual({ admitted: true, requests: 1 });
+    expect(await decide(limiter, 'k', window)).toEqual({ admitted: true, requests: 1 });
+    clock.advance(10_000);
+    // Every slot known free again: one conditional update, no read.
+    expect(await decide(limiter, 'k', window)).toEqual({ admitted: true, requests: 1 });
+    expect(store.calls.map((c) => `${c.op} ${c.result}`)).toEqual(['take taken', 'take taken', 'take taken', 'take taken']);
+  });
+
+  test('a reservation for a key this instance knows nothing of makes no request', async () => {
+    const store = new RecordingSlotStore();
+    const limiter = new SlotRateLimiter(store, { now: manualClock().now });
+    expect(await limiter.reserve('k', { limit: 100, windowMs: 1_000 })).toMatchObject({ kind: 'candidate', requests: 0 });
+    expect(store.calls).toEqual([]);
+  });
+
+  test('concurrent first actions of one instance on a key: one create tests the guess before the others write', async () => {
+    const store = new RecordingSlotStore();
+    const limiter = new SlotRateLimiter(store, { now: manualClock().now });
+    const order: string[] = [];
+    store.beforeTake = () => void order.push(`take ${store.calls.length}`);
+    const outcomes = await Promise.all(Array.from({ length: 3 }, () => decide(limiter, 'k', window)));
+    expect(outcomes).toEqual(Array.from({ length: 3 }, () => ({ admitted: true, requests: 1 })));
+    // The first create was answered (recorded) before the two others were sent.
+    expect(order).toEqual(['take 0', 'take 1', 'take 1']);
+  });
+});
+
+describe('keys share a bounded set of Maps per rule', () => {
+  const window: Window = { limit: 3, windowMs: 10_000 };
+
+  test('5,000 keys of a rule lie in at most 128 Maps, every item under its key\'s prefix', async () => {
+    const store = new MemorySlotStore();
+    const limiter = new SlotRateLimiter(store);
+    for (let i = 0; i < 5_000; i++) expect(await decide(limiter, slotsId('rule', window, `CH${i}`), window)).toMatchObject({ admitted: true, requests: 1 });
+    expect(store.mapNames().length).toBe(BUCKETS);
+    const { map, prefix } = groupParts(SlotRateLimiter.groupOf(slotsId('rule', window, 'CH7'), window, 0));
+    expect(store.mapNames()).toContain(map);
+    expect(await store.list(slotGroup(map, prefix))).toHaveLength(1);
+  });
+
+  test('a key\'s groups lie in distinct Maps (30/1s: 10 groups, 10 Maps); another rule or window, other Maps', () => {
+    const fast: Window = { limit: 30, windowMs: 1_000 };
+    const id = slotsId('rule', fast, 'CH1');
+    const maps = SlotRateLimiter.layout(fast).map((_, g) => groupParts(SlotRateLimiter.groupOf(id, fast, g)).map);
+    expect(new Set(maps).size).toBe(10);
+    const mapOf = (rule: string, w: Window) => groupParts(SlotRateLimiter.groupOf(slotsId(rule, w, 'CH1'), w, 0)).map;
+    expect(mapOf('other', fast)).not.toBe(maps[0]);
+    expect(mapOf('rule', { limit: 31, windowMs: 1_000 })).not.toBe(maps[0]);
+  });
+
+  test('a rule with more groups per key than 128 gets a bucket per group', () => {
+    const huge: Window = { limit: 1_000, windowMs: 1_000 };
+    const groups = SlotRateLimiter.layout(huge).length;
+    expect(groups).toBeGreaterThan(BUCKETS);
+    const id = slotsId('rule', huge, 'CH1');
+    expect(new Set(Array.from({ length: groups }, (_, g) => groupParts(SlotRateLimiter.groupOf(id, huge, g)).map)).size).toBe(groups);
   });
 });
 
@@ -76,46 +130,51 @@ describe('layout: slots spread over groups (Sync Maps) so that none takes more t
 });
 
 describe('several instances sharing one store, each with its own memory', () => {
-  test('a cold instance facing a key at its limit over 34 groups (100/1s) reads them in 6 round trips (1, then 8 at once), not 34, and refuses', async () => {
+  test('a cold instance facing a key at its limit over 34 groups (100/1s): its create finds the slot taken, it reads that group, then the 33 others 8 at once: 7 round trips, not 35, and refuses', async () => {
     const clock = manualClock();
     const many: Window = { limit: 100, windowMs: 1_000 };
     expect(SlotRateLimiter.layout(many)).toHaveLength(34);
     const raw = new MemorySlotStore({ now: clock.now });
     const warm = new SlotRateLimiter(raw, { now: clock.now });
     for (let i = 0; i < 100; i++) expect(await decide(warm, 'k', many)).toMatchObject({ admitted: true });
-    // Every read waits until the test answers it: a round trip is the reads in flight together.
+    // Every request waits until the test answers it: a round trip is the requests in flight together.
     const held: Array<() => void> = [];
+    const hold = () => new Promise<void>((resolve) => held.push(resolve));
     const gated: SlotStore = {
-      list: async (group) => {
-        await new Promise<void>((resolve) => held.push(resolve));
-        return raw.list(group);
-      },
-      take: (...args) => raw.take(...args),
+      list: async (...args) => (await hold(), raw.list(...args)),
+      take: async (...args) => (await hold(), raw.take(...args)),
     };
     const cold = new SlotRateLimiter(gated, { now: clock.now });
-    let reservation: Reservation | undefined;
-    const reserving = cold.reserve('k', many).then((r) => (reservation = r));
+    let outcome: Outcome | undefined;
+    const deciding = decide(cold, 'k', many).then((o) => (outcome = o));
     const roundTrips: number[] = [];
     for (;;) {
-      await waitFor(() => reservation !== undefined || held.length > 0, { what: 'a read or the answer' });
-      if (reservation !== undefined) break;
-      // Every read of this round trip was sent in the same turn as the first (before this check ran).
+      await waitFor(() => outcome !== undefined || held.length > 0, { what: 'a request or the answer' });
+      if (outcome !== undefined) break;
+      // Every request of this round trip was sent in the same turn as the first (before this check ran).
       roundTrips.push(held.length);
       held.splice(0).forEach((answer) => answer());
     }
-    await reserving;
-    expect(roundTrips).toEqual([1, 8, 8, 8, 8, 1]);
-    expect(reservation).toMatchObject({ kind: 'denied', requests: 34 });
+    await deciding;
+    expect(roundTrips).toEqual([1, 1, 8, 8, 8, 8, 1]);
+    expect(outcome).toMatchObject({ admitted: false, requests: 35 });
+    expect(outcome!.admitted || outcome!.contended).toBeFalsy();
   });
 
-  test('a cold instance reads one group first, and stops there when it has room', async () => {
-    const store = new RecordingSlotStore();
-    const limiter = new SlotRateLimiter(store, { now: manualClock().now });
-    expect(await limiter.reserve('k', { limit: 100, windowMs: 1_000 })).toMatchObject({ kind: 'candidate', requests: 1 });
-    expect(store.reads()).toBe(1);
+  test('a cold instance facing a key whose slots exist: its create loses (409), it reads the group, and takes a free slot there', async () => {
+    const clock = manualClock();
+    const store = new RecordingSlotStore(new MemorySlotStore({ now: clock.now }));
+    const window: Window = { limit: 3, windowMs: 10_000 };
+    const warm = new SlotRateLimiter(store, { now: clock.now });
+    for (let i = 0; i < 3; i++) await decide(warm, 'k', window);
+    clock.advance(10_000 + SKEW_MARGIN_MS);
+    store.clear();
+    const cold = new SlotRateLimiter(store, { now: clock.now });
+    expect(await decide(cold, 'k', window)).toEqual({ admitted: true, requests: 3 });
+    expect(store.calls.map((c) => `${c.op} ${c.result ?? ''}`.trim())).toEqual(['take lost', 'list', 'take taken']);
   });
 
-  test('a burst of 3N spread over 3 instances, all reading before anyone writes: exactly N admitted', async () => {
+  test('a burst of 3N spread over 3 instances, all reserving before anyone writes: exactly N admitted', async () => {
     const clock = manualClock();
     const store = new MemorySlotStore();
     const random = seededRandom(7);
@@ -277,29 +336,40 @@ describe('a read of a slot group shared by concurrent decisions of one instance 
   afterAll(() => emu.close());
   beforeEach(() => emu.reset());
 
+  /** A key whose 5 slots another instance took 20 s ago: free, but there, so a cold instance's create loses (409) and it reads. */
+  async function takenLongAgo(key: string, window: Window): Promise<void> {
+    const other = new SlotRateLimiter(emulatorSlotStore(emu), { now: () => Date.now() - 20_000 });
+    for (let i = 0; i < window.limit; i++) expect(await decide(other, key, window)).toMatchObject({ admitted: true });
+  }
+
   test('runs under its own deadline: a decision that joined it is answered once Sync answers, not cut off at the deadline of the decision that started it', async () => {
-    const limiter = new SlotRateLimiter(emulatorSlotStore(emu));
     const window: Window = { limit: 5, windowMs: 10_000 };
+    await takenLongAgo('CH-shared', window);
+    const limiter = new SlotRateLimiter(emulatorSlotStore(emu));
     const reads = emu.hold({ product: 'sync', method: 'GET' });
-    // Started back to back: the second joins the read the first started. The read is held, so the
-    // first decision's time (100 ms) is up before Sync answers; the second has a minute.
+    // Started back to back: the first tries a create (409: the slots exist) and reads the group; the
+    // second waits for that create, then joins the read. The read is held, so the first decision's
+    // time (100 ms) is up before Sync answers; the second has a minute.
+    const from = emu.log.length;
     const first = withDeadline(100, () => decide(limiter, 'CH-shared', window));
     const second = withDeadline(60_000, () => decide(limiter, 'CH-shared', window));
     await expect(first).rejects.toThrow(DeadlineExceededError);
     reads.release();
     expect(await second).toMatchObject({ admitted: true });
-    expect(emu.log.filter((e) => e.method === 'GET').map((e) => e.status)).toEqual([404]);
+    expect(emu.log.slice(from).filter((e) => e.method === 'GET').map((e) => e.status)).toEqual([200]);
   });
 
   test('stops once no decision waits for it any more', async () => {
-    const limiter = new SlotRateLimiter(emulatorSlotStore(emu));
     const window: Window = { limit: 5, windowMs: 10_000 };
+    await takenLongAgo('CH-gone', window);
+    const limiter = new SlotRateLimiter(emulatorSlotStore(emu));
     const reads = emu.hold({ product: 'sync', method: 'GET' });
+    const from = emu.log.length;
     const both = [withDeadline(100, () => decide(limiter, 'CH-gone', window)), withDeadline(150, () => decide(limiter, 'CH-gone', window))];
     for (const decision of both) await expect(decision).rejects.toThrow(DeadlineExceededError);
     // The client gave the read up (499): nothing was left waiting for it.
     await waitFor(() => emu.log.some((e) => e.method === 'GET' && e.status === 499), { what: 'the read to be abandoned' });
     reads.release();
-    expect(emu.log.filter((e) => e.method === 'GET').map((e) => e.status)).toEqual([499]);
+    expect(emu.log.slice(from).filter((e) => e.method === 'GET').map((e) => e.status)).toEqual([499]);
   });
 });

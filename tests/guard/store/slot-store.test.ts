@@ -11,7 +11,7 @@ import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline
 import { StoreUnavailableError } from '../../../src/guard/store/document-store';
 import { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
 import { syncName } from '../../../src/guard/store/names';
-import { NO_ONE, type SlotStore, type SlotVersion } from '../../../src/guard/store/slot-store';
+import { NO_ONE, slotGroup, type SlotStore, type SlotVersion } from '../../../src/guard/store/slot-store';
 import { emulatorSlotStore } from '../../support/rate-emulator';
 import { waitFor } from '../../support/wait';
 
@@ -28,7 +28,9 @@ beforeEach(() => {
 });
 afterEach(() => emu.setClock(Date.now));
 
-const GROUP = syncName('rate', 'slot-store-test', '0');
+/** A group of its own: a Map shared with other groups (below), its items under a prefix. */
+const MAP = syncName('rate', 'slot-store-test', '0');
+const GROUP = slotGroup(MAP, 'aaaa.0.');
 const TTL = 10;
 /** How late Sync removes an expired item in these tests (the emulator's setting, and the memory store's). */
 const LAG = 5_000;
@@ -78,6 +80,32 @@ describe.each(implementations)('%s', (_name, makeStore) => {
   test('revisions are per slot: another slot of the group starts at "0" too', async () => {
     await store.take(GROUP, '0', now, undefined, TTL);
     expect(version(await store.take(GROUP, '1', now, undefined, TTL)).revision).toBe('0');
+  });
+
+  test('groups sharing a Map are apart: each lists its own slots, by their keys within the group, whatever lies before or after them', async () => {
+    const [before, after] = [slotGroup(MAP, 'aaa9.0.'), slotGroup(MAP, 'aaaa.1.')];
+    for (const key of ['0', '1', '2']) await store.take(before, key, now, undefined, TTL, 'x');
+    for (const key of ['0', '1', '2']) await store.take(after, key, now, undefined, TTL, 'x');
+    await store.take(GROUP, '1', now, undefined, TTL, 'a');
+    await store.take(GROUP, '10', now, undefined, TTL, 'a');
+    expect((await store.list(GROUP, 11)).map((slot) => slot.key).sort()).toEqual(['1', '10']);
+    expect((await store.list(after, 3)).map((slot) => slot.key).sort()).toEqual(['0', '1', '2']);
+    // The same slot key in another group is another item: created apart, at revision "0".
+    expect(await store.take(after, '1', now, undefined, TTL)).toBe('lost');
+    expect(version(await store.take(GROUP, '2', now, undefined, TTL)).revision).toBe('0');
+  });
+
+  test('a write to any group renews the Map: a group written long ago stays while another group of its Map is written', async () => {
+    const other = slotGroup(MAP, 'bbbb.0.');
+    await store.take(GROUP, '0', now, undefined, TTL, 'a');
+    now += TTL * 1000 - 1;
+    await store.take(other, '0', now, undefined, TTL, 'b');
+    now += TTL * 1000 + LAG - 1;
+    // GROUP's item is gone after its own TTL; the Map, renewed by the other group's write, is not.
+    expect(await store.list(GROUP)).toEqual([]);
+    expect(await store.list(other)).toHaveLength(1);
+    now += 1;
+    expect(await store.list(other)).toEqual([]);
   });
 
   test('an expired slot is kept until it is removed (late): listed, and taken by a write naming it, which renews it', async () => {
@@ -155,6 +183,27 @@ describe('SyncSlotStore: what only Sync does', () => {
     expect(await second).toEqual({ revision: '0', created: expect.any(String) });
     expect(emu.log.filter((e) => e.method === 'POST' && e.path.endsWith('/Maps')).map((e) => e.status)).toEqual([201]);
     expect((await store.list(GROUP)).map((slot) => slot.key)).toEqual(['1']);
+  });
+
+  test('a create into a Map that is not there (404) creates the Map, then the slot: three requests; the next create, one', async () => {
+    const store = emulatorSlotStore(emu);
+    expect(await store.take(GROUP, '0', now, undefined, TTL, 'a')).toEqual({ revision: '0', created: expect.any(String) });
+    expect(await store.take(slotGroup(MAP, 'bbbb.0.'), '0', now, undefined, TTL, 'a')).toEqual({ revision: '0', created: expect.any(String) });
+    expect(emu.log.filter((e) => e.product === 'sync').map((e) => `${e.method} ${e.path.replace(/^.*\/Services\/[^/]+/, '')} ${e.status}`)).toEqual([
+      `POST /Maps/${MAP}/Items 404`,
+      'POST /Maps 201',
+      `POST /Maps/${MAP}/Items 201`,
+      `POST /Maps/${MAP}/Items 201`,
+    ]);
+  });
+
+  test('a group is read as one page from its prefix, as large as the group', async () => {
+    const store = emulatorSlotStore(emu);
+    await store.take(GROUP, '0', now, undefined, TTL, 'a');
+    await store.list(GROUP, 3);
+    const read = emu.log.filter((e) => e.method === 'GET');
+    expect(read).toHaveLength(1);
+    expect(read[0]!.query).toMatchObject({ From: 'aaaa.0.', PageSize: '3', Order: 'asc' });
   });
 
   test('a request abandoned when its time is up says so (not "undefined / 23", the DOMException code of a timeout)', async () => {
