@@ -5,10 +5,11 @@
 import type { Twilio } from 'twilio';
 import { startEmulator, type Emulator } from '../../emulator';
 import { conversationKey, tallyKeys, type TallyData } from '../../src/guard/facts/identity-tally';
+import { syncName } from '../../src/guard/store/names';
 import type { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
 import { ACCOUNT_SID, CHAT_SERVICE_SID, participantAdd } from '../support/events';
 import { PRE_EVENT_PATH, startRuntime, type Runtime } from '../support/runtime';
-import { emulatorClient, emulatorStore, readTally, runtimeEnv, seedIdentityConversations, writeTally } from '../support/state-emulator';
+import { emulatorClient, emulatorStore, readTally, runtimeEnv, seedIdentityConversations, seedMembers, writeTally } from '../support/state-emulator';
 
 const POST_EVENT_PATH = '/conversations/post-event';
 const LIMIT = 3;
@@ -147,5 +148,54 @@ describe('pre-event decisions follow the tally the post-events keep', () => {
     const res = await join(seedConversation());
     expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
     expect(await stored('bob')).not.toContain(conversationKey(left));
+  });
+});
+
+describe('the page index of participant lists', () => {
+  const pagesIndex = (sid: string) => syncName('pages', CHAT_SERVICE_SID, sid);
+  const index = async (sid: string) => (await store.get<{ queries: string[] }>(pagesIndex(sid)))?.data.queries;
+
+  test('onParticipantAdded of an SMS participant writes the index of a conversation of 250; of 3, nothing is written to Sync', async () => {
+    const large = seedConversation();
+    seedMembers(emulator, large, { chat: 240, sms: 10 });
+    const res = await runtime.post(POST_EVENT_PATH, postEvent('onParticipantAdded', large, { 'MessagingBinding.Address': '+15550001111', ParticipantSid: 'MB' + '4'.repeat(32) }));
+    expect(res.logs).toContainEqual(expect.objectContaining({ event: 'onParticipantAdded', outcome: 'recorded' }));
+    expect(await index(large)).toHaveLength(2);
+
+    const small = seedConversation();
+    seedMembers(emulator, small, { chat: 2, sms: 1 });
+    emulator.clearLog();
+    await runtime.post(POST_EVENT_PATH, postEvent('onParticipantAdded', small, { 'MessagingBinding.Address': '+15550001112', ParticipantSid: 'MB' + '5'.repeat(32) }));
+    expect(emulator.log.filter((e) => e.product === 'sync')).toEqual([]);
+    expect(emulator.log.filter((e) => e.product === 'conversations')).toHaveLength(1);
+  });
+
+  test('onParticipantRemoved rewrites the index when the page URLs moved, and leaves it when they did not', async () => {
+    const sid = seedConversation();
+    const members = seedMembers(emulator, sid, { chat: 350 });
+    await runtime.post(POST_EVENT_PATH, added(sid, 'bob'));
+    const before = await index(sid);
+    expect(before).toHaveLength(3);
+
+    await client.conversations.v1.services(CHAT_SERVICE_SID).conversations(sid).participants(members[120]!).remove();
+    await runtime.post(POST_EVENT_PATH, removed(sid, 'member-x'));
+    const after = await index(sid);
+    expect(after).toHaveLength(3);
+    expect(after).not.toEqual(before);
+
+    emulator.clearLog();
+    await runtime.post(POST_EVENT_PATH, removed(sid, 'member-y'));
+    expect(emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST')).toEqual([]);
+  });
+
+  test('Sync failing for the index: the tally is still kept, the failure logged, the answer 200 {}', async () => {
+    const sid = seedConversation();
+    seedMembers(emulator, sid, { chat: 150 });
+    await tally('bob', []);
+    emulator.injectFault({ kind: 'status', status: 503, product: 'sync', pathIncludes: pagesIndex(sid) });
+    const res = await runtime.post(POST_EVENT_PATH, added(sid, 'bob'));
+    expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });
+    expect(res.logs).toContainEqual(expect.objectContaining({ event: 'onParticipantAdded', outcome: 'error' }));
+    expect(await stored('bob')).toEqual(keys([sid]));
   });
 });

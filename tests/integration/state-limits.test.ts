@@ -3,11 +3,13 @@
  * emulator: what Twilio's webhook request gets back, and which REST requests the guard made.
  */
 import { startEmulator, type Emulator } from '../../emulator';
-import { CHAT_SERVICE_SID, messageAdd, participantAdd, smsParticipantAdd, type FormFields } from '../support/events';
+import { syncName } from '../../src/guard/store/names';
+import { ACCOUNT_SID, CHAT_SERVICE_SID, messageAdd, participantAdd, smsParticipantAdd, type FormFields } from '../support/events';
+import { POST_EVENT_PATH } from '../support/fuzz-webhook';
 import { files, mediaField, file } from '../support/media';
 import { PRE_EVENT_PATH, startRuntime, type Runtime, type RuntimeResponse } from '../support/runtime';
 import { textOfChars } from '../support/settings';
-import { conversationsRequests, freshNumber, RESOLVED_DEFAULT_SERVICE, runtimeEnv, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
+import { conversationsRequests, emulatorClient, emulatorStore, freshNumber, RESOLVED_DEFAULT_SERVICE, runtimeEnv, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
 
 /** The 403 body a developer reads, with both numbers in its message. */
 function expectRejected(res: RuntimeResponse, expected: { code: string; limit: number; actual: number; variable?: string; channel?: string }) {
@@ -205,5 +207,124 @@ describe('defaults: 50 non-chat participants, fan-out to SMS and WhatsApp', () =
     const requests = conversationsRequests(emulator);
     expect(requests).toHaveLength(1);
     expect(requests[0]!.query.PageSize).toBe('100');
+  });
+});
+
+/**
+ * Joins at the participant caps of large conversations, with two instances of the functions sharing
+ * the emulator as deployed instances share Twilio: one answers the post-events (and keeps the page
+ * index of each participant list), the other decides. The answer at each cap comes from the listing,
+ * with the index or without it.
+ */
+describe('large conversations: the caps stay exact with the page index the post-event keeps', () => {
+  let decider: Runtime;
+  let keeper: Runtime;
+  beforeAll(async () => {
+    const env = runtimeEnv(emulator, { STATUS_COUNTERS: 'off' });
+    [decider, keeper] = await Promise.all([startRuntime(env), startRuntime(env)]);
+  });
+  afterAll(() => Promise.all([decider.stop(), keeper.stop()]));
+
+  const pagesIndex = (sid: string) => syncName('pages', CHAT_SERVICE_SID, sid);
+  const participantPages = (sid: string) => conversationsRequests(emulator).filter((e) => e.path.endsWith(`/Conversations/${sid}/Participants`));
+  /** What Twilio does after adding or removing a participant: the post-event, answered by the other instance. */
+  async function postEvent(sid: string, eventType: 'onParticipantAdded' | 'onParticipantRemoved', fields: FormFields = {}) {
+    const res = await keeper.post(POST_EVENT_PATH, { AccountSid: ACCOUNT_SID, ChatServiceSid: CHAT_SERVICE_SID, EventType: eventType, ConversationSid: sid, Source: 'SDK', RetryCount: '0', ParticipantSid: 'MB' + '3'.repeat(32), ...fields });
+    expect(res.logs).toContainEqual(expect.objectContaining({ event: eventType, outcome: 'recorded' }));
+  }
+  const indexWrites = (sid: string) => emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && `${e.path} ${e.object ?? ''}`.includes(pagesIndex(sid)));
+
+  test('999, 1000 and 1001 participants: the 1000th joins, the 1001st is refused, each page read once and pages 2 to 10 at once', async () => {
+    const sid = seedConversation();
+    seedMembers(emulator, sid, { chat: 989, sms: 10 });
+    await postEvent(sid, 'onParticipantAdded', { Identity: 'member-last' });
+    expect(indexWrites(sid)).toHaveLength(1);
+
+    // Twilio holds the first page, then every later one: pages 2 to 10 are all asked for while page 2
+    // is still unanswered, so the decision waits for three round trips (page 1; page 2 beside the index; the rest).
+    emulator.clearLog();
+    const first = emulator.hold({ product: 'conversations', pathIncludes: `/Conversations/${sid}/Participants` });
+    const deciding = decider.post(PRE_EVENT_PATH, join(sid, 'newcomer'));
+    await first.arrived(1);
+    const later = emulator.hold({ product: 'conversations', pathIncludes: `/Conversations/${sid}/Participants` });
+    first.release();
+    await later.arrived(9);
+    expect(later.waiting).toBe(9);
+    later.release();
+    expectAllowed(await deciding);
+    const pages = participantPages(sid);
+    expect(pages).toHaveLength(10);
+    expect(new Set(pages.map((e) => e.query.PageToken ?? '')).size).toBe(10);
+    expect(syncRequests(emulator).filter((e) => e.path.includes(pagesIndex(sid))).map((e) => e.method)).toEqual(['GET']);
+
+    // Twilio adds the 1000th; the next join is refused with both numbers, from the listing.
+    seedMembers(emulator, sid, { chat: 1 });
+    await postEvent(sid, 'onParticipantAdded', { Identity: 'member-1000' });
+    emulator.clearLog();
+    expectRejected(await decider.post(PRE_EVENT_PATH, join(sid, 'one-too-many')), { code: 'participant.count', limit: 1000, actual: 1001, variable: 'MAX_PARTICIPANTS' });
+    expect(participantPages(sid)).toHaveLength(10);
+    expect(indexWrites(sid)).toHaveLength(0); // decisions only read the index
+  });
+
+  test('changes no post-event reported: a participant removed mid-list and another added are both seen', async () => {
+    const sid = seedConversation();
+    const members = seedMembers(emulator, sid, { chat: 1000 });
+    await postEvent(sid, 'onParticipantAdded', { Identity: 'member-last' });
+    expectRejected(await decider.post(PRE_EVENT_PATH, join(sid, 'newcomer')), { code: 'participant.count', limit: 1000, actual: 1001 });
+
+    // Removed through the REST API without the webhook header: no post-event, the index is stale.
+    await emulatorClient(emulator).conversations.v1.services(CHAT_SERVICE_SID).conversations(sid).participants(members[420]!).remove();
+    expectAllowed(await decider.post(PRE_EVENT_PATH, join(sid, 'newcomer')));
+    seedMembers(emulator, sid, { sms: 1 }); // added the same way, at the end of the list
+    expectRejected(await decider.post(PRE_EVENT_PATH, join(sid, 'newcomer')), { code: 'participant.count', limit: 1000, actual: 1001 });
+
+    // The post-event of a later change rewrites the index; the answers stay the same.
+    await postEvent(sid, 'onParticipantRemoved', { Identity: 'someone' });
+    expect(indexWrites(sid).length).toBeGreaterThan(0);
+    expectRejected(await decider.post(PRE_EVENT_PATH, join(sid, 'newcomer')), { code: 'participant.count', limit: 1000, actual: 1001 });
+  });
+
+  test('the 50th non-chat participant joins a conversation of 400, the 51st is refused: non-chat members on every page count', async () => {
+    const sid = seedConversation();
+    for (let i = 0; i < 7; i++) seedMembers(emulator, sid, { chat: 50, sms: 7 }); // 399, 49 of them SMS, spread over four pages
+    await postEvent(sid, 'onParticipantAdded', { 'MessagingBinding.Address': freshNumber() });
+    expectAllowed(await decider.post(PRE_EVENT_PATH, smsJoin(sid)));
+    seedMembers(emulator, sid, { sms: 1 });
+    await postEvent(sid, 'onParticipantAdded', { 'MessagingBinding.Address': freshNumber() });
+    expectRejected(await decider.post(PRE_EVENT_PATH, smsJoin(sid, 'whatsapp')), { code: 'participant.non-chat.count', limit: 50, actual: 51, variable: 'MAX_NON_CHAT_PARTICIPANTS', channel: 'whatsapp' });
+  });
+
+  test('Group MMS at its default cap of 10: the 10th joins, the 11th is refused; a Group MMS member on the last page of 150 makes it one', async () => {
+    const mms = seedConversation();
+    seedMembers(emulator, mms, { groupMms: 8, projected: 1 });
+    expectAllowed(await decider.post(PRE_EVENT_PATH, join(mms, 'bob')));
+    seedMembers(emulator, mms, { chat: 1 });
+    expectRejected(await decider.post(PRE_EVENT_PATH, join(mms, 'carol')), { code: 'participant.group-mms.count', limit: 10, actual: 11, variable: 'MAX_GROUP_MMS_PARTICIPANTS', channel: 'sms' });
+
+    const large = seedConversation();
+    seedMembers(emulator, large, { chat: 149, projected: 1 });
+    await postEvent(large, 'onParticipantAdded', { Identity: 'member-last' });
+    expectRejected(await decider.post(PRE_EVENT_PATH, join(large, 'bob')), { code: 'participant.group-mms.count', limit: 10, actual: 151 });
+  });
+
+  test('an index Sync cannot serve, or one naming another host, changes nothing but the round trips', async () => {
+    const sid = seedConversation();
+    seedMembers(emulator, sid, { chat: 1000 });
+    await postEvent(sid, 'onParticipantAdded', { Identity: 'member-last' });
+    const store = emulatorStore(emulatorClient(emulator));
+    const stored = await store.get<{ queries: string[] }>(pagesIndex(sid));
+    expect(stored?.data.queries).toHaveLength(9);
+
+    emulator.injectFault({ kind: 'status', status: 503, product: 'sync', pathIncludes: pagesIndex(sid) });
+    expectRejected(await decider.post(PRE_EVENT_PATH, join(sid, 'newcomer')), { code: 'participant.count', limit: 1000, actual: 1001 });
+    emulator.clearFaults();
+
+    // Someone with Sync access writes URLs of their own: the guard never sends its credentials there.
+    await store.replace(pagesIndex(sid), { queries: ['x@evil.example/steal?PageToken=1', '../../Other?PageToken=2'] }, stored!.revision);
+    emulator.clearLog();
+    expectRejected(await decider.post(PRE_EVENT_PATH, join(sid, 'newcomer')), { code: 'participant.count', limit: 1000, actual: 1001 });
+    // They are only ever read as queries of the list's own URL: two wasted reads on Twilio, nothing else.
+    expect(conversationsRequests(emulator).every((e) => e.path.endsWith(`/Conversations/${sid}/Participants`) || e.path.includes('ParticipantConversations'))).toBe(true);
+    expect(participantPages(sid)).toHaveLength(12);
   });
 });
