@@ -19,6 +19,7 @@ import { EmulatorProcess } from './emulator-process';
 import { mostInAnyWindow } from './most-in-window';
 import { guardInstance, percentile } from './guard-instance';
 import { seedAuditHistory } from './audit-history';
+import { rejectionLogFlood } from './rejection-log-flood';
 import { conversation, message, participant, photo, seedConversation, seedIdentity, SERVICE } from './scenarios';
 
 const LATENCY_MS = 50;
@@ -50,6 +51,7 @@ const SECTIONS: Array<[string, (e: EmulatorProcess) => Promise<void>]> = [
   ['deadline', writesAfterTheAnswer],
   ['post-event', postEventConcurrency],
   ['counters', rejectionCounters],
+  ['log-flood', (emulator) => rejectionLogFlood(emulator, LATENCY_MS)],
   ['audit', auditHistory],
 ];
 
@@ -58,7 +60,7 @@ const USAGE = `Usage: npm run bench
 Builds dist/, then times the pre-event function's decisions in-process, as a warm instance makes
 them, against the Twilio API emulator in its own process, and prints Markdown tables: remote requests
 per decision, latency at injected remote latencies, the rate limiter's bursts, steady streams and
-Sync cost, writes after a deadline, post-event work, the rejection counters under a flood, and
+Sync cost, writes after a deadline, post-event work, the rejection counters and log under a flood, and
 \`npm run audit\` reading a generated history and replaying it at three sizes (time, peak RSS). Takes
 a few minutes; the figures of docs/performance.md come from it.
 
@@ -67,6 +69,7 @@ Environment:
   BENCH_SAMPLES=<n>             Decisions timed per latency row. Default: 30.
   BENCH_SUSTAINED_SECONDS=<s>   Length of each steady stream. Default: 10.
   BENCH_EMULATOR_PORT=<port>    The emulator's port. Default: 4590.
+  BENCH_FLOOD_SECONDS=<s>       Length of the rejection log's flood (10,000 a minute). Default: 60.
   BENCH_AUDIT_CONVERSATIONS=<n> Conversations of the audit's generated history (20 messages each).
                                 Default: 10000.
 
