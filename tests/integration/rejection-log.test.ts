@@ -9,7 +9,7 @@
 import { startEmulator, type Emulator } from '../../emulator';
 import { logMapName } from '../../src/guard/rejection-log/buffer';
 import { startRecordingProxy, type RecordedRequest, type RecordingProxy } from '../support/recording-proxy';
-import { CONTACTS, RAW_CONTACTS, SCENARIO_SETTINGS, sendRejections, storedLog, waitUntilFlushed, type Scenario, type SentRecord } from '../support/rejection-scenario';
+import { CONTACTS, contactsIn, SCENARIO_SETTINGS, sendRejections, storedLog, waitUntilFlushed, type Scenario, type SentRecord } from '../support/rejection-scenario';
 import { startedAll, startRuntime, type Runtime } from '../support/runtime';
 import { runtimeEnv } from '../support/state-emulator';
 import { statusBasicAuth } from '../support/status-client';
@@ -58,19 +58,6 @@ const sentShapes = (sent: readonly SentRecord[], privacy: 'masked' | 'full' = 'm
 const shapes = (records: readonly StatusRecord[]) => records.map(shapeOf).sort();
 
 const newestFirst = (records: readonly StatusRecord[]) => records.every((r, i) => i === 0 || Date.parse(records[i - 1]!.at) >= Date.parse(r.at));
-
-/** Every way a contact of the scenario could be written: as sent, its digits alone, an e-mail's local part. */
-const FORBIDDEN = RAW_CONTACTS.flatMap((contact) => (contact.includes('@') ? [contact, contact.split('@')[0]!] : [contact, contact.slice(1)]));
-/** The forbidden strings `text` holds, read as it is and as form-decoded. */
-function contactsIn(text: string): string[] {
-  let decoded = text;
-  try {
-    decoded = decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    // Not percent-encoded: read as it is.
-  }
-  return FORBIDDEN.filter((contact) => text.includes(contact) || decoded.includes(contact));
-}
 
 const syncRequests = (proxy: RecordingProxy) => proxy.requests.filter((r) => r.url.startsWith('/sync/'));
 const logWrites = (requests: readonly RecordedRequest[]) => requests.filter((r) => r.method === 'POST' && /guard_rejection_log_\d+\/Items/.test(decodeURIComponent(r.url)));

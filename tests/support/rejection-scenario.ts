@@ -50,6 +50,20 @@ export const CONTACTS = {
 /** Every raw phone number and e-mail address of {@link CONTACTS}, without channel prefixes. */
 export const RAW_CONTACTS: readonly string[] = [...new Set(Object.values(CONTACTS).map((value) => value.replace(/^whatsapp:/, '')))];
 
+/** Every way a contact could be written out: as sent, a number's digits alone, an e-mail address's local part. */
+const FORBIDDEN = RAW_CONTACTS.flatMap((contact) => (contact.includes('@') ? [contact, contact.split('@')[0]!] : [contact, contact.slice(1)]));
+
+/** The contacts of the scenario that `text` holds unmasked, read as it is and form- or percent-decoded. */
+export function contactsIn(text: string): string[] {
+  let decoded = text;
+  try {
+    decoded = decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    // Not percent-encoded: read as it is.
+  }
+  return FORBIDDEN.filter((contact) => text.includes(contact) || decoded.includes(contact));
+}
+
 /** One rejection (or annotation) the scenario sent, as the log should keep it. */
 export interface SentRecord {
   /** Which instance decided it: 0 or 1. */
