@@ -14,7 +14,9 @@ import { handlePostEvent } from '../src/guard/post-event';
 import { MemoryRateLimiter } from '../src/guard/rate/memory-limiter';
 import { SyncDocumentStore } from '../src/guard/store/sync-document-store';
 import { twilioClientFor } from '../src/guard/twilio/client';
-import { slidingWindow } from '../src/guard/rate/window';
+import { parseWindow, slidingWindow } from '../src/guard/rate/window';
+import { SlotRateLimiter, slotsId } from '../src/guard/rate/slot-limiter';
+import { groupParts } from '../src/guard/store/slot-store';
 import { EmulatorProcess } from './emulator-process';
 import { mostInAnyWindow } from './most-in-window';
 import { guardInstance, percentile } from './guard-instance';
@@ -148,9 +150,38 @@ const RATE_30_PER_MINUTE = { RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m' };
 
 async function rateLimiter(emulator: EmulatorProcess) {
   console.log('## Rate limits in Sync\n');
+  await rateRequests(emulator);
   await bursts(emulator);
   await sustained(emulator);
   await deniedCost(emulator);
+}
+
+/**
+ * What one rate decision costs in Sync requests and in round trips, by what its instance knows:
+ * `30/1m` per conversation (one group a key), conversations the guard has never seen.
+ */
+async function rateRequests(emulator: EmulatorProcess) {
+  await emulator.reset();
+  const settings = { ...RATE_30_PER_MINUTE, STATUS_COUNTERS: 'off' };
+  const window = parseWindow(RATE_30_PER_MINUTE.RATE_LIMIT_ACTIONS_PER_CONVERSATION)!;
+  const mapOf = (conversation: string) => groupParts(SlotRateLimiter.groupOf(slotsId('actions-per-conversation', window, conversation), window, 0)).map;
+  const sid = (n: number) => `CH${n.toString(16).padStart(32, '0')}`;
+  const guard = guardInstance(emulator.url, settings, { separate: true });
+  const first = sid(1);
+  // Another new conversation whose slots lie in the Map the first one's action creates.
+  const neighbour = sid(Array.from({ length: 100_000 }, (_, i) => i + 2).find((n) => mapOf(sid(n)) === mapOf(first))!);
+  const rows: Array<[string, { sync: number; inSequence: number }]> = [];
+  rows.push(["a key's first action, its rule's Map not there yet (404, the Map, the slot)", await requestsOf(emulator, () => guard.decide(message(first)))]);
+  rows.push(["a key's first action (a new conversation), its rule's Map there", await requestsOf(emulator, () => guard.decide(message(neighbour)))]);
+  rows.push(['the next action on a key whose slots the instance knows free', await requestsOf(emulator, () => guard.decide(message(neighbour)))]);
+  for (let i = 0; i < 28; i++) await guard.decide(message(neighbour));
+  rows.push(['a refusal on a key the instance knows full', await requestsOf(emulator, () => guard.decide(message(neighbour)))]);
+  const cold = guardInstance(emulator.url, settings, { separate: true });
+  rows.push(['another instance, cold, on that key at its limit (409, then a read)', await requestsOf(emulator, () => cold.decide(message(neighbour)))]);
+  console.log(`Sync requests of one rate decision, rule \`30/1m\` per conversation (in sequence: its time at ${LATENCY_MS} ms per request, divided by ${LATENCY_MS}):\n`);
+  console.log('| decision | Sync requests | in sequence |\n|---|---|---|');
+  for (const [name, r] of rows) console.log(`| ${name} | ${r.sync} | ${r.inSequence} |`);
+  console.log('');
 }
 
 /**

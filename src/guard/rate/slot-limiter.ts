@@ -59,6 +59,8 @@ interface GroupView {
   source: 'read' | 'assumed';
   /** Assumed, and no create of this instance's has succeeded in it yet: one at a time tests the guess. */
   unconfirmed: boolean;
+  /** Settles once the guess is borne out: a create succeeded, or Sync answered that the Map is not there. */
+  confirmed?: { promise: Promise<void>; resolve: () => void };
   /** A write to it lost a race: it is read again before it is used. */
   stale: boolean;
 }
@@ -162,10 +164,12 @@ export class SlotRateLimiter {
         continue;
       }
       const inFlight = this.claimsOf(id, group, window);
-      if (this.view(id, group, window)?.unconfirmed && inFlight.length > 0) {
+      const testing = this.view(id, group, window);
+      if (testing?.unconfirmed && inFlight.length > 0) {
         // A guess that the group is new is being tested by another decision of this instance: if it
-        // fails (409), the group is read instead of failing here too. Not an attempt of this one's.
-        await settledOrAborted(inFlight, limits.signal);
+        // fails (409), the group is read instead of failing here too; once it holds (a slot created,
+        // or no Map at all), this one writes. Not an attempt of this one's.
+        await settledOrAborted([Promise.race([Promise.allSettled(inFlight), testing.confirmed!.promise])], limits.signal);
         attempt--;
         continue;
       }
@@ -191,7 +195,8 @@ export class SlotRateLimiter {
       // What the write shows is learnt as it settles, before any decision waiting for it resumes. A
       // write that failed (Sync throttled, failing, late) leaves the group to be read before the next
       // write: a failure found by a read reaches the insurance limiter before any rule writes.
-      const claim = this.store.take(SlotRateLimiter.groupOf(id, window, group), key, now, slot.version, ttlOf(window), this.id).then(
+      const confirm = () => this.confirm(id, taking, window);
+      const claim = this.store.take(SlotRateLimiter.groupOf(id, window, group), key, now, slot.version, ttlOf(window), this.id, confirm).then(
         (taken) => (this.learn(id, taking, window, key, now, taken), taken),
         (error: unknown) => {
           this.learn(id, taking, window, key, now, 'lost');
@@ -310,7 +315,17 @@ export class SlotRateLimiter {
     const seenAt = this.now();
     const size = SlotRateLimiter.layout(window)[group]!;
     const slots = new Map<string, KnownSlot>(Array.from({ length: size }, (_, i) => [String(i), { takenAt: -Infinity, seenAt }]));
-    this.remember(this.local(id, group, window), { slots, source: 'assumed', unconfirmed: true, stale: false });
+    let resolve = () => {};
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.remember(this.local(id, group, window), { slots, source: 'assumed', unconfirmed: true, stale: false, confirmed: { promise, resolve } });
+  }
+
+  /** An assumed group's guess borne out: the decisions waiting on it write. */
+  private confirm(id: string, group: number, window: Window): void {
+    const view = this.view(id, group, window);
+    if (!view?.unconfirmed) return;
+    view.unconfirmed = false;
+    view.confirmed?.resolve();
   }
 
   /** What a write showed: a slot this instance now holds, or a group it must read again. */
@@ -322,7 +337,7 @@ export class SlotRateLimiter {
       return;
     }
     view.slots.set(key, { takenAt, writer: this.id, version: taken, seenAt: takenAt });
-    view.unconfirmed = false;
+    this.confirm(id, group, window);
   }
 
   private remember(local: string, view: GroupView): void {

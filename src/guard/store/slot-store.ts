@@ -88,9 +88,10 @@ export interface SlotStore {
    * Takes a slot at `takenAt`: creates it when `seen` is undefined, otherwise writes only if it is
    * still the incarnation `seen` names, at its revision. `ttlSeconds` is how long the slot and its
    * Map outlive their last use. `writer` is recorded with the time. A missing Map is created when
-   * Sync answers that it is missing, and the slot created in it.
+   * Sync answers that it is missing, and the slot created in it; `onMissing` is called at that answer
+   * (a Map that is not there holds no slot of anyone's).
    */
-  take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string): Promise<SlotVersion | 'lost'>;
+  take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string, onMissing?: () => void): Promise<SlotVersion | 'lost'>;
 }
 
 /** The largest page of Map items Twilio serves: a group of up to 100 slots is one request. */
@@ -139,15 +140,14 @@ export class SyncSlotStore implements SlotStore {
         .map((item) => slotOf(item.key.slice(prefix.length), item.data, { ...versionOf(item), updated: dateOf(item.dateUpdated) }));
     } catch (error) {
       if (isMissing(error)) {
-        if (this.missing.size >= MAX_MISSING) this.missing.clear();
-        this.missing.add(map);
+        this.markMissing(map);
         return [];
       }
       throw storeFailure(error, 'read', group);
     }
   }
 
-  async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string): Promise<SlotVersion | 'lost'> {
+  async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string, onMissing?: () => void): Promise<SlotVersion | 'lost'> {
     const data: SlotData = { t: takenAt, ...(writer !== undefined && { w: writer }) };
     const { map, prefix } = groupParts(group);
     const item = `${prefix}${key}`;
@@ -165,8 +165,11 @@ export class SyncSlotStore implements SlotStore {
       if (this.missing.has(map)) await this.createMap(map, ttlSeconds);
       const create = () => this.maps(map).syncMapItems.create({ key: item, data, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
       const created = await create().catch(async (error: unknown) => {
-        // No Map (never created, or removed after its TTL): created (by whoever comes first) and asked again.
+        // No Map (never created, or removed after its TTL): created (by whoever comes first) and asked
+        // again. Takes of this instance sent from now on join that creation instead of meeting 404.
         if (!isMissing(error)) throw error;
+        this.markMissing(map);
+        onMissing?.();
         await this.createMap(map, ttlSeconds);
         return create();
       });
@@ -176,6 +179,11 @@ export class SyncSlotStore implements SlotStore {
       if (isConflict(error) || isMissing(error)) return 'lost';
       throw storeFailure(error, 'write', `${group}/${key}`);
     }
+  }
+
+  private markMissing(map: string): void {
+    if (this.missing.size >= MAX_MISSING) this.missing.clear();
+    this.missing.add(map);
   }
 
   /** Creates a Map, once per instance at a time; another instance creating it first (409) is as good. */

@@ -142,7 +142,7 @@ describe('several instances sharing one store, each with its own memory', () => 
     const hold = () => new Promise<void>((resolve) => held.push(resolve));
     const gated: SlotStore = {
       list: async (...args) => (await hold(), raw.list(...args)),
-      take: async (...args) => (await hold(), raw.take(...args)),
+      take: async (group, key, takenAt, seen, ttl, writer) => (await hold(), raw.take(group, key, takenAt, seen, ttl, writer)),
     };
     const cold = new SlotRateLimiter(gated, { now: clock.now });
     let outcome: Outcome | undefined;

@@ -197,6 +197,21 @@ describe('SyncSlotStore: what only Sync does', () => {
     ]);
   });
 
+  test('a create that meets no Map says so at that answer (onMissing), before the Map is created, and a take sent then joins that creation', async () => {
+    const store = emulatorSlotStore(emu);
+    let second: Promise<SlotVersion | 'lost'> | undefined;
+    let requestsBefore = -1;
+    const first = store.take(GROUP, '0', now, undefined, TTL, 'a', () => {
+      requestsBefore = emu.log.length;
+      second = store.take(GROUP, '1', now, undefined, TTL, 'b');
+    });
+    expect(await first).toMatchObject({ revision: '0' });
+    expect(await second).toMatchObject({ revision: '0' });
+    // Called at the 404, the one request so far; then one Map creation shared by both, and their two slots.
+    expect(requestsBefore).toBe(1);
+    expect(emu.log.filter((e) => e.product === 'sync').map((e) => `${e.method} ${e.path.endsWith('/Maps') ? 'Map' : 'item'} ${e.status}`)).toEqual(['POST item 404', 'POST Map 201', 'POST item 201', 'POST item 201']);
+  });
+
   test('a group is read as one page from its prefix, as large as the group', async () => {
     const store = emulatorSlotStore(emu);
     await store.take(GROUP, '0', now, undefined, TTL, 'a');
