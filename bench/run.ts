@@ -162,7 +162,7 @@ async function rateLimiter(emulator: EmulatorProcess) {
  */
 async function rateRequests(emulator: EmulatorProcess) {
   await emulator.reset();
-  const settings = { ...RATE_30_PER_MINUTE, STATUS_COUNTERS: 'off' };
+  const settings = { ...RATE_30_PER_MINUTE, STATUS_COUNTERS: 'off', REJECTION_LOG: 'off' };
   const window = parseWindow(RATE_30_PER_MINUTE.RATE_LIMIT_ACTIONS_PER_CONVERSATION)!;
   const mapOf = (conversation: string) => groupParts(SlotRateLimiter.groupOf(slotsId('actions-per-conversation', window, conversation), window, 0)).map;
   const sid = (n: number) => `CH${n.toString(16).padStart(32, '0')}`;
