@@ -170,6 +170,8 @@ async function rateRequests(emulator: EmulatorProcess) {
   const first = sid(1);
   // Another new conversation whose slots lie in the Map the first one's action creates.
   const neighbour = sid(Array.from({ length: 100_000 }, (_, i) => i + 2).find((n) => mapOf(sid(n)) === mapOf(first))!);
+  // The instance's first decision builds its Sync client: made on a key of another Map, untimed.
+  await guard.decide(message(sid(Array.from({ length: 100_000 }, (_, i) => i + 2).find((n) => mapOf(sid(n)) !== mapOf(first))!)));
   const rows: Array<[string, { sync: number; inSequence: number }]> = [];
   rows.push(["a key's first action, its rule's Map not there yet (404, the Map, the slot)", await requestsOf(emulator, () => guard.decide(message(first)))]);
   rows.push(["a key's first action (a new conversation), its rule's Map there", await requestsOf(emulator, () => guard.decide(message(neighbour)))]);
