@@ -325,7 +325,9 @@ function renderLog(answer, search) {
   if (typeof answer === 'string' || !answer || answer.error) {
     logRows([]);
     summary.classList.add('problem');
-    summary.textContent = typeof answer === 'string' ? answer : `The rejection log cannot be read: ${answer ? answer.error : 'no answer'}.`;
+    // /status says why in a clause ("the configuration is invalid, so the rejection log cannot be read").
+    const why = answer && typeof answer.error === 'string' ? `${answer.error.charAt(0).toUpperCase()}${answer.error.slice(1)}.` : 'The rejection log could not be read.';
+    summary.textContent = typeof answer === 'string' ? answer : why;
     return;
   }
   if (answer.off) {

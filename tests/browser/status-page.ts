@@ -303,6 +303,30 @@ export function statusPageTests(world: () => BrowserWorld) {
     });
   });
 
+  describe('with a setting that is not valid', () => {
+    let runtime: Runtime;
+    beforeAll(async () => {
+      runtime = await startRuntime(runtimeEnv(emulator, { MAX_CHAT_BODY_BYTES: '10 KB', STATUS_PASSWORD }), { forkProcess: false });
+    });
+    afterAll(() => runtime.stop());
+
+    it('names the setting, shows its value as given, and says why the log and the chart are missing', async () => {
+      const page = await openStatus(browser, runtime);
+      try {
+        await page.locator('#problem').waitFor();
+        expect(await page.locator('#problem').textContent()).toContain('MAX_CHAT_BODY_BYTES');
+        const value = page.locator('#limits tr[data-variable="MAX_CHAT_BODY_BYTES"] td.value');
+        expect(await value.textContent()).toBe('10 KB');
+        expect(await value.getAttribute('data-raw')).toBeNull();
+        expect(await page.locator('#log-summary').textContent()).toBe('The configuration is invalid, so the rejection log cannot be read.');
+        expect(await page.locator('#per-hour-caption').textContent()).toBe('Rejections per hour are not available: the counters could not be read.');
+        expect(await page.locator('#per-hour-svg').count()).toBe(0);
+      } finally {
+        await page.context().close();
+      }
+    });
+  });
+
   describe('with a STATUS_PASSWORD too short', () => {
     let runtime: Runtime;
     beforeAll(async () => {
