@@ -42,6 +42,7 @@ export async function preflight(origin: string, scenario: LoadScenario, request:
  */
 export async function runScenario(origin: string, scenario: LoadScenario, emulator: EmulatorProcess, options: LoadOptions, outcomes: Map<string, number>): Promise<LoadRow> {
   await preflight(origin, scenario);
+  for (let i = 0; i < (scenario.warmUp ?? []).length; i += 20) await Promise.all(scenario.warmUp!.slice(i, i + 20).map((request) => preflight(origin, scenario, request)));
   await emulator.clearLog();
   outcomes.clear();
   let next = 0;

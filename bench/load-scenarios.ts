@@ -34,6 +34,8 @@ export interface LoadScenario {
   expect: { status: number; code?: string };
   /** Requests cycled through during the run; distinct conversations or identities where it matters. */
   requests: SignedRequest[];
+  /** Sent before the run, outside the measure: what makes the Sync objects the scenario's decisions find. */
+  warmUp?: SignedRequest[];
 }
 
 const sid = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(32, '0')}`;
@@ -59,6 +61,12 @@ const JOIN_CONVERSATIONS = 200;
 const JOIN_IDENTITIES = 100;
 /** Distinct conversations of the rate scenario: each sees about one message per second at most. */
 const RATE_CONVERSATIONS = 5000;
+/**
+ * Other conversations whose first messages, before the run, create the rule's bucket Maps (128: 600
+ * keys leave each one unmade with a chance of (127/128)^600, under 1%): the run's keys are all new,
+ * their rule's Sync objects there.
+ */
+const RATE_WARM_UP_CONVERSATIONS = 600;
 
 /**
  * The scenarios, signed for the runtime at `runtimeUrl`. The participant scenario's conversations
@@ -73,10 +81,11 @@ export async function loadScenarios(runtimeUrl: string, emulator: EmulatorProces
     { name: 'onMessageAdd, short text, accepted', path: PRE_EVENT, expect: { status: 200 }, requests: [sign(PRE_EVENT, message(1))] },
     { name: 'onMessageAdd, 33 KB body, rejected', path: PRE_EVENT, expect: { status: 403, code: 'message.body.bytes' }, requests: [sign(PRE_EVENT, message(1, { Body: 'x'.repeat(33 * 1024) }))] },
     {
-      name: `onMessageAdd from SMS, rate rule in Sync (${RATE_CONVERSATIONS} conversations)`,
+      name: `onMessageAdd from SMS, rate rule in Sync (${RATE_CONVERSATIONS} new conversations, the rule's Maps made by ${RATE_WARM_UP_CONVERSATIONS} others first)`,
       path: PRE_EVENT,
       expect: { status: 200 },
       requests: Array.from({ length: RATE_CONVERSATIONS }, (_, i) => sign(PRE_EVENT, message(i + 1, { Author: '+15551230000', Source: 'SMS' }))),
+      warmUp: Array.from({ length: RATE_WARM_UP_CONVERSATIONS }, (_, i) => sign(PRE_EVENT, message(RATE_CONVERSATIONS + i + 1, { Author: '+15551230000', Source: 'SMS' }))),
     },
     {
       name: `onParticipantAdd, chat identity, tally in Sync (${JOIN_IDENTITIES} identities × ${JOIN_CONVERSATIONS} conversations)`,
