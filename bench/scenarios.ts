@@ -1,3 +1,6 @@
+import { handlePostEvent } from '../src/guard/post-event';
+import { SyncDocumentStore } from '../src/guard/store/sync-document-store';
+import { twilioClientFor } from '../src/guard/twilio/client';
 import type { EmulatorProcess } from './emulator-process';
 
 export const SERVICE = 'IS00000000000000000000000000000001';
@@ -11,6 +14,17 @@ export async function seedConversation(emulator: EmulatorProcess, chat: number, 
   ];
   for (let i = 0; i < people.length; i += 200) await emulator.participants(sid!, people.slice(i, i + 200));
   return sid!;
+}
+
+/**
+ * What follows Twilio adding an SMS participant to the conversation: its onParticipantAdded, answered by
+ * the post-event function, which keeps the page index of the conversation's participant list.
+ */
+export async function participantAdded(emulator: EmulatorProcess, conversationSid: string): Promise<void> {
+  const env = { TWILIO_API_BASE_URL: emulator.url, SIGNATURE_CHECK: 'off' };
+  const client = twilioClientFor(env, emulator.url);
+  const event = { EventType: 'onParticipantAdded', ConversationSid: conversationSid, ChatServiceSid: SERVICE, ParticipantSid: `MB${'0'.repeat(32)}`, 'MessagingBinding.Address': '+15550009999' };
+  await handlePostEvent({ event, env, path: '/conversations/post-event' }, { log: () => undefined, client: () => client, store: () => new SyncDocumentStore(client, 'default') });
 }
 
 /** An identity already in `count` active conversations of the service. */
