@@ -4,15 +4,16 @@
  * Without credentials it audits a generated history on the bundled emulator.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync, readSync, truncateSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import ms from 'ms';
+import { Readable } from 'node:stream';
 import { startEmulator } from '../../emulator';
 import { Auditor, type AuditReport } from '../../src/audit/replay';
+import { auditWindow, WindowError } from '../../src/audit/window';
 import { formatReport, maskReport } from '../../src/audit/format';
 import { renderHtml } from '../../src/audit/html';
 import { maskedConversation, parseSavedLine, SavedFileError, StandIns, type SavedConversation, type SavedHeader, type SavedIdentity } from '../../src/audit/history';
-import { countIdentity, CredentialsError, HttpError, NetworkError, Reader, readHistory, UnknownServiceError } from '../../src/audit/read';
+import { allSettledOrFirstError, countIdentity, CredentialsError, HttpError, NetworkError, Reader, readHistory, UnknownServiceError } from '../../src/audit/read';
 import { ConfigError } from '../../src/guard/config/errors';
 import { parseSettings } from '../../src/guard/config/load';
 import { UsageError, type Cli, type CommandLine, type Out } from './cli';
@@ -79,6 +80,17 @@ export interface AuditDeps {
   shellEnv?: Readonly<Record<string, string | undefined>>;
   /** How the reader waits before a retry (tests pass one that does not wait). */
   sleep?: (ms: number) => Promise<void>;
+  /** The rate rules' sorted runs on disk: records per run, and where their directory is made (tests). */
+  spill?: { runSize?: number; dir?: string };
+}
+
+/** `work`, a {@link WindowError} becoming the usage error it is. */
+function usage<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw error instanceof WindowError ? new UsageError(error.message) : error;
+  }
 }
 
 function integer(value: string | undefined, name: string, fallback: number, min: number): number {
@@ -88,50 +100,15 @@ function integer(value: string | undefined, name: string, fallback: number, min:
 }
 
 /**
- * A date (the whole UTC day) or a date-time, UTC unless it names its zone. A day the calendar does
- * not have (2026-02-31) is refused rather than rolled over into the next month.
- */
-function date(value: string, name: string, end: boolean): number {
-  const wrong = () => new UsageError(`--${name} ${value}: expected an ISO 8601 date such as 2026-03-01 or 2026-03-01T12:00:00Z.`);
-  const m = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(value);
-  if (!m || (m[4] === undefined && m[5] !== undefined)) throw wrong();
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (month < 1 || month > 12) throw wrong();
-  const calendar = new Date(Date.UTC(year, month - 1, day));
-  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
-    throw new UsageError(`--${name} ${value}: there is no day ${m[3]} in ${year}-${m[2]}.`);
-  }
-  const time = m[4] ?? `T${end ? '23:59:59' : '00:00:00'}`;
-  const at = Date.parse(`${m[1]}-${m[2]}-${m[3]}${time}${m[5] ?? 'Z'}`);
-  if (Number.isNaN(at)) throw wrong();
-  return at;
-}
-
-/** The window of the command line: --from/--to, or --since (7d by default) before now. */
-function windowOf(values: CommandLine<typeof OPTIONS>['values'], now: number): { from: string; to: string } {
-  const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  if (values.since !== undefined && (values.from !== undefined || values.to !== undefined)) throw new UsageError('--since and --from/--to both give the window; use one.');
-  if (values.from !== undefined || values.to !== undefined) {
-    if (values.from === undefined || values.to === undefined) throw new UsageError('--from and --to go together.');
-    const from = date(values.from, 'from', false);
-    const to = date(values.to, 'to', true);
-    if (from > to) throw new UsageError(`--from ${values.from} is after --to ${values.to}.`);
-    return { from: iso(from), to: iso(to) };
-  }
-  const since = values.since ?? '7d';
-  const span = /^\d+$/.test(since) ? undefined : (ms(since as ms.StringValue) as number | undefined);
-  if (typeof span !== 'number' || !Number.isFinite(span) || span <= 0) throw new UsageError(`--since ${since}: expected a duration such as 7d, 36h or 30d.`);
-  return { from: iso(now - span), to: iso(now) };
-}
-
-/**
  * A saved history line after line, streamed: the header first, then each conversation or identity
- * count as it is read, so a history of any size is never held whole.
+ * count as it is read, so a history of any size is never held whole. Only the first `end` bytes are
+ * read, when given: the whole lines of a file whose last line was cut short ({@link wholeLinesOf}).
  */
-async function readSaved(file: string, each: (entry: SavedConversation | SavedIdentity) => Promise<void>): Promise<SavedHeader> {
+async function readSaved(file: string, each: (entry: SavedConversation | SavedIdentity) => Promise<void>, end?: number): Promise<SavedHeader> {
   let header: SavedHeader | undefined;
   let n = 0;
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  const input = end === 0 ? Readable.from([]) : createReadStream(file, { encoding: 'utf8', ...(end !== undefined && { end: end - 1 }) });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     n += 1;
     if (n === 1) header = parseSavedLine(line, 1, file) as SavedHeader;
@@ -139,6 +116,39 @@ async function readSaved(file: string, each: (entry: SavedConversation | SavedId
   }
   if (!header) throw new SavedFileError(`${file} is empty; give --replay a file written by --save.`);
   return header;
+}
+
+/**
+ * Where the whole lines of a saved history end. Each line is appended with its newline in one write,
+ * so a last line without one was cut short by a run that stopped while writing it (killed, out of
+ * disk): `cut` is then true and `end` where the line before it ends. A last line that is whole JSON
+ * but for its newline is whole (`newline` false).
+ */
+function wholeLinesOf(file: string): { end: number; cut: boolean; newline: boolean } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Buffer.alloc(1 << 16);
+    let lastNewline = -1;
+    for (let at = size; at > 0 && lastNewline < 0; ) {
+      const from = Math.max(0, at - chunk.length);
+      const n = readSync(fd, chunk, 0, at - from, from);
+      const found = chunk.subarray(0, n).lastIndexOf(0x0a);
+      if (found >= 0) lastNewline = from + found;
+      at = from;
+    }
+    if (lastNewline === size - 1 || size === 0) return { end: size, cut: false, newline: true };
+    const tail = Buffer.alloc(size - lastNewline - 1);
+    readSync(fd, tail, 0, tail.length, lastNewline + 1);
+    try {
+      JSON.parse(tail.toString('utf8'));
+      return { end: size, cut: false, newline: false };
+    } catch {
+      return { end: lastNewline + 1, cut: true, newline: true };
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The header of a saved history: its first line. */
@@ -162,21 +172,35 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
   if (values.replay !== undefined && notForReplay.some((name) => values[name] !== undefined)) {
     throw new UsageError('--replay judges a saved history as it was read: --save, --since, --from, --to, --service, --concurrency and --keep-addresses do not apply.');
   }
-  const window = values.replay === undefined ? windowOf(values, now()) : undefined;
+  const window = values.replay === undefined ? usage(() => auditWindow(values, now())) : undefined;
   const env: Record<string, string | undefined> = readDotenvUnderShell(envFile, deps.shellEnv ?? {});
   const progress = (text: string) => {
     if (deps.progress) process.stderr.write(`\r${text}\u001b[K`);
   };
 
   let current: Auditor | undefined;
+  // Ctrl-C (or a kill) would end the process before any finally: the rate rules' temporary files are
+  // removed first, then the signal is taken as it would have been without this handler.
+  const stop = (signal: NodeJS.Signals) => {
+    current?.discard();
+    progress('');
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const spill = { runSize: deps.spill?.runSize, spillDir: deps.spill?.dir };
   try {
     if (values.replay !== undefined) {
       if (!existsSync(values.replay)) throw new UsageError(`--replay ${values.replay}: no such file.`);
-      const first = await headerOf(values.replay);
+      const whole = wholeLinesOf(values.replay);
+      if (whole.cut) out.error(`audit: ${values.replay} ends with a line cut short (the run that wrote it stopped while writing it): judged without it; run the audit again with --save ${values.replay} to read that conversation again.`);
+      const first = whole.end === 0 ? undefined : await headerOf(values.replay);
       if (first?.service === 'default (generated)') env.RATE_LIMITS ||= DEMO_RATE_LIMITS;
-      const auditor = (current = new Auditor(parseSettings(env, envFile), env));
-      const header = await readSaved(values.replay, async (entry) => (entry.kind === 'conversation' ? auditor.add(entry) : auditor.addIdentity(entry)));
-      return report(auditor.finish(header.window, header.service), values, out);
+      const auditor = (current = new Auditor(parseSettings(env, envFile), env, spill));
+      const header = await readSaved(values.replay, async (entry) => (entry.kind === 'conversation' ? auditor.add(entry) : auditor.addIdentity(entry)), whole.end);
+      return report(await auditor.finish(header.window, header.service), values, out);
     }
 
     const offline = !hasRealCredentials(env as Record<string, string>) && !env.TWILIO_API_BASE_URL;
@@ -191,13 +215,21 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
         out.error(`audit: no Twilio credentials in ${envFile} or in the shell: auditing a generated history (seed ${seed}) on the bundled emulator, with RATE_LIMITS="${env.RATE_LIMITS}".`);
       }
       const settings = parseSettings(env, envFile);
-      const auditor = (current = new Auditor(settings, env));
+      const auditor = (current = new Auditor(settings, env, spill));
       const masked = values.save !== undefined && !values['keep-addresses'];
       if (values['keep-addresses'] && values.save === undefined) throw new UsageError('--keep-addresses applies to the --save file; give --save too.');
       let header: SavedHeader = { kind: 'audit-history', version: 1, window: window!, service, ...(masked && { masked: true }) };
       const keyFile = `${values.save}.key`;
       let standIns: StandIns | undefined;
       const skip = new Set<string>();
+      if (values.save !== undefined && existsSync(values.save)) {
+        // A run stopped while appending a line leaves it cut short: it is removed, and what it held read again.
+        const whole = wholeLinesOf(values.save);
+        if (whole.cut) {
+          truncateSync(values.save, whole.end);
+          out.error(`audit: ${values.save} ended with a line cut short (the run that wrote it stopped while writing it): removed, and what it held is read again.`);
+        } else if (!whole.newline) appendFileSync(values.save, '\n');
+      }
       if (values.save !== undefined && existsSync(values.save) && (await headerOf(values.save)) !== undefined) {
         const saved = (await headerOf(values.save))!;
         const named = (sid: string) => (sid === 'default' ? "the account's default service" : sid === 'default (generated)' ? 'the generated history' : sid);
@@ -239,7 +271,8 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
           const raw = standIns ? standIns.rawOf(identity) : identity;
           return raw === undefined ? [] : [{ service: sid, identity: raw }];
         });
-        await Promise.all(
+        // Every count ends before the run does, even when one fails: nothing is asked or saved after it.
+        await allSettledOrFirstError(
           known.map(async ({ service: sid, identity }) => {
             const answer = await countIdentity(reader, sid, identity, settings.MAX_CONVERSATIONS_PER_IDENTITY);
             const fact = standIns ? { ...answer, identity: standIns.of(answer.identity) } : answer;
@@ -261,7 +294,10 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
       });
       await countIdentities(true);
       progress('');
-      return report(auditor.finish(header.window, header.service), values, out);
+      if (standIns && standIns.shared > 0) {
+        out.error(`audit: ${standIns.shared} stand-in${standIns.shared === 1 ? ' stands' : 's stand'} for more than one value read in this run: the report counts each as one author, participant or identity (docs/audit.md, "What is kept"); --keep-addresses keeps the values.`);
+      }
+      return report(await auditor.finish(header.window, header.service), values, out);
     } finally {
       await emulator?.close();
     }
@@ -277,6 +313,8 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
     else throw error;
     return 1;
   } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
     current?.discard();
   }
 }

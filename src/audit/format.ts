@@ -1,4 +1,4 @@
-import type { AuditReport, Example, Outcome } from './replay';
+import { FUNCTION_EVENTS, type AuditReport, type Example, type Outcome } from './replay';
 
 const number = new Intl.NumberFormat('en-US');
 const percent = (part: number, whole: number) => (whole === 0 ? '0%' : `${((100 * part) / whole).toFixed(part * 1000 < whole ? 2 : 1)}%`);
@@ -61,12 +61,29 @@ export function formatReport(report: AuditReport): string {
     const last = report.perDay[report.perDay.length - 1]!.day;
     lines.push(`Per day, ${first} to ${last}: |${sparkline(perDay)}| most ${number.format(Math.max(0, ...perDay))} in a day.`);
   }
+  lines.push('', ...formatCost(report));
   const gaps = report.notReconstructible;
   lines.push('');
   lines.push('Not reconstructible from history (counted, not judged):');
   lines.push(`  messages of participants who left: ${gaps.messagesFromParticipantsWhoLeft} (${gaps.participantsWhoLeft} participants); messages with no participant (REST API or system): ${gaps.messagesWithoutParticipant}; deleted messages: ${gaps.deletedMessages};`);
   lines.push(`  actions the webhook would have refused as malformed (not judged): ${gaps.malformed};`);
-  lines.push(`  chat joins not checked against MAX_CONVERSATIONS_PER_IDENTITY: ${gaps.identityLimitNotChecked}.`);
+  lines.push(`  chat joins that reached the MAX_CONVERSATIONS_PER_IDENTITY check but could not be judged by it: ${gaps.identityLimitNotChecked}.`);
+  for (const gap of gaps.notCounted) lines.push(`  Not counted, ${gap.what}: ${gap.why}`);
   lines.push(`  No trace at all: ${gaps.unknowable.join('; ')}.`);
   return lines.join('\n');
+}
+
+/** The cost section: Function executions per event type and per day, then the Sync requests. */
+function formatCost(report: AuditReport): string[] {
+  const { functionExecutions: executions, syncRequests: sync } = report.cost;
+  const total = FUNCTION_EVENTS.reduce((sum, type) => sum + executions[type], 0);
+  const widths = FUNCTION_EVENTS.map((type) => type.length);
+  const row = (first: string, cells: number[]) => `  ${pad(first, 10)}  ${cells.map((n, i) => padLeft(number.format(n), widths[i] ?? 5)).join('  ')}  ${padLeft(number.format(cells.reduce((s, n) => s + n, 0)), 7)}`;
+  return [
+    `What it would have cost (an estimate; docs/audit.md, "What it would cost"): ${number.format(total)} Function executions (the pre-event webhooks, and the onParticipantAdded post-event), ${number.format(sync.total)} Sync requests.`,
+    `  ${pad('day', 10)}  ${FUNCTION_EVENTS.join('  ')}  ${padLeft('total', 7)}`,
+    ...report.perDay.map((d) => row(d.day, FUNCTION_EVENTS.map((type) => d.executions[type]))),
+    row('all', FUNCTION_EVENTS.map((type) => executions[type])),
+    `  Sync: rate rules reads ${number.format(sync.rateReads)}, writes ${number.format(sync.rateWrites)}; identity tallies reads ${number.format(sync.identityTallyReads)}, writes ${number.format(sync.identityTallyWrites)}; participant page indexes reads ${number.format(sync.participantPageReads)}, writes ${number.format(sync.participantPageWrites)}; rejection counts reads ${number.format(sync.rejectionCountReads)}, writes ${number.format(sync.rejectionCountWrites)}, rejection log writes ${number.format(sync.rejectionLogWrites)} (per instance that rejects).`,
+  ];
 }

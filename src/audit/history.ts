@@ -66,7 +66,13 @@ export interface SavedHeader {
 type Json = Record<string, unknown>;
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
+/** A conversation as the API lists it, with its participants and messages as the API lists them. */
 export function savedConversation(c: Json, participants: Json[], messages: Json[]): SavedConversation {
+  return savedConversationOf(c, participants.map(savedParticipant), messages.map(savedMessage));
+}
+
+/** A conversation as the API lists it, with its participants and messages already kept as saved. */
+export function savedConversationOf(c: Json, participants: SavedParticipant[], messages: SavedMessage[]): SavedConversation {
   return {
     kind: 'conversation',
     sid: String(c.sid),
@@ -76,12 +82,12 @@ export function savedConversation(c: Json, participants: Json[], messages: Json[
     friendlyNameChars: String(c.friendly_name ?? '').length,
     uniqueNameChars: String(c.unique_name ?? '').length,
     attributes: attributesShapeOf(c.attributes as string | null),
-    participants: participants.map(savedParticipant),
-    messages: messages.map(savedMessage),
+    participants,
+    messages,
   };
 }
 
-function savedParticipant(p: Json): SavedParticipant {
+export function savedParticipant(p: Json): SavedParticipant {
   const binding = (p.messaging_binding ?? {}) as Json;
   return {
     sid: String(p.sid),
@@ -95,7 +101,7 @@ function savedParticipant(p: Json): SavedParticipant {
   };
 }
 
-function savedMessage(m: Json): SavedMessage {
+export function savedMessage(m: Json): SavedMessage {
   const media = Array.isArray(m.media) ? (m.media as Json[]) : [];
   return {
     sid: String(m.sid),
@@ -150,7 +156,18 @@ export function parseSavedLine(line: string, lineNumber: number, file: string): 
  */
 export class StandIns {
   private readonly raw = new Map<string, string>();
+  /** Stand-ins found to stand for two values or more in this run. */
+  private readonly sharedBy = new Set<string>();
   constructor(private readonly key: Buffer) {}
+
+  /**
+   * How many stand-ins stand for more than one of the values met in this run. Two values of the same
+   * shape (same length, digits and letters in the same places) can draw the same characters: likely
+   * only among many short values (`bob`, `amy`: 17,576 stand-ins for every 3-letter lower-case name).
+   */
+  get shared(): number {
+    return this.sharedBy.size;
+  }
 
   of(value: string): string {
     // Channel prefixes stay as written, the value's own and those of a list's items (`a,whatsapp:+1…`).
@@ -170,6 +187,8 @@ export class StandIns {
       const bytes_ = Buffer.byteLength(ch);
       return bytes_ === 2 ? String.fromCharCode(0x430 + (b % 32)) : bytes_ === 3 ? String.fromCharCode(0x4e00 + b) : String.fromCodePoint(0x20000 + b);
     }).join('');
+    const earlier = this.raw.get(out);
+    if (earlier !== undefined && earlier !== value) this.sharedBy.add(out);
     this.raw.set(out, value);
     return out;
   }

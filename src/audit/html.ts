@@ -1,4 +1,4 @@
-import type { AuditReport } from './replay';
+import { FUNCTION_EVENTS, type AuditReport } from './replay';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const number = new Intl.NumberFormat('en-US');
@@ -6,7 +6,8 @@ const COLOURS = ['#c0392b', '#2471a3', '#229954', '#d68910', '#7d3c98', '#17a589
 
 /**
  * The report as one self-contained page (no script, no request: styles inline, the chart an inline
- * SVG): the rules table, the actions per day stacked by rule, the examples, what history cannot tell.
+ * SVG): the rules table, the actions per day stacked by rule, the examples, the cost, what history
+ * cannot tell.
  */
 export function renderHtml(report: AuditReport): string {
   const { totals } = report;
@@ -44,6 +45,17 @@ export function renderHtml(report: AuditReport): string {
     .join('');
   const gaps = report.notReconstructible;
   const settings = Object.entries(report.settings);
+  const { functionExecutions: executions, syncRequests: sync } = report.cost;
+  const executionRow = (first: string, cells: number[]) => `<tr><th>${escape(first)}</th>${cells.map((n) => `<td class="n">${number.format(n)}</td>`).join('')}<td class="n">${number.format(cells.reduce((s, n) => s + n, 0))}</td></tr>`;
+  const cost = `<p id="cost-summary">${number.format(FUNCTION_EVENTS.reduce((s, type) => s + executions[type], 0))} Function executions (the pre-event webhooks, and the onParticipantAdded post-event), ${number.format(sync.total)} Sync requests: an estimate, worked out as docs/audit.md ("What it would cost") says.</p>
+<table id="executions"><thead><tr><th>day</th>${FUNCTION_EVENTS.map((type) => `<th>${type}</th>`).join('')}<th>total</th></tr></thead><tbody>${report.perDay.map((d) => executionRow(d.day, FUNCTION_EVENTS.map((type) => d.executions[type]))).join('')}${executionRow('all', FUNCTION_EVENTS.map((type) => executions[type]))}</tbody></table>
+<table id="sync"><thead><tr><th>Sync</th><th>reads</th><th>writes</th></tr></thead><tbody>
+<tr><th>rate rules</th><td class="n">${number.format(sync.rateReads)}</td><td class="n">${number.format(sync.rateWrites)}</td></tr>
+<tr><th>identity tallies</th><td class="n">${number.format(sync.identityTallyReads)}</td><td class="n">${number.format(sync.identityTallyWrites)}</td></tr>
+<tr><th>participant page indexes</th><td class="n">${number.format(sync.participantPageReads)}</td><td class="n">${number.format(sync.participantPageWrites)}</td></tr>
+<tr><th>rejection counts (per instance that rejects)</th><td class="n">${number.format(sync.rejectionCountReads)}</td><td class="n">${number.format(sync.rejectionCountWrites)}</td></tr>
+<tr><th>rejection log (per instance that rejects or annotates)</th><td class="n">0</td><td class="n">${number.format(sync.rejectionLogWrites)}</td></tr>
+</tbody></table>`;
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -64,13 +76,16 @@ ${chart}
 <ul class="legend">${legend}</ul>
 <h2>Examples</h2>
 ${examples || '<p>None.</p>'}
+<h2>What it would have cost</h2>
+${cost}
 <h2>Not reconstructible from history</h2>
 <ul id="gaps">
 <li>Messages of participants who left: ${gaps.messagesFromParticipantsWhoLeft} (${gaps.participantsWhoLeft} participants)</li>
 <li>Messages with no participant (REST API or system): ${gaps.messagesWithoutParticipant}</li>
 <li>Deleted messages: ${gaps.deletedMessages}</li>
 <li>Actions the webhook would have refused as malformed (not judged): ${gaps.malformed}</li>
-<li>Chat joins not checked against MAX_CONVERSATIONS_PER_IDENTITY: ${gaps.identityLimitNotChecked}</li>
+<li>Chat joins that reached the MAX_CONVERSATIONS_PER_IDENTITY check but could not be judged by it: ${gaps.identityLimitNotChecked}</li>
+${gaps.notCounted.map((g) => `<li class="not-counted">Not counted, ${escape(g.what)}: ${escape(g.why)}</li>`).join('\n')}
 ${gaps.unknowable.map((u) => `<li>No trace: ${escape(u)}</li>`).join('\n')}
 </ul>
 </body></html>

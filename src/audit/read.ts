@@ -1,4 +1,4 @@
-import { savedConversation, type SavedConversation, type SavedIdentity } from './history';
+import { savedConversationOf, savedMessage, savedParticipant, type SavedConversation, type SavedIdentity } from './history';
 
 type Json = Record<string, unknown>;
 
@@ -119,12 +119,25 @@ export class HttpError extends Error {
 
 const codeOf = (body: Json) => (typeof body.code === 'number' ? `, Twilio error ${body.code}` : '');
 
-/** Every item of a list, page after page. */
-async function listAll(reader: Reader, path: string, key: string, query: Record<string, string>): Promise<Json[]> {
-  const items: Json[] = [];
+/**
+ * Every promise's value, as Promise.all gives them, but only once every one has settled: the first
+ * failure is thrown then, so nothing the reading started is still running when it has ended.
+ */
+export async function allSettledOrFirstError<T extends readonly unknown[] | []>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = (await Promise.allSettled(promises)) as Array<PromiseSettledResult<unknown>>;
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/**
+ * Every item of a list, page after page, each kept as `keep` makes it as its page arrives: what the
+ * API sent (bodies, attributes) is held one page at a time, never for a whole conversation.
+ */
+async function listAll<T>(reader: Reader, path: string, key: string, query: Record<string, string>, keep: (item: Json) => T): Promise<T[]> {
+  const items: T[] = [];
   let page: Json = await reader.get(path, query);
   for (;;) {
-    items.push(...((page[key] as Json[] | undefined) ?? []));
+    for (const item of (page[key] as Json[] | undefined) ?? []) items.push(keep(item));
     const next = (page.meta as Json | undefined)?.next_page_url;
     if (typeof next !== 'string' || next === '') return items;
     page = await reader.get(next);
@@ -142,7 +155,8 @@ export interface ReadWindow {
  * The conversations created in the window (Twilio's StartDate/EndDate filter, then the exact times),
  * each with its participants and its messages in ascending order, handed to `each` in list order.
  * Conversations in `skip` are not read. At most `concurrency` conversations are read at once, and only
- * those are held in memory.
+ * those are held in memory, as they are saved (a message as its measures), plus the page of each
+ * request in flight.
  */
 export async function readHistory(reader: Reader, window: ReadWindow, concurrency: number, skip: ReadonlySet<string>, each: (c: SavedConversation) => Promise<void>): Promise<void> {
   const base = window.service ? `/v1/Services/${window.service}` : '/v1';
@@ -152,29 +166,35 @@ export async function readHistory(reader: Reader, window: ReadWindow, concurrenc
   const drain = async (limit: number) => {
     while (queue.length > limit) await each(await queue.shift()!);
   };
-  let page: Json;
   try {
-    // Twilio's filter takes whole days (YYYY-MM-DDT00:00:00Z to YYYY-MM-DDT23:59:59Z); the exact times are applied below.
-    page = await reader.get(`${base}/Conversations`, { StartDate: `${window.from.slice(0, 10)}T00:00:00Z`, EndDate: `${window.to.slice(0, 10)}T23:59:59Z`, PageSize: '100' });
+    let page: Json;
+    try {
+      // Twilio's filter takes whole days (YYYY-MM-DDT00:00:00Z to YYYY-MM-DDT23:59:59Z); the exact times are applied below.
+      page = await reader.get(`${base}/Conversations`, { StartDate: `${window.from.slice(0, 10)}T00:00:00Z`, EndDate: `${window.to.slice(0, 10)}T23:59:59Z`, PageSize: '100' });
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 404 && window.service) throw new UnknownServiceError(`There is no Conversations service ${window.service} in this account`);
+      throw error;
+    }
+    for (;;) {
+      for (const c of (page.conversations as Json[] | undefined) ?? []) {
+        const created = Date.parse(String(c.date_created));
+        if (created < from || created > to || skip.has(String(c.sid))) continue;
+        const path = `${base}/Conversations/${String(c.sid)}`;
+        const read = allSettledOrFirstError([listAll(reader, `${path}/Participants`, 'participants', { PageSize: '100' }, savedParticipant), listAll(reader, `${path}/Messages`, 'messages', { Order: 'asc', PageSize: '100' }, savedMessage)]).then(([participants, messages]) => savedConversationOf(c, participants, messages));
+        read.catch(() => undefined);
+        queue.push(read);
+        await drain(concurrency - 1);
+      }
+      const next = (page.meta as Json | undefined)?.next_page_url;
+      if (typeof next !== 'string' || next === '') break;
+      page = await reader.get(next);
+    }
+    await drain(0);
   } catch (error) {
-    if (error instanceof HttpError && error.status === 404 && window.service) throw new UnknownServiceError(`There is no Conversations service ${window.service} in this account`);
+    // Nothing is left in flight once the reading has ended, even when it ended in failure.
+    await Promise.allSettled(queue);
     throw error;
   }
-  for (;;) {
-    for (const c of (page.conversations as Json[] | undefined) ?? []) {
-      const created = Date.parse(String(c.date_created));
-      if (created < from || created > to || skip.has(String(c.sid))) continue;
-      const path = `${base}/Conversations/${String(c.sid)}`;
-      const read = Promise.all([listAll(reader, `${path}/Participants`, 'participants', { PageSize: '100' }), listAll(reader, `${path}/Messages`, 'messages', { Order: 'asc', PageSize: '100' })]).then(([participants, messages]) => savedConversation(c, participants, messages));
-      read.catch(() => undefined);
-      queue.push(read);
-      await drain(concurrency - 1);
-    }
-    const next = (page.meta as Json | undefined)?.next_page_url;
-    if (typeof next !== 'string' || next === '') break;
-    page = await reader.get(next);
-  }
-  await drain(0);
 }
 
 /**

@@ -11,12 +11,13 @@ import { rateViolation } from '../guard/rate/gate';
 import { keyOf, rateRulesOf, type RateRule } from '../guard/rate/rules';
 import { hasRoom, msUntilRoom, prune } from '../guard/rate/sliding-log';
 import type { RemoteJudge } from '../guard/remote';
-import { checkFanout } from '../guard/rules/fanout';
+import { channelsAtRisk, checkFanout } from '../guard/rules/fanout';
 import { checkMembership } from '../guard/rules/membership';
 import type { Violation } from '../guard/rules/violation';
 import type { SavedConversation, SavedIdentity, SavedMessage, SavedParticipant } from './history';
 import { attributesOf, textOf } from './shape';
 import { SortedSpill } from './spill';
+import { Periods, SlotRequests, type RuleKey } from './sync-cost';
 
 export type Outcome = 'reject' | 'annotate';
 
@@ -41,10 +42,21 @@ export interface DayRow {
   judged: number;
   /** Count per `code outcome`. */
   rules: Record<string, number>;
-  executions: Record<EventType, number>;
+  executions: Record<FunctionEvent, number>;
 }
 
 type EventType = 'onConversationAdd' | 'onParticipantAdd' | 'onMessageAdd';
+/** The pre-event webhooks judged, and the post-event the guard subscribes that history dates: a participant added. */
+export type FunctionEvent = EventType | 'onParticipantAdded';
+export const FUNCTION_EVENTS: readonly FunctionEvent[] = ['onConversationAdd', 'onParticipantAdd', 'onMessageAdd', 'onParticipantAdded'];
+
+/** What could be in the history but the audit cannot count, and why. */
+export interface NotCounted {
+  what: string;
+  why: string;
+  /** The rate rules (`rate.<name>`) whose replay lacks these actions, when it is about them. */
+  rules?: string[];
+}
 
 export interface NotReconstructible {
   /** Participants whose messages remain but who are no longer in the conversation (left or removed). */
@@ -58,13 +70,37 @@ export interface NotReconstructible {
   /** Actions the webhook would have refused as a malformed request (a negative or fractional media size, …): not judged. */
   malformed: number;
   /**
-   * Chat joins not judged against MAX_CONVERSATIONS_PER_IDENTITY: their identity is in more
-   * conversations now than the cap (or could not be counted), so whether it was at the cap when it
-   * joined depends on which were closed then, which history does not tell.
+   * Chat joins that reached the MAX_CONVERSATIONS_PER_IDENTITY check (every other rule of the join
+   * before it passed) but could not be judged by it: their identity is in more conversations now than
+   * the cap (or could not be counted), so whether it was at the cap when it joined depends on which
+   * were closed then, which history does not tell. A join another rule refuses first is not counted.
    */
   identityLimitNotChecked: number;
+  /** What may have happened but cannot be counted from history, each with the reason. */
+  notCounted: NotCounted[];
   /** What history holds no trace of at all. */
   unknowable: string[];
+}
+
+export interface SyncRequests {
+  /** Rate slots listed, as one warm instance deciding every action reads them (src/audit/sync-cost.ts). */
+  rateReads: number;
+  /** Rate slots created or updated, and Maps created, by that instance. */
+  rateWrites: number;
+  /** Identity tally reads: each chat join the remote rules judge (pre-event), each admitted (post-event). */
+  identityTallyReads: number;
+  /** Identity tally writes: each chat join admitted, and its post-event's when the identity is near the cap. */
+  identityTallyWrites: number;
+  /** Participant page index reads: each decision or post-event that lists more than 100 participants. */
+  participantPageReads: number;
+  /** Participant page index writes: each join that starts a new page of 100. */
+  participantPageWrites: number;
+  /** Rejection counts: a read and a write per STATUS_FLUSH_INTERVAL with a rejection, for one instance. */
+  rejectionCountReads: number;
+  rejectionCountWrites: number;
+  /** Rejection log: an item per STATUS_FLUSH_INTERVAL with a rejection, annotation or malformed request, for one instance. */
+  rejectionLogWrites: number;
+  total: number;
 }
 
 export interface AuditReport {
@@ -75,13 +111,15 @@ export interface AuditReport {
   rules: RuleRow[];
   perDay: DayRow[];
   notReconstructible: NotReconstructible;
-  cost: { functionExecutions: Record<EventType, number>; syncRequests: { rateWrites: number; identityTally: number }; note: string };
+  cost: { functionExecutions: Record<FunctionEvent, number>; syncRequests: SyncRequests; note: string };
 }
 
 const MAX_EXAMPLES = 5;
 /** Ranks of participants' joins after every message's (message indexes stay below). */
 const PARTICIPANT_RANK = 2 ** 40;
 const NO_NOTES: Violation[] = [];
+/** Twilio lists participants 100 a page: a longer list has a page index in Sync. */
+const PARTICIPANTS_PER_PAGE = 100;
 
 /** An action that passed every other rule, waiting for the rate rules (replayed in time order across conversations). */
 interface Candidate {
@@ -91,9 +129,33 @@ interface Candidate {
   keys: Array<[number, string]>;
   notes: Violation[];
   where: Omit<Example, 'message'>;
+  /** A participant's join: the `service\u0000identity` of its identity tally ('' when it has none), and the members with it. */
+  join?: [string, number];
+  /** Refused by another rule after the rate rules' slots were read: only those reads remain to replay. */
+  refused?: Violation;
+}
+
+/** What became of one chat identity's joins. */
+interface IdentityJoins {
+  /** Joins the remote rules judged: each reads the identity's tally. */
+  judged: number;
+  /** Joins that reached the MAX_CONVERSATIONS_PER_IDENTITY check: every rule of the join before it passed. */
+  checked: number;
+  /** Joins every rule admitted: each writes the tally, and its post-event reads it. */
+  admitted: number;
 }
 
 const SOURCES: Record<Channel, string> = { web: 'SDK', sms: 'SMS', whatsapp: 'WHATSAPP', email: 'EMAIL', messenger: 'MESSENGER', gbm: 'GBM' };
+
+const UNKNOWABLE = [
+  'actions Twilio itself refused (a 429, an over-limit participant): they left no trace',
+  'conversations and messages deleted before the audit, and participants removed whose messages went with them',
+  "how a message was sent: a chat participant's is judged as sent from the SDK, an SMS, WhatsApp or email participant's as inbound, though either may have come through the REST API",
+];
+
+const PER_WORDS: Record<RateRule['per'], string> = { conversation: 'per conversation', author: 'per author', participant: 'per participant', service: 'per service' };
+
+const emptyExecutions = (): Record<FunctionEvent, number> => ({ onConversationAdd: 0, onParticipantAdd: 0, onMessageAdd: 0, onParticipantAdded: 0 });
 
 /**
  * Replays saved conversations through the webhook's own decision (`decide` of src/guard/pre-event.ts,
@@ -111,34 +173,34 @@ export class Auditor {
   /** Every rate rule counts per conversation: each conversation's rate rules are replayed as soon as it is judged, and nothing of it is kept. */
   private readonly perConversation: boolean;
   private readonly logs = new Map<string, number[]>();
-  private rateWrites = 0;
   private readonly totals = { conversations: 0, participants: 0, messages: 0, judged: 0 };
-  private readonly gaps: NotReconstructible = {
+  private readonly gaps = {
     participantsWhoLeft: 0,
     messagesFromParticipantsWhoLeft: 0,
     messagesWithoutParticipant: 0,
     deletedMessages: 0,
     malformed: 0,
     identityLimitNotChecked: 0,
-    unknowable: [
-      'actions Twilio itself refused (a 429, an over-limit participant): they left no trace',
-      'conversations and messages deleted before the audit, and participants removed whose messages went with them',
-      "how a message was sent: a chat participant's is judged as sent from the SDK, an SMS, WhatsApp or email participant's as inbound, though either may have come through the REST API",
-    ],
   };
-  /** Chat joins per service and identity, and what ParticipantConversations says of each identity. */
-  private readonly chatJoins = new Map<string, number>();
+  /** Chat identities that joined, by `service\u0000identity`, and what ParticipantConversations says of each. */
+  private readonly chatJoins = new Map<string, IdentityJoins>();
   private readonly identityCounts = new Map<string, number>();
-  private readonly executions: Record<EventType, number> = { onConversationAdd: 0, onParticipantAdd: 0, onMessageAdd: 0 };
+  private readonly executions = emptyExecutions();
+  /** What the rate rules ask of Sync. */
+  private readonly slots = new SlotRequests();
+  private readonly pages = { reads: 0, writes: 0 };
+  /** The STATUS_FLUSH_INTERVAL periods with a rejection (counts flushed), and with anything logged (log flushed). */
+  private readonly flushes: { counts: Periods; log: Periods };
 
   constructor(
     private readonly settings: Settings,
     private readonly env: Readonly<Record<string, string | undefined>> = {},
-    options: { runSize?: number } = {},
+    options: { runSize?: number; spillDir?: string } = {},
   ) {
     this.rateRules = rateRulesOf(settings);
     this.perConversation = this.rateRules.every((rule) => rule.per === 'conversation');
-    this.candidates = new SortedSpill(byTime, options.runSize);
+    this.candidates = new SortedSpill(byTime, options.runSize, options.spillDir);
+    this.flushes = { counts: new Periods(settings.STATUS_FLUSH_INTERVAL), log: new Periods(settings.STATUS_FLUSH_INTERVAL) };
   }
 
   async add(c: SavedConversation): Promise<void> {
@@ -157,9 +219,10 @@ export class Auditor {
     for (const [n, m] of members.entries()) {
       this.totals.participants += 1;
       const before = members.slice(0, n).map((x) => x.fact);
+      let join = '';
       if (m.fact.channel === 'web' && m.p.identity) {
-        const key = `${service}\u0000${m.p.identity}`;
-        this.chatJoins.set(key, (this.chatJoins.get(key) ?? 0) + 1);
+        join = `${service}\u0000${m.p.identity}`;
+        if (!this.chatJoins.has(join)) this.chatJoins.set(join, { judged: 0, checked: 0, admitted: 0 });
       }
       await this.judge(
         {
@@ -176,6 +239,7 @@ export class Auditor {
         before,
         { conversationSid: c.sid, participantSid: m.p.sid, date: m.p.dateCreated },
         PARTICIPANT_RANK + n,
+        [join, n + 1],
       );
     }
 
@@ -224,8 +288,9 @@ export class Auditor {
     this.gaps.participantsWhoLeft += left.size;
     if (this.perConversation) {
       // Its keys are this conversation's alone: its rate rules are replayed now, and forgotten.
-      this.replayRates();
+      await this.replayRates();
       this.logs.clear();
+      this.slots.forget();
     }
   }
 
@@ -244,48 +309,93 @@ export class Auditor {
   /**
    * An identity in at most MAX_CONVERSATIONS_PER_IDENTITY conversations now was in fewer than that
    * before any of its joins: none of them broke the cap. For the others it depends on which of their
-   * conversations were closed at the time: counted as not reconstructible.
+   * conversations were closed at the time: the joins that reached the check are counted as not
+   * reconstructible (a join another rule refused first never asked).
    */
   private checkIdentities(): void {
     for (const [key, joins] of this.chatJoins) {
       const count = this.identityCounts.get(key);
-      if (count === undefined || count > this.settings.MAX_CONVERSATIONS_PER_IDENTITY) this.gaps.identityLimitNotChecked += joins;
+      if (count === undefined || count > this.settings.MAX_CONVERSATIONS_PER_IDENTITY) this.gaps.identityLimitNotChecked += joins.checked;
     }
   }
 
-  private async judge(raw: RawEvent, present: ParticipantFact[], where: Omit<Example, 'message'>, rank: number): Promise<void> {
+  private async judge(raw: RawEvent, present: ParticipantFact[], where: Omit<Example, 'message'>, rank: number, join?: [string, number]): Promise<void> {
     let event: PreEvent;
     try {
       event = parseEvent(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
     } catch (error) {
-      // The webhook would have answered 400 to such a request: nothing of the guard's rules to judge.
+      // The webhook would have answered 400 to such a request: nothing of the guard's rules to judge,
+      // but the function ran all the same, and the rejection log keeps it.
       if (!(error instanceof MalformedRequestError)) throw error;
       this.gaps.malformed += 1;
+      this.execute(raw.EventType as EventType, where.date);
+      this.logged(Date.parse(where.date));
       return;
     }
     this.totals.judged += 1;
-    this.executions[event.type] += 1;
-    const day = this.day(where.date);
-    day.judged += 1;
-    day.executions[event.type] += 1;
-    const verdict = await decide(event, this.settings, replayJudge(present, this.settings), false);
-    if (verdict.violation) return this.count(verdict.violation, 'reject', where);
-    const notes = verdict.policy === 'annotate' && verdict.notes.length > 0 ? verdict.notes : NO_NOTES;
+    this.day(where.date).judged += 1;
+    this.execute(event.type, where.date);
+    const reached: Reached = { remote: false, identityCheck: false, listed: 0 };
+    const verdict = await decide(event, this.settings, replayJudge(present, this.settings, reached), false);
+    const tally = join?.[0] ? this.chatJoins.get(join[0]) : undefined;
+    if (tally && reached.remote) tally.judged += 1;
+    if (tally && reached.identityCheck) tally.checked += 1;
+    if (reached.listed > PARTICIPANTS_PER_PAGE) this.pages.reads += 1;
     const keys = this.rateRules.flatMap((rule, i): Array<[number, string]> => {
       const key = keyOf(rule, event);
       return key === undefined ? [] : [[i, key]];
     });
-    if (keys.length === 0) for (const note of notes) this.count(note, 'annotate', where);
-    else this.candidates.push({ at: Date.parse(where.date), rank, keys, notes, where });
+    const at = Date.parse(where.date);
+    if (verdict.violation) {
+      // The remote rules read every rate rule's slots at once, before any other rule refuses: those
+      // reads are replayed in time order with the others.
+      if (reached.remote && keys.length > 0) return this.candidates.push({ at, rank, keys, notes: NO_NOTES, where, refused: verdict.violation });
+      return this.count(verdict.violation, 'reject', where);
+    }
+    const notes = verdict.policy === 'annotate' && verdict.notes.length > 0 ? verdict.notes : NO_NOTES;
+    if (keys.length === 0) this.admit(notes, where, join);
+    else this.candidates.push({ at, rank, keys, notes, where, ...(join !== undefined && { join }) });
+  }
+
+  /**
+   * An action every rule admits: its annotations, and for a join its post-event, which reads the
+   * identity's tally and, for a list of more than one page, walks it with its page index (written
+   * when the join starts a page).
+   */
+  private admit(notes: Violation[], where: Omit<Example, 'message'>, join: [string, number] | undefined): void {
+    for (const note of notes) this.count(note, 'annotate', where);
+    if (join === undefined) return;
+    this.execute('onParticipantAdded', where.date);
+    const [identity, members] = join;
+    const tally = identity ? this.chatJoins.get(identity) : undefined;
+    if (tally) tally.admitted += 1;
+    if (members > PARTICIPANTS_PER_PAGE) {
+      this.pages.reads += 1;
+      if (members % PARTICIPANTS_PER_PAGE === 1) this.pages.writes += 1;
+    }
+  }
+
+  private execute(type: FunctionEvent, date: string): void {
+    this.executions[type] += 1;
+    this.day(date).executions[type] += 1;
   }
 
   /**
    * The rate rules, in time order over the actions waiting (every conversation's, or one
    * conversation's when every rule counts per conversation): an exact sliding log per rule and key.
+   * What the webhook's slot limiter would ask of Sync is counted alongside: a read of each key's Map
+   * (of every one of its Maps when the key is at its limit), and for an admission a conditional write
+   * per rule, plus the creation of the key's Map when no admission renewed it within its TTL.
    */
-  private replayRates(): void {
+  private async replayRates(): Promise<void> {
     const logs = this.logs;
     for (const candidate of this.candidates.drain()) {
+      const keys: RuleKey[] = candidate.keys.map(([i, key]) => ({ rule: this.rateRules[i]!, key }));
+      if (candidate.refused) {
+        await this.slots.decide(candidate.at, keys, true);
+        this.count(candidate.refused, 'reject', candidate.where);
+        continue;
+      }
       let refused: Violation | undefined;
       for (const [i, key] of candidate.keys) {
         const rule = this.rateRules[i]!;
@@ -295,6 +405,7 @@ export class Auditor {
           break;
         }
       }
+      await this.slots.decide(candidate.at, keys, false);
       if (refused) {
         this.count(refused, 'reject', candidate.where);
         continue;
@@ -305,9 +416,8 @@ export class Auditor {
         const log = prune(logs.get(id) ?? [], candidate.at, rule.window.windowMs);
         log.push(candidate.at);
         logs.set(id, log);
-        this.rateWrites += 1;
       }
-      for (const note of candidate.notes) this.count(note, 'annotate', candidate.where);
+      this.admit(candidate.notes, candidate.where, candidate.join);
     }
   }
 
@@ -326,20 +436,26 @@ export class Auditor {
     if (row.examples.length > MAX_EXAMPLES) row.examples.length = MAX_EXAMPLES;
     const day = this.day(where.date);
     day.rules[id] = (day.rules[id] ?? 0) + 1;
+    const at = Date.parse(where.date);
+    if (outcome === 'reject' && this.settings.STATUS_COUNTERS !== 'off') this.flushes.counts.mark(at);
+    this.logged(at);
+  }
+
+  /** A decision the rejection log keeps (every one but a plain allow): its flush period is marked. */
+  private logged(at: number): void {
+    if (this.settings.REJECTION_LOG !== 'off') this.flushes.log.mark(at);
   }
 
   private day(date: string): DayRow {
     const key = date.slice(0, 10);
     let row = this.days.get(key);
-    if (!row) this.days.set(key, (row = { day: key, judged: 0, rules: {}, executions: { onConversationAdd: 0, onParticipantAdd: 0, onMessageAdd: 0 } }));
+    if (!row) this.days.set(key, (row = { day: key, judged: 0, rules: {}, executions: emptyExecutions() }));
     return row;
   }
 
-  finish(window: { from: string; to: string }, service: string): AuditReport {
-    this.replayRates();
-    const rateWrites = this.rateWrites;
+  async finish(window: { from: string; to: string }, service: string): Promise<AuditReport> {
+    await this.replayRates();
     this.checkIdentities();
-    const chatJoins = [...this.chatJoins.values()].reduce((sum, n) => sum + n, 0);
     // Every day of the window, and any later day a conversation of the window went on into.
     for (let t = Date.parse(`${window.from.slice(0, 10)}T00:00:00Z`); t <= Date.parse(window.to); t += 86_400_000) this.day(new Date(t).toISOString());
     const days = [...this.days.values()].sort((a, b) => (a.day < b.day ? -1 : 1));
@@ -350,13 +466,55 @@ export class Auditor {
       totals: { ...this.totals },
       rules: [...this.rows.values()].sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : a.code > b.code ? 1 : a.outcome < b.outcome ? -1 : 1)),
       perDay: days,
-      notReconstructible: { ...this.gaps },
+      notReconstructible: { ...this.gaps, notCounted: this.notCounted(window), unknowable: [...UNKNOWABLE] },
       cost: {
         functionExecutions: { ...this.executions },
-        syncRequests: { rateWrites, identityTally: chatJoins * 2 },
-        note: 'One pre-event Function execution per action judged; Sync: one conditional write per rate rule per admitted action, about two tally requests (read, write) per chat join.',
+        syncRequests: this.syncRequests(),
+        note: 'An estimate (docs/audit.md, "What it would cost"): one pre-event Function execution per action judged or malformed, one onParticipantAdded post-event per join admitted; Sync requests as one warm instance deciding every action in time order would send them.',
       },
     };
+  }
+
+  private syncRequests(): SyncRequests {
+    let identityTallyReads = 0;
+    let identityTallyWrites = 0;
+    const { MAX_CONVERSATIONS_PER_IDENTITY: cap, IDENTITY_TALLY_EXACT_MARGIN: margin } = this.settings;
+    for (const [key, joins] of this.chatJoins) {
+      identityTallyReads += joins.judged + joins.admitted;
+      // Near the cap a post-event counts the identity exactly too, and writes the tally it rebuilt.
+      const count = this.identityCounts.get(key);
+      identityTallyWrites += joins.admitted * (count !== undefined && count >= cap - margin ? 2 : 1);
+    }
+    const counts = this.flushes.counts.count;
+    const requests = {
+      rateReads: this.slots.reads,
+      rateWrites: this.slots.writes,
+      identityTallyReads,
+      identityTallyWrites,
+      participantPageReads: this.pages.reads,
+      participantPageWrites: this.pages.writes,
+      rejectionCountReads: counts,
+      rejectionCountWrites: counts,
+      rejectionLogWrites: this.flushes.log.count,
+    };
+    return { ...requests, total: Object.values(requests).reduce((sum, n) => sum + n, 0) };
+  }
+
+  /** What the history may hold that the audit cannot count: said, with why, never guessed. */
+  private notCounted(window: { from: string }): NotCounted[] {
+    const spanning = this.rateRules.filter((rule) => rule.per !== 'conversation' && rule.on.some((on) => on !== 'conversation'));
+    const named = spanning.map((rule) => `rate.${rule.name} (${PER_WORDS[rule.per]})`).join(', ');
+    return [
+      {
+        what: `actions in conversations created before ${window.from}`,
+        why: `Twilio lists conversations by the date they were created, and the audit reads those created in the window: a conversation created earlier is not read, so its messages and joins in the window are neither judged nor counted${spanning.length === 0 ? '' : `; ${named} ${spanning.length === 1 ? 'counts' : 'count'} such actions too, so ${spanning.length === 1 ? 'its' : 'their'} refusals here are counted without them`}.`,
+        ...(spanning.length > 0 && { rules: spanning.map((rule) => `rate.${rule.name}`) }),
+      },
+      {
+        what: 'participants who left without writing',
+        why: 'the Participants list holds those in a conversation now, and a message names only its author, so one who joined and left without writing leaves nothing the audit reads: their joins are not judged, and the members of the time are counted without them.',
+      },
+    ];
   }
 }
 
@@ -369,20 +527,37 @@ function factOf(p: SavedParticipant): ParticipantFact {
   return toFact(p.identity, p.address || p.projectedAddress ? { type: p.bindingType, address: p.address, proxy_address: p.proxyAddress, projected_address: p.projectedAddress } : null);
 }
 
+/** How far a decision went: to the remote rules, to the identity check; how many participants it listed. */
+interface Reached {
+  remote: boolean;
+  identityCheck: boolean;
+  listed: number;
+}
+
 /**
  * The remote half of a decision, answered from history: the participants present at the time of the
  * action stand for the list the webhook reads; the same rules judge them. Rate rules are replayed
- * afterwards across conversations; the identity count is not replayed (reported as such).
+ * afterwards across conversations; the identity count is judged from ParticipantConversations
+ * afterwards. `reached` says how far the decision went: to the remote rules, to the identity check.
  */
-function replayJudge(present: ParticipantFact[], settings: Settings): RemoteJudge {
+function replayJudge(present: ParticipantFact[], settings: Settings, reached: Reached): RemoteJudge {
   return {
     confirmAuthor: async (event) => event,
     async judge(event: PreEvent, policy) {
+      reached.remote = true;
       if (event.type === 'onMessageAdd') {
+        // The webhook lists the participants only when a channel's delivery limits are at stake.
+        if (policy !== 'ignore' && channelsAtRisk(event, settings).length > 0) reached.listed = present.length;
         const fanout = policy === 'ignore' ? undefined : checkFanout(event, present, settings);
         return fanout && policy === 'judge' ? { violation: fanout, notes: [] } : { notes: fanout ? [fanout] : [] };
       }
-      if (event.type === 'onParticipantAdd') return { violation: checkMembership(event, present, settings), notes: [] };
+      if (event.type === 'onParticipantAdd') {
+        reached.listed = present.length;
+        const violation = checkMembership(event, present, settings);
+        // The webhook counts a chat identity's conversations last, after the other membership rules.
+        if (!violation && event.identity !== undefined && event.channel === 'web') reached.identityCheck = true;
+        return { violation, notes: [] };
+      }
       return { notes: [] };
     },
   };

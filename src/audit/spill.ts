@@ -17,6 +17,8 @@ export class SortedSpill<T> {
   constructor(
     private readonly compare: (a: T, b: T) => number,
     private readonly runSize = 20_000,
+    /** Where the temporary directory of the runs is made: the system's temporary directory by default. */
+    private readonly parent = tmpdir(),
   ) {}
 
   push(record: T): void {
@@ -31,7 +33,7 @@ export class SortedSpill<T> {
 
   private spill(): void {
     this.buffer.sort(this.compare);
-    this.dir ??= mkdtempSync(join(tmpdir(), 'audit-rates-'));
+    this.dir ??= mkdtempSync(join(this.parent, 'audit-rates-'));
     const file = join(this.dir, `run-${this.runs.length}.ndjson`);
     writeFileSync(file, `${this.buffer.map((r) => JSON.stringify(r)).join('\n')}\n`);
     this.runs.push(file);

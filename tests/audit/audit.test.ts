@@ -2,15 +2,17 @@
  * `npm run audit` in process (scripts/lib/audit-command.ts) against an emulator holding a generated
  * history whose violations are known: the counts per rule are exactly those, only GET requests are
  * sent, at most --concurrency at once, and a saved history judged again gives the identical report.
+ * The history is seeded once for the file: a test that adds to it removes what it added, and the
+ * faults and the request log are cleared after each test.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator';
-import { AUDIT_CLI, audit } from '../../scripts/lib/audit-command';
+import { AUDIT_CLI, audit, type AuditDeps } from '../../scripts/lib/audit-command';
 import { DEMO_RATE_LIMITS, seedDemoHistory, type DemoHistory } from '../../scripts/lib/audit-demo';
 import { runCommand } from '../../scripts/lib/cli';
 import type { AuditReport } from '../../src/audit/replay';
@@ -25,15 +27,22 @@ let history: DemoHistory;
 beforeAll(async () => {
   emu = await startEmulator();
   dir = mkdtempSync(join(tmpdir(), 'audit-'));
+  history = await seedDemoHistory(emu, { seed: 7, to: TO });
 });
 afterAll(async () => {
   await emu.close();
   rmSync(dir, { recursive: true, force: true });
 });
-beforeEach(async () => {
-  emu.reset();
-  history = await seedDemoHistory(emu, { seed: 7, to: TO });
+afterEach(() => {
+  emu.clearFaults();
+  emu.clearLog();
 });
+
+/** Removes a conversation a test added to the seeded history (the emulator's REST API, as Twilio's). */
+async function removeConversation(sid: string): Promise<void> {
+  const res = await fetch(`${emu.url}/conversations/v1/Conversations/${sid}`, { method: 'DELETE', headers: { Authorization: `Basic ${Buffer.from('AC0123456789abcdef0123456789abcdef:x').toString('base64')}` } });
+  expect(res.status).toBe(204);
+}
 
 function envFile(extra: Record<string, string> = {}): string {
   const file = join(dir, `env-${Math.random().toString(36).slice(2)}`);
@@ -42,11 +51,11 @@ function envFile(extra: Record<string, string> = {}): string {
   return file;
 }
 
-async function run(argv: string[], shellEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[], shellEnv: Record<string, string> = {}, deps: Partial<AuditDeps> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const out = { log: (t: string) => stdout.push(t), error: (t: string) => stderr.push(t) };
-  const code = await runCommand(AUDIT_CLI, argv, (args, o) => audit(args, o, { root: dir, shellEnv, sleep: async () => undefined }), out);
+  const code = await runCommand(AUDIT_CLI, argv, (args, o) => audit(args, o, { root: dir, shellEnv, sleep: async () => undefined, ...deps }), out);
   return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
 
@@ -77,6 +86,27 @@ describe('npm run audit against a known history', () => {
     const example = report.rules.find((r) => r.code === 'rate.bot-loop')!.examples[0]!;
     expect(example.message).toBe('Too many actions from this author: rate limit "bot-loop" allows 10 per 10 seconds; retry in 10000 ms.');
     expect(example.messageSid).toMatch(/^IM/);
+
+    // What it would cost: a pre-event execution per action judged, an onParticipantAdded post-event
+    // per join admitted (all but the Group MMS member and the over-long identity), per day as in total.
+    const { functionExecutions: executions, syncRequests: sync } = report.cost;
+    expect(executions.onConversationAdd + executions.onParticipantAdd + executions.onMessageAdd).toBe(report.totals.judged);
+    expect(executions.onParticipantAdded).toBe(report.totals.participants - 2);
+    for (const type of ['onConversationAdd', 'onParticipantAdd', 'onMessageAdd', 'onParticipantAdded'] as const) expect(report.perDay.reduce((sum, d) => sum + d.executions[type], 0)).toBe(executions[type]);
+    const all = Object.values(executions).reduce((sum, n) => sum + n, 0);
+    expect(stdout).toContain(`What it would have cost (an estimate; docs/audit.md, "What it would cost"): ${all.toLocaleString('en-US')} Function executions (the pre-event webhooks, and the onParticipantAdded post-event), ${sync.total.toLocaleString('en-US')} Sync requests.`);
+    for (const d of report.perDay) expect(stdout).toMatch(new RegExp(`\n  ${d.day} +${d.executions.onConversationAdd} +${d.executions.onParticipantAdd} +${d.executions.onMessageAdd} +${d.executions.onParticipantAdded} +[\\d,]+\n`));
+    expect(stdout).toContain(`  Sync: rate rules reads ${sync.rateReads}, writes ${sync.rateWrites.toLocaleString('en-US')}; identity tallies reads ${sync.identityTallyReads}, writes ${sync.identityTallyWrites};`);
+    // Every rejection is logged as well as counted, and so is every annotation: more periods to flush.
+    expect(sync.rejectionCountReads).toBeGreaterThan(0);
+    expect(sync.rejectionLogWrites).toBeGreaterThan(sync.rejectionCountWrites);
+
+    // What it cannot count, and why: older conversations' actions, which the per-author rule counts too.
+    expect(report.notReconstructible.notCounted.map((g) => [g.what, g.rules])).toEqual([
+      ['actions in conversations created before 2026-03-01T00:00:00Z', ['rate.bot-loop']],
+      ['participants who left without writing', undefined],
+    ]);
+    for (const gap of report.notReconstructible.notCounted) expect(stdout).toContain(`  Not counted, ${gap.what}: ${gap.why}`);
   });
 
   it('saves what it read without message bodies, resumes a cut run, and a replay gives the identical report with no request', async () => {
@@ -90,15 +120,24 @@ describe('npm run audit against a known history', () => {
     const lines = text.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('{"kind":"conversation"'))).toHaveLength(history.conversations);
 
-    // A run cut after 50 conversations, restarted with the same --save, reads only the others.
+    // A run stopped while writing its 51st conversation, restarted with the same --save: the line
+    // cut short is removed, and only the conversations not saved whole are read, that one included.
     const fiftieth = lines.findIndex((l, i) => lines.slice(0, i + 1).filter((k) => k.startsWith('{"kind":"conversation"')).length === 50);
-    writeFileSync(save, `${lines.slice(0, fiftieth + 1).join('\n')}\n`);
+    const next = lines.slice(fiftieth + 1).find((l) => l.startsWith('{"kind":"conversation"'))!;
+    writeFileSync(save, `${lines.slice(0, fiftieth + 1).join('\n')}\n${next.slice(0, next.length >> 1)}`);
     emu.clearLog();
     const resumed = join(dir, 'resumed.json');
-    expect((await run(['--env', envFile(), ...WINDOW, '--save', save, '--json', resumed])).code).toBe(0);
+    const restart = await run(['--env', envFile(), ...WINDOW, '--save', save, '--json', resumed]);
+    expect(restart.code).toBe(0);
+    expect(restart.stderr.split('\n')[0]).toBe(`audit: ${save} ended with a line cut short (the run that wrote it stopped while writing it): removed, and what it held is read again.`);
+    expect(restart.stderr).toContain(`audit: going on with ${save}: 50 conversations read already`);
     const participantLists = emu.log.filter((e) => e.path.endsWith('/Participants')).length;
     expect(participantLists).toBe(history.conversations - 50);
+    expect(emu.log.some((e) => e.path.endsWith(`${JSON.parse(next).sid}/Participants`))).toBe(true);
     expect(readJson(resumed)).toEqual(readJson(first));
+    const rewritten = readFileSync(save, 'utf8');
+    expect(rewritten.endsWith('\n')).toBe(true);
+    expect(rewritten.trim().split('\n').filter((l) => JSON.parse(l).kind === 'conversation')).toHaveLength(history.conversations);
 
     emu.clearLog();
     const replayed = join(dir, 'replayed.json');
@@ -106,6 +145,13 @@ describe('npm run audit against a known history', () => {
     expect(replay.code).toBe(0);
     expect(emu.log).toHaveLength(0);
     expect(readJson(replayed)).toEqual(readJson(first));
+
+    // A replay of a file whose last line was cut short judges the lines before it, and says so.
+    const cut = join(dir, 'cut-replay.ndjson');
+    writeFileSync(cut, rewritten.slice(0, -20));
+    const partial = await run(['--env', envFile(), '--replay', cut, '--json', replayed]);
+    expect(partial).toMatchObject({ code: 0, stderr: `audit: ${cut} ends with a line cut short (the run that wrote it stopped while writing it): judged without it; run the audit again with --save ${cut} to read that conversation again.` });
+    expect(readJson(replayed).totals.conversations).toBe(history.conversations - 1);
   });
 
   it('saves identities, addresses and authors as stand-ins unless --keep-addresses, and judges them as it judged the values', async () => {
@@ -116,7 +162,10 @@ describe('npm run audit against a known history', () => {
     for (const f of [kept, masked, `${masked}.key`]) rmSync(f, { force: true });
     expect((await run(['--env', envFile(), ...WINDOW, '--json', plain])).code).toBe(0);
     expect((await run(['--env', envFile(), ...WINDOW, '--save', kept, '--keep-addresses'])).code).toBe(0);
-    expect((await run(['--env', envFile(), ...WINDOW, '--save', masked])).code).toBe(0);
+    const maskedRun = await run(['--env', envFile(), ...WINDOW, '--save', masked]);
+    expect(maskedRun.code).toBe(0);
+    // No two values of this history share a stand-in: the run would say so.
+    expect(maskedRun.stderr).not.toContain('stand for more than one value');
     const values = new Set<string>();
     for (const line of readFileSync(kept, 'utf8').trim().split('\n').slice(1)) {
       const entry = JSON.parse(line) as { kind: string; identity?: string; participants?: Array<Record<string, string>>; messages?: Array<{ author: string }> };
@@ -146,16 +195,42 @@ describe('npm run audit against a known history', () => {
     expect(refused.stderr.split('\n')[0]).toBe(`audit: --save ${kept} was written with --keep-addresses; go on with it with --keep-addresses.`);
   });
 
-  it('counts the joins of an identity in more conversations than MAX_CONVERSATIONS_PER_IDENTITY as not reconstructible', async () => {
-    const again = emu.seed.conversation({ dateCreated: '2026-03-05T10:00:00Z' });
-    emu.seed.participant(again, { identity: 'echo-bot', dateCreated: '2026-03-05T10:00:01Z' });
-    const json = join(dir, 'identity.json');
-    expect((await run(['--env', envFile({ MAX_CONVERSATIONS_PER_IDENTITY: '1' }), ...WINDOW, '--json', json])).code).toBe(0);
-    const report = readJson(json);
-    expect(report.notReconstructible.identityLimitNotChecked).toBe(2);
-    expect(countsOf(report)).toEqual(history.planted);
-    const lookups = emu.log.filter((e) => e.path.endsWith('/ParticipantConversations'));
-    expect(lookups.every((e) => e.method === 'GET' && e.query.Identity !== undefined)).toBe(true);
+  it('says when a stand-in stands for more than one value read in the run', async () => {
+    // 26 one-letter chat identities of one conversation: 26 stand-ins to share, some two almost surely draw the same.
+    const crowd = emu.seed.conversation({ dateCreated: '2026-03-04T12:00:00Z' });
+    try {
+      for (const letter of 'abcdefghijklmnopqrstuvwxyz') emu.seed.participant(crowd, { identity: letter, dateCreated: '2026-03-04T12:00:01Z' });
+      const save = join(dir, 'crowd.ndjson');
+      for (const f of [save, `${save}.key`]) rmSync(f, { force: true });
+      const { code, stderr } = await run(['--env', envFile(), '--from', '2026-03-04', '--to', '2026-03-04', '--save', save]);
+      expect(code).toBe(0);
+      expect(stderr).toMatch(/^audit: \d+ stand-ins? stands? for more than one value read in this run: the report counts each as one author, participant or identity \(docs\/audit\.md, "What is kept"\); --keep-addresses keeps the values\.$/m);
+    } finally {
+      await removeConversation(crowd);
+    }
+  });
+
+  it('counts the joins that reached the MAX_CONVERSATIONS_PER_IDENTITY check of an identity in more conversations than the cap as not reconstructible, and no join another rule refused first', async () => {
+    // echo-bot and the over-long identity each join a second conversation: both are then in more
+    // conversations than a cap of 1, but the over-long identity's joins are refused by its length first.
+    const long = `agent-${'q'.repeat(300)}`;
+    const added = [emu.seed.conversation({ dateCreated: '2026-03-05T10:00:00Z' }), emu.seed.conversation({ dateCreated: '2026-03-05T11:00:00Z' })];
+    try {
+      emu.seed.participant(added[0]!, { identity: 'echo-bot', dateCreated: '2026-03-05T10:00:01Z' });
+      emu.seed.participant(added[1]!, { identity: long, dateCreated: '2026-03-05T11:00:01Z' });
+      const json = join(dir, 'identity.json');
+      const { code, stdout } = await run(['--env', envFile({ MAX_CONVERSATIONS_PER_IDENTITY: '1' }), ...WINDOW, '--json', json]);
+      expect(code).toBe(0);
+      const report = readJson(json);
+      expect(report.notReconstructible.identityLimitNotChecked).toBe(2);
+      expect(stdout).toContain('chat joins that reached the MAX_CONVERSATIONS_PER_IDENTITY check but could not be judged by it: 2.');
+      expect(countsOf(report)).toEqual({ ...history.planted, 'participant.identity.length reject': history.planted['participant.identity.length reject']! + 1 });
+      const lookups = emu.log.filter((e) => e.path.endsWith('/ParticipantConversations'));
+      expect(lookups.every((e) => e.method === 'GET' && e.query.Identity !== undefined)).toBe(true);
+      expect(lookups.map((e) => e.query.Identity)).toEqual(expect.arrayContaining(['echo-bot', long]));
+    } finally {
+      for (const sid of added) await removeConversation(sid);
+    }
   });
 
   it('masks phone numbers and e-mail addresses in example sentences unless --show-addresses', () => {
@@ -312,18 +387,14 @@ describe('what goes wrong', () => {
   });
 
   it('reads a date-time without a zone as UTC whatever TZ says, and refuses a day the calendar does not have', async () => {
-    // In a process of its own: TZ is read when a process starts.
-    const inNewYork = (argv: string[]) =>
-      new Promise<number>((resolve) => {
-        const child = execFile(process.execPath, ['--import', 'tsx', join(__dirname, '../../scripts/audit.ts'), ...argv], { cwd: join(__dirname, '../..'), env: { PATH: process.env.PATH ?? '', TZ: 'America/New_York' }, timeout: 30_000 });
-        child.on('exit', (code) => resolve(code ?? -1));
-      });
+    // TZ is read when a process starts: the window of the options is worked out in a process of New
+    // York's zone, by the module the command uses; the command itself runs here, in UTC or not.
+    const script = `import(${JSON.stringify(join(__dirname, '../../src/audit/window.ts'))}).then(({ default: m }) => console.log(JSON.stringify([new Date(Date.UTC(2026, 2, 1)).getTimezoneOffset(), m.auditWindow({ from: '2026-03-01T00:00:00', to: '2026-03-07T23:59' }, 0), m.auditWindow({ from: '2026-03-01T01:00:00+01:00', to: '2026-03-07' }, 0)])))`;
+    const inNewYork = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: join(__dirname, '../..'), env: { PATH: process.env.PATH ?? '', TZ: 'America/New_York' } }, (error, out) => (error ? reject(error) : resolve(out))));
+    expect(JSON.parse(inNewYork)).toEqual([300, { from: '2026-03-01T00:00:00Z', to: '2026-03-07T23:59:00Z' }, { from: '2026-03-01T00:00:00Z', to: '2026-03-07T23:59:59Z' }]);
     const json = join(dir, 'zoneless.json');
-    expect(await inNewYork(['--env', envFile(), '--from', '2026-03-01T00:00:00', '--to', '2026-03-07T23:59', '--json', json])).toBe(0);
-    expect(readJson(json).window).toEqual({ from: '2026-03-01T00:00:00Z', to: '2026-03-07T23:59:00Z' });
-    const zoned = join(dir, 'zoned.json');
-    expect(await inNewYork(['--env', envFile(), '--from', '2026-03-01T01:00:00+01:00', '--to', '2026-03-07', '--json', zoned])).toBe(0);
-    expect(readJson(zoned).window).toEqual({ from: '2026-03-01T00:00:00Z', to: '2026-03-07T23:59:59Z' });
+    expect((await run(['--env', envFile(), '--from', '2026-03-04T00:00:00', '--to', '2026-03-04T23:59', '--json', json])).code).toBe(0);
+    expect(readJson(json).window).toEqual({ from: '2026-03-04T00:00:00Z', to: '2026-03-04T23:59:00Z' });
     emu.clearLog();
     expect(await run(['--from', '2026-02-31', '--to', '2026-03-08'])).toMatchObject({ code: 2, stderr: `audit: --from 2026-02-31: there is no day 31 in 2026-02.\n\n${AUDIT_CLI.usage}` });
     expect(await run(['--from', '2026-02-01', '--to', '2025-02-29T10:00:00Z'])).toMatchObject({ code: 2, stderr: `audit: --to 2025-02-29T10:00:00Z: there is no day 29 in 2025-02.\n\n${AUDIT_CLI.usage}` });
@@ -338,5 +409,57 @@ describe('what goes wrong', () => {
     expect(await run(['--bogus'])).toMatchObject({ code: 2, stderr: `audit: unknown option --bogus; see --help.\n\n${AUDIT_CLI.usage}` });
     expect((await run(['--help'])).stdout).toContain('Usage: npm run audit');
     expect(emu.log).toHaveLength(0);
+  });
+});
+
+describe('temporary files', () => {
+  /** The rate rules' runs on disk under `parent`. */
+  const runsIn = (parent: string) => readdirSync(parent).filter((d) => d.startsWith('audit-rates-')).flatMap((d) => readdirSync(join(parent, d)));
+
+  it("removes the rate rules' runs on disk when the run fails", async () => {
+    const spill = mkdtempSync(join(dir, 'spill-'));
+    // Identities are counted once every conversation is read: by then the per-author rule's actions wait on disk.
+    const hold = emu.hold({ pathIncludes: '/ParticipantConversations' });
+    emu.injectFault({ kind: 'status', status: 500, pathIncludes: '/ParticipantConversations' });
+    try {
+      const running = run(['--env', envFile(), ...WINDOW], {}, { spill: { runSize: 50, dir: spill } });
+      await hold.arrived(1);
+      expect(runsIn(spill).length).toBeGreaterThan(1);
+      hold.release();
+      const { code, stderr } = await running;
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/\/ParticipantConversations answered 500, Twilio error 20500 after 6 attempts\.$/);
+      expect(readdirSync(spill)).toEqual([]);
+    } finally {
+      hold.release();
+    }
+  });
+
+  it('removes them when stopped by Ctrl-C (SIGINT), the process ending by that signal and what was saved kept', async () => {
+    const spill = mkdtempSync(join(dir, 'spill-'));
+    const save = join(dir, 'interrupted.ndjson');
+    rmSync(save, { force: true });
+    const hold = emu.hold({ pathIncludes: '/ParticipantConversations' });
+    try {
+      // With --keep-addresses the identities are counted after every conversation is read and saved.
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'audit-child.ts'), '--env', envFile(), ...WINDOW, '--save', save, '--keep-addresses'], {
+        cwd: join(__dirname, '../..'),
+        env: { PATH: process.env.PATH ?? '', SPILL_DIR: spill },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      const ended = exited.then(() => Promise.reject(new Error(`the audit ended before counting identities: ${stderr}`)));
+      ended.catch(() => undefined);
+      await Promise.race([hold.arrived(1), ended]);
+      expect(runsIn(spill).length).toBeGreaterThan(1);
+      child.kill('SIGINT');
+      expect(await exited).toEqual({ code: null, signal: 'SIGINT' });
+      expect(readdirSync(spill)).toEqual([]);
+      expect(readFileSync(save, 'utf8').trim().split('\n').filter((l) => l.startsWith('{"kind":"conversation"'))).toHaveLength(history.conversations);
+    } finally {
+      hold.release();
+    }
   });
 });

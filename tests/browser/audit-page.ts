@@ -1,6 +1,7 @@
 /**
  * The page `npm run audit -- --html` writes, opened in Chromium from the file alone: it shows the
- * rules table, one stacked bar per rule and day, the examples, and it asks for nothing over the network.
+ * rules table, one stacked bar per rule and day, the examples, what the guard would have cost and
+ * what history cannot count, and it asks for nothing over the network.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,5 +49,26 @@ export function auditPageTests(world: () => BrowserWorld) {
     expect(await page.locator('text=Deleted messages: 2').count()).toBe(1);
     const box = await page.locator('svg').boundingBox();
     expect(box!.width).toBeGreaterThan(0);
+
+    // The cost: Function executions per event type and per day, then the Sync requests, as in the JSON.
+    const { functionExecutions: executions, syncRequests: sync } = report.cost;
+    const cells = (row: string) => row.split('\t').map((cell) => cell.trim());
+    const days = await page.locator('#executions tbody tr').allInnerTexts();
+    expect(days.map(cells)).toEqual([
+      ...report.perDay.map((d) => [d.day, ...Object.values(d.executions).map(String), String(Object.values(d.executions).reduce((a, b) => a + b, 0))]),
+      ['all', ...Object.values(executions).map((n) => n.toLocaleString('en-US')), Object.values(executions).reduce((a, b) => a + b, 0).toLocaleString('en-US')],
+    ]);
+    expect(await page.locator('#executions thead th').allInnerTexts()).toEqual(['day', 'onConversationAdd', 'onParticipantAdd', 'onMessageAdd', 'onParticipantAdded', 'total']);
+    const f = (n: number) => n.toLocaleString('en-US');
+    expect((await page.locator('#sync tbody tr').allInnerTexts()).map(cells)).toEqual([
+      ['rate rules', f(sync.rateReads), f(sync.rateWrites)],
+      ['identity tallies', f(sync.identityTallyReads), f(sync.identityTallyWrites)],
+      ['participant page indexes', f(sync.participantPageReads), f(sync.participantPageWrites)],
+      ['rejection counts (per instance that rejects)', f(sync.rejectionCountReads), f(sync.rejectionCountWrites)],
+      ['rejection log (per instance that rejects or annotates)', '0', f(sync.rejectionLogWrites)],
+    ]);
+    expect(await page.locator('#cost-summary').innerText()).toContain(`${f(sync.total)} Sync requests`);
+    // What history cannot count, each with why.
+    expect(await page.locator('#gaps li.not-counted').allInnerTexts()).toEqual(report.notReconstructible.notCounted.map((g) => `Not counted, ${g.what}: ${g.why}`));
   });
 }
