@@ -3,7 +3,7 @@ import { parseSettings, type Environment } from './config/load';
 import { SECRETS } from './config/local-only';
 import { INVALID, MIN_PASSWORD_CHARS } from './config/parsers';
 import { VARIABLES, type Settings, type VariableName } from './config/variables';
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { abortAfter, DeadlineExceededError, runUnder, withDeadline } from './deadline';
 import type { RawEvent } from './event/parse';
 import type { Answer } from './http/answer';
 import { isBasicAuthPassword } from './http/basic-auth';
@@ -147,15 +147,20 @@ export interface SearchAnswer {
 async function searched(settings: Settings | undefined, query: LogQuery, deps: StatusDeps): Promise<SearchAnswer | { error: string }> {
   if (!settings) return { error: 'the configuration is invalid, so the rejection log cannot be read' };
   if (settings.REJECTION_LOG === 'off' || !deps.searchLog) return { records: [], dropped: 0, complete: true, off: true };
-  const search = deps.searchLog;
+  // Under the deadline's signal, which every Sync request carries: at DECISION_TIMEOUT the reads
+  // still under way are abandoned, and the search answers with what it has, saying what it lacks.
+  const deadline = abortAfter(settings.DECISION_TIMEOUT);
   let found: LogSearch;
   try {
-    found = await withDeadline(settings.DECISION_TIMEOUT, (signal) => search(settings, query, signal));
+    found = await runUnder({ signal: deadline.signal, at: Date.now() + settings.DECISION_TIMEOUT }, () => deps.searchLog!(settings, query, deadline.signal));
   } catch (error) {
-    const why = error instanceof DeadlineExceededError ? `did not answer within DECISION_TIMEOUT (${settings.DECISION_TIMEOUT} ms)` : `could not be read (${describe(error)})`;
+    const why = `could not be read (${describe(error)})`;
     deps.log({ warning: 'status: rejection log not read', error: why });
     return { records: [], dropped: 0, complete: false, incomplete: `The rejection log ${why}; reload to try again.` };
+  } finally {
+    deadline.clear();
   }
+  if (found.incomplete) deps.log({ warning: 'status: rejection log search incomplete', error: found.incomplete });
   return searchAnswer(found);
 }
 

@@ -189,6 +189,6 @@ describe('the command line', () => {
     writeFileSync(unreachable, `ACCOUNT_SID=${ACCOUNT_SID}\nAUTH_TOKEN=${AUTH_TOKEN}\nTWILIO_API_BASE_URL=http://127.0.0.1:1\n`);
     const printed = await run([], unreachable);
     expect(printed.code).toBe(1);
-    expect(printed.stdout).toMatch(/^No records match\.\nNo record was dropped in the batches read\.\nThe search is incomplete: guard_rejection_log_0: Sync list of guard_rejection_log_0 failed: .+; guard_rejection_log_1: Sync list of guard_rejection_log_1 failed: .+\.\n$/);
+    expect(printed.stdout).toMatch(/^No records match\.\nNo record was dropped in the batches read\.\nThe search is incomplete: Sync Map guard_rejection_log_0 could not be read \(Sync list of guard_rejection_log_0 failed: .+\); Sync Map guard_rejection_log_1 could not be read \(Sync list of guard_rejection_log_1 failed: .+\)\.\n$/);
   });
 });

@@ -30,7 +30,8 @@ export function parseLogQuery(event: RawEvent, now: number): LogQuery | { error:
   for (const name of given) {
     const raw = event[name];
     if (typeof raw !== 'string' || raw.trim() === '') return { error: `${name} must be given once, with a value.` };
-    const value = raw.trim();
+    // A `+` left unencoded in a query string arrives as a space: `?identity=+1555…` means the number.
+    const value = name === 'identity' && /^ \d/.test(raw) ? `+${raw.trim()}` : raw.trim();
     if (name === 'since') {
       const since = parseSince(value, now);
       if (typeof since === 'object') return since;

@@ -27,7 +27,7 @@ export interface LogSearchOptions {
   maxPages: number;
   /** What the instance answering holds that Sync may not have yet: read after Sync. */
   unflushed?: () => { records: LogRecord[]; dropped: number };
-  /** Aborts the reading (the deadline): what was read is answered, marked incomplete. */
+  /** Aborts the reading (the deadline): what each shard read until then is answered, marked incomplete. */
   signal?: AbortSignal;
 }
 
@@ -41,6 +41,17 @@ export interface LogSearch {
   incomplete?: string;
   /** Sync requests made. */
   requests: number;
+}
+
+/** `work`, or the signal's reason once it aborts: what a shard read until then is kept. */
+function orAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /** Items a page of a log Map lists: Sync's largest page. */
@@ -87,7 +98,7 @@ export async function searchLog(query: LogQuery, options: LogSearchOptions): Pro
       const map = logMapName(shard);
       try {
         requests += 1;
-        let page = await options.store.newest(map, LOG_PAGE_SIZE);
+        let page = await orAborted(options.store.newest(map, LOG_PAGE_SIZE), options.signal);
         for (let pages = 1; page; pages++) {
           for (const item of page.items) {
             if (keyTimeOf(item.key) < from) return { found, dropped };
@@ -97,15 +108,14 @@ export async function searchLog(query: LogQuery, options: LogSearchOptions): Pro
           }
           if (found.length >= options.limit || !page.next) return { found, dropped };
           if (pages >= options.maxPages) {
-            problems.push(`${map}: only its newest ${pages * LOG_PAGE_SIZE} batches were read`);
+            problems.push(`only the newest ${pages * LOG_PAGE_SIZE} batches of Sync Map ${map} were read`);
             return { found, dropped };
           }
-          if (options.signal?.aborted) throw options.signal.reason;
           requests += 1;
-          page = await page.next();
+          page = await orAborted(page.next(), options.signal);
         }
       } catch (error) {
-        problems.push(`${map}: ${options.signal?.aborted ? 'not read before the deadline' : error instanceof Error ? error.message : String(error)}`);
+        problems.push(options.signal?.aborted ? `Sync Map ${map} did not answer in time` : `Sync Map ${map} could not be read (${error instanceof Error ? error.message : String(error)})`);
       }
       return { found, dropped };
     }),

@@ -85,7 +85,7 @@ describe('searchLog', () => {
     const capped = await searchLog({ rule: 'no.such.rule' }, options(store, { maxPages: 2 }));
     expect(capped.requests).toBe(2);
     expect(capped.complete).toBe(false);
-    expect(capped.incomplete).toBe(`The search is incomplete: guard_rejection_log_0: only its newest ${2 * LOG_PAGE_SIZE} batches were read.`);
+    expect(capped.incomplete).toBe(`The search is incomplete: only the newest ${2 * LOG_PAGE_SIZE} batches of Sync Map guard_rejection_log_0 were read.`);
   });
 
   it('says which shard could not be read, and answers with the others', async () => {
@@ -99,7 +99,24 @@ describe('searchLog', () => {
     const found = await searchLog({}, options(failing, { shards: 2 }));
     expect(found.records).toHaveLength(1);
     expect(found.complete).toBe(false);
-    expect(found.incomplete).toMatch(/guard_rejection_log_1: Sync list of guard_rejection_log_1 failed: 429/);
+    expect(found.incomplete).toBe('The search is incomplete: Sync Map guard_rejection_log_1 could not be read (Sync list of guard_rejection_log_1 failed: 429 / 54009).');
+  });
+});
+
+describe('searchLog at its deadline', () => {
+  it('answers with what the shards read before the signal aborted, naming the one that did not answer', async () => {
+    const store = new MemoryLogStore();
+    await write(store, [[record(NOW - 2)], [record(NOW - 1)]], 2);
+    const deadline = new AbortController();
+    const hanging: LogStore = {
+      append: (...args) => store.append(...args),
+      createMap: (map) => store.createMap(map),
+      newest: (map, size) => (map.endsWith('_1') ? new Promise(() => {}) : store.newest(map, size).finally(() => setImmediate(() => deadline.abort()))),
+    };
+    const found = await searchLog({}, options(hanging, { shards: 2, signal: deadline.signal, unflushed: () => ({ records: [record(NOW, { conversationSid: 'CH-here' })], dropped: 0 }) }));
+    expect(found.records.map((r) => r.at)).toEqual([NOW, NOW - 2]);
+    expect(found.complete).toBe(false);
+    expect(found.incomplete).toBe('The search is incomplete: Sync Map guard_rejection_log_1 did not answer in time.');
   });
 });
 
@@ -143,6 +160,8 @@ describe('query parameters', () => {
     expect(parseLogQuery({ conversation: CONVERSATIONS[0], rule: 'participant.count' }, NOW)).toEqual({ conversation: CONVERSATIONS[0], rule: 'participant.count' });
     expect(parseLogQuery({ outcome: 'allowed' }, NOW)).toEqual({ error: expect.stringMatching(/^outcome=allowed is not one the log keeps: reject, shadow-reject, annotate/) });
     expect(parseLogQuery({ identity: ' ' }, NOW)).toEqual({ error: 'identity must be given once, with a value.' });
+    // `?identity=+15551234567` with the + unencoded: a query string turns it into a space.
+    expect(parseLogQuery({ identity: ' 15551234567' }, NOW)).toEqual({ identity: '+15551234567' });
   });
 
   it('match an author with or without its channel prefix, as given or masked', () => {
