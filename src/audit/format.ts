@@ -64,7 +64,7 @@ export function formatReport(report: AuditReport): string {
   lines.push('', ...formatCost(report));
   const gaps = report.notReconstructible;
   lines.push('');
-  lines.push('Not reconstructible from history (counted, not judged):');
+  lines.push('What history cannot tell (counted, not judged, unless said otherwise):');
   lines.push(`  messages of participants who left: ${gaps.messagesFromParticipantsWhoLeft} (${gaps.participantsWhoLeft} participants); messages with no participant (REST API or system): ${gaps.messagesWithoutParticipant}; deleted messages: ${gaps.deletedMessages};`);
   lines.push(`  actions the webhook would have refused as malformed (not judged): ${gaps.malformed};`);
   lines.push(`  chat joins that reached the MAX_CONVERSATIONS_PER_IDENTITY check but could not be judged by it: ${gaps.identityLimitNotChecked}.`);

@@ -78,7 +78,7 @@ ${chart}
 ${examples || '<p>None.</p>'}
 <h2>What it would have cost</h2>
 ${cost}
-<h2>Not reconstructible from history</h2>
+<h2>What history cannot tell</h2>
 <ul id="gaps">
 <li>Messages of participants who left: ${gaps.messagesFromParticipantsWhoLeft} (${gaps.participantsWhoLeft} participants)</li>
 <li>Messages with no participant (REST API or system): ${gaps.messagesWithoutParticipant}</li>
