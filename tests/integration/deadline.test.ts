@@ -157,7 +157,7 @@ describe('the deadline is real: nothing is written after the answer', () => {
   let runtime: Runtime;
   beforeAll(async () => {
     // No rejection counters, so that every Sync write the emulator sees would be the decision's.
-    runtime = await startRuntime(runtimeEnv(emulator, { FAIL_MODE: 'closed', DECISION_TIMEOUT: '500ms', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m', STATUS_COUNTERS: 'off' }));
+    runtime = await startRuntime(runtimeEnv(emulator, { FAIL_MODE: 'closed', DECISION_TIMEOUT: '500ms', RATE_LIMIT_ACTIONS_PER_CONVERSATION: '30/1m', STATUS_COUNTERS: 'off', REJECTION_LOG: 'off' }));
   });
   afterAll(() => runtime.stop());
 

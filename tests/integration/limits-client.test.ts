@@ -98,7 +98,7 @@ describe(`the served module's verdict is the webhook's answer (FUZZ_SEED=${SEED}
 
   it.each(profiles.map((env, i) => [i, env] as const))('runtime %i', async (i, env) => {
     emulator.reset();
-    const runtime = await startRuntime(runtimeEnv(emulator, { ...(env as Record<string, string>), FAIL_MODE: 'closed', STATUS_COUNTERS: 'off' }), { forkProcess: false });
+    const runtime = await startRuntime(runtimeEnv(emulator, { ...(env as Record<string, string>), FAIL_MODE: 'closed', STATUS_COUNTERS: 'off', REJECTION_LOG: 'off' }), { forkProcess: false });
     try {
       const limits = await (await fetch(`${runtime.url}/limits`)).json();
       const mine = cases.filter((_, n) => n % RUNTIMES === i);

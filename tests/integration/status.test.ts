@@ -152,7 +152,7 @@ describe('GET /status while Sync does not answer', () => {
 describe('a STATUS_PASSWORD shorter than 16 characters', () => {
   let runtime: Runtime;
   beforeAll(async () => {
-    runtime = await startRuntime(runtimeEnv(emulator, { STATUS_PASSWORD: 'abc', MAX_CHAT_BODY_BYTES: '10', STATUS_COUNTERS: 'off' }), { forkProcess: false });
+    runtime = await startRuntime(runtimeEnv(emulator, { STATUS_PASSWORD: 'abc', MAX_CHAT_BODY_BYTES: '10', STATUS_COUNTERS: 'off', REJECTION_LOG: 'off' }), { forkProcess: false });
   });
   afterAll(() => runtime.stop());
 
