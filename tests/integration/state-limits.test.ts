@@ -234,14 +234,14 @@ describe('large conversations: the caps stay exact with the page index the post-
   }
   const indexWrites = (sid: string) => emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && `${e.path} ${e.object ?? ''}`.includes(pagesIndex(sid)));
 
-  test('999, 1000 and 1001 participants: the 1000th joins, the 1001st is refused, each page read once and pages 2 to 10 at once', async () => {
+  test('999, 1000 and 1001 participants: the 1000th joins, the 1001st is refused, each page read once and pages 3 to 10 asked for while page 2 is unanswered', async () => {
     const sid = seedConversation();
     seedMembers(emulator, sid, { chat: 989, sms: 10 });
     await postEvent(sid, 'onParticipantAdded', { Identity: 'member-last' });
     expect(indexWrites(sid)).toHaveLength(1);
 
-    // Twilio holds the first page, then every later one: pages 2 to 10 are all asked for while page 2
-    // is still unanswered, so the decision waits for three round trips (page 1; page 2 beside the index; the rest).
+    // Twilio holds page 1, then every later page: pages 3 to 10 are all asked for while page 2 is still
+    // unanswered, so the decision waits for three round trips (page 1; page 2 beside the index; the rest).
     emulator.clearLog();
     const first = emulator.hold({ product: 'conversations', pathIncludes: `/Conversations/${sid}/Participants` });
     const deciding = decider.post(PRE_EVENT_PATH, join(sid, 'newcomer'));
