@@ -45,7 +45,9 @@ export interface RemoteJudge {
  * it is waited for only while the deadline allows. A decision waits for two remote requests in sequence (a
  * lost race for a rate slot adds its own); one more when the author must be looked up, when
  * ChatServiceSid is missing, or when a rate rule counts a chat join (its tally write then waits for the
- * rate write; with no rate rule on the join, the tally write goes out at once).
+ * rate write; with no rate rule on the join, the tally write goes out at once). A participant list of more
+ * than one page takes up to two more: its page index is read beside page 2, then the pages it names at
+ * once (facts/participant-pages.ts).
  */
 export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
   let participants: Promise<ParticipantFact[]> | undefined;
