@@ -15,8 +15,8 @@ export interface WalkedList<T> {
 }
 
 /**
- * Remembered page URLs read at once when the list has more than one page: never more than this many
- * requests in flight for one listing (a conversation of 1000 participants has 10 pages of 100).
+ * Remembered page URLs requested at once, at most, and stored, at most (a conversation of 1000
+ * participants has 10 pages of 100: 9 URLs after the first page).
  */
 export const MAX_REMEMBERED_PAGES = 10;
 
@@ -115,7 +115,6 @@ const WRITE_ATTEMPTS = 2;
 export class ParticipantPageIndex {
   readonly name: string;
   private current?: StoredDocument<PageIndexData>;
-  private base?: string;
 
   constructor(
     private readonly store: DocumentStore,
@@ -127,14 +126,14 @@ export class ParticipantPageIndex {
 
   /** The remembered URLs on the list of `next` (page 1's URL); undefined when there are none. */
   async read(next: string): Promise<string[] | undefined> {
-    this.base = listBase(next);
+    const base = listBase(next);
     this.current = await this.store.get<PageIndexData>(this.name).catch((error: unknown) => {
       if (error instanceof StoreUnavailableError) return undefined;
       throw error;
     });
     const queries = this.current?.data?.queries;
-    if (this.base === undefined || !Array.isArray(queries)) return undefined;
-    return queries.filter((q): q is string => typeof q === 'string').map((q) => `${this.base}?${q}`);
+    if (base === undefined || !Array.isArray(queries)) return undefined;
+    return queries.filter((q): q is string => typeof q === 'string').map((q) => `${base}?${q}`);
   }
 
   /** Stores the URLs a walk followed, when they differ from what is stored. */
