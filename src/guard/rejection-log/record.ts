@@ -89,7 +89,9 @@ export type LogPrivacy = 'masked' | 'full';
  * e-mail address).
  */
 export function keptRecord(record: DecisionRecord, at: number, instance: string, privacy: LogPrivacy): LogRecord {
-  const keep = (value: string, max: number) => clip(privacy === 'masked' ? maskText(value) : value, max);
+  // Clipped a little past the bound before masking (masking is linear, but a request may carry
+  // megabytes), then to the bound: a number cut at the first clip lies past the second one.
+  const keep = (value: string, max: number) => clip(privacy === 'masked' ? maskText(value.slice(0, max + 64)) : value, max);
   return {
     at,
     instance,

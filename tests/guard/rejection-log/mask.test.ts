@@ -31,4 +31,12 @@ describe('maskText', () => {
   it('finds the country calling code by the E.164 assignments: 1 and 7 alone, the listed two-digit codes, three digits otherwise', () => {
     expect(['15551234567', '79161234567', '447700900123', '8613812345678', '35312345678', '97150123456'].map(countryCodeOf)).toEqual(['1', '7', '44', '86', '353', '971']);
   });
+
+  it('reads a text of 200,000 characters without an address in one pass (an Author may be that long), and still masks what it holds', () => {
+    const long = `${'😀'.repeat(50_000)}x.${'a'.repeat(100_000)} +15551234567 ${'b'.repeat(100)}@example.com`;
+    const masked = maskText(long);
+    // A local part is at most 64 characters: of 100, the first 36 stay, and the 64 are masked as one.
+    expect(masked.endsWith(` +1•••••4567 ${'b'.repeat(37)}•••@example.com`)).toBe(true);
+    expect(holdsContactDetails(masked)).toBe(false);
+  });
 });
