@@ -37,7 +37,8 @@ const NO_RATE_RULES = { reserve: async () => [], commit: async () => undefined }
 
 /** A twilio-node client as far as the guard's participant listing uses it. */
 function listingClient(participants: ListedParticipant[], calls: { n: number }): Twilio {
-  const conversation = () => ({ participants: { list: async () => (calls.n++, participants) } });
+  // One page holds them all: the list is read with page(), as twilio-node's page of instances.
+  const conversation = () => ({ participants: { page: async () => (calls.n++, { instances: participants }) } });
   return { conversations: { v1: { services: () => ({ conversations: conversation }), conversations: conversation } } } as unknown as Twilio;
 }
 
