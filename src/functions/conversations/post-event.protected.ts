@@ -8,7 +8,8 @@ import { servicesFor } from '../../guard/runtime/wiring';
 
 /**
  * Conversations post-event webhook: onParticipantAdded, onParticipantRemoved,
- * onConversationStateUpdated and onConversationRemoved keep the identity tallies current.
+ * onConversationStateUpdated and onConversationRemoved keep the identity tallies current, and a
+ * participant added or removed keeps its conversation's participant page index current.
  */
 export const handler = async (context: Context, event: ServerlessEventObject, callback: ServerlessCallback) => {
   const services = () => servicesFor(context, settingsFor(context));
