@@ -200,7 +200,7 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
       if (first?.service === 'default (generated)') env.RATE_LIMITS ||= DEMO_RATE_LIMITS;
       const auditor = (current = new Auditor(parseSettings(env, envFile), env, spill));
       const header = await readSaved(values.replay, async (entry) => (entry.kind === 'conversation' ? auditor.add(entry) : auditor.addIdentity(entry)), whole.end);
-      return report(await auditor.finish(header.window, header.service), values, out);
+      return report(auditor.finish(header.window, header.service), values, out);
     }
 
     const offline = !hasRealCredentials(env as Record<string, string>) && !env.TWILIO_API_BASE_URL;
@@ -297,7 +297,7 @@ export async function audit(args: CommandLine<typeof OPTIONS>, out: Out, deps: A
       if (standIns && standIns.shared > 0) {
         out.error(`audit: ${standIns.shared} stand-in${standIns.shared === 1 ? ' stands' : 's stand'} for more than one value read in this run: the report counts each as one author, participant or identity (docs/audit.md, "What is kept"); --keep-addresses keeps the values.`);
       }
-      return report(await auditor.finish(header.window, header.service), values, out);
+      return report(auditor.finish(header.window, header.service), values, out);
     } finally {
       await emulator?.close();
     }

@@ -17,7 +17,7 @@ import type { Violation } from '../guard/rules/violation';
 import type { SavedConversation, SavedIdentity, SavedMessage, SavedParticipant } from './history';
 import { attributesOf, textOf } from './shape';
 import { SortedSpill } from './spill';
-import { Periods, SlotRequests, type RuleKey } from './sync-cost';
+import { Periods, RateRequests, type RuleKey } from './sync-cost';
 
 export type Outcome = 'reject' | 'annotate';
 
@@ -83,9 +83,9 @@ export interface NotReconstructible {
 }
 
 export interface SyncRequests {
-  /** Rate slots listed, as one warm instance deciding every action reads them (src/audit/sync-cost.ts). */
+  /** Rate slot groups read, at most, by one warm instance deciding every action (src/audit/sync-cost.ts). */
   rateReads: number;
-  /** Rate slots created or updated, and Maps created, by that instance. */
+  /** Rate slots created or updated, and their Maps created, by that instance. */
   rateWrites: number;
   /** Identity tally reads: each chat join the remote rules judge (pre-event), each admitted (post-event). */
   identityTallyReads: number;
@@ -187,7 +187,7 @@ export class Auditor {
   private readonly identityCounts = new Map<string, number>();
   private readonly executions = emptyExecutions();
   /** What the rate rules ask of Sync. */
-  private readonly slots = new SlotRequests();
+  private readonly slots = new RateRequests();
   private readonly pages = { reads: 0, writes: 0 };
   /** The STATUS_FLUSH_INTERVAL periods with a rejection (counts flushed), and with anything logged (log flushed). */
   private readonly flushes: { counts: Periods; log: Periods };
@@ -288,7 +288,7 @@ export class Auditor {
     this.gaps.participantsWhoLeft += left.size;
     if (this.perConversation) {
       // Its keys are this conversation's alone: its rate rules are replayed now, and forgotten.
-      await this.replayRates();
+      this.replayRates();
       this.logs.clear();
       this.slots.forget();
     }
@@ -387,12 +387,12 @@ export class Auditor {
    * (of every one of its Maps when the key is at its limit), and for an admission a conditional write
    * per rule, plus the creation of the key's Map when no admission renewed it within its TTL.
    */
-  private async replayRates(): Promise<void> {
+  private replayRates(): void {
     const logs = this.logs;
     for (const candidate of this.candidates.drain()) {
       const keys: RuleKey[] = candidate.keys.map(([i, key]) => ({ rule: this.rateRules[i]!, key }));
       if (candidate.refused) {
-        await this.slots.decide(candidate.at, keys, true);
+        this.slots.decide(candidate.at, keys, false);
         this.count(candidate.refused, 'reject', candidate.where);
         continue;
       }
@@ -405,7 +405,7 @@ export class Auditor {
           break;
         }
       }
-      await this.slots.decide(candidate.at, keys, false);
+      this.slots.decide(candidate.at, keys, refused === undefined);
       if (refused) {
         this.count(refused, 'reject', candidate.where);
         continue;
@@ -453,8 +453,8 @@ export class Auditor {
     return row;
   }
 
-  async finish(window: { from: string; to: string }, service: string): Promise<AuditReport> {
-    await this.replayRates();
+  finish(window: { from: string; to: string }, service: string): AuditReport {
+    this.replayRates();
     this.checkIdentities();
     // Every day of the window, and any later day a conversation of the window went on into.
     for (let t = Date.parse(`${window.from.slice(0, 10)}T00:00:00Z`); t <= Date.parse(window.to); t += 86_400_000) this.day(new Date(t).toISOString());

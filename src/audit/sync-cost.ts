@@ -1,7 +1,7 @@
 import type { RateRule } from '../guard/rate/rules';
-import { SlotRateLimiter, slotsId, type Reservation } from '../guard/rate/slot-limiter';
-import { MemorySlotStore } from '../guard/store/memory-slot-store';
-import { groupParts, type SlotStore } from '../guard/store/slot-store';
+import { SlotRateLimiter, slotsId, ttlOf } from '../guard/rate/slot-limiter';
+import { LIFETIME_MARGIN_MS } from '../guard/rate/window';
+import { groupParts } from '../guard/store/slot-store';
 
 /** A rate rule and the key an action is counted under. */
 export interface RuleKey {
@@ -9,61 +9,60 @@ export interface RuleKey {
   key: string;
 }
 
+/** What one warm instance knows of a key's slots. */
+interface KeySlots {
+  /** The last admission. */
+  last: number;
+  /** Admissions so far, up to the rule's limit: while fewer, a slot never created is free to take. */
+  taken: number;
+  /** The Sync Map its (first) group of slots lives in. */
+  map: string;
+}
+
 /**
- * The Sync requests of the webhook's rate rules, counted by running its own slot limiter
- * (src/guard/rate/slot-limiter.ts) as one warm Functions instance that decides every action in time
- * order, against an in-memory Sync with Sync's semantics (MemorySlotStore): a read is a group listed,
- * a write a slot created or updated (taken or lost), and a Map created when a write finds none alive
- * (the item create Sync answers 404, the Map, the item again). The verdicts stay the replay's exact
- * sliding logs; for one instance the two agree.
+ * The Sync requests of the webhook's rate rules (src/guard/rate/slot-limiter.ts), as one warm Functions
+ * instance deciding every action in time order sends them, worked out from the replay's verdicts:
+ *
+ * - a write per rule admitting an action (a slot created or updated), and two more when the Map its
+ *   slots live in had no write for its lifetime (the create Sync answers 404, then the Map);
+ * - a read, for a key the instance knows whose every slot has been taken once, when its latest
+ *   admission is older than what the instance trusts without reading (the period and half the
+ *   5-minute margin); none otherwise: a key it does not know is taken to be new, and one at its limit
+ *   is refused from what it knows.
+ *
+ * The writes and the verdicts are exactly the limiter's; the reads are an estimate of them (the
+ * instance reads when every free slot it knows may have expired, which depends on the slots its random
+ * choices took). tests/audit/sync-cost.test.ts holds them against the limiter itself.
  */
-export class SlotRequests {
+export class RateRequests {
   reads = 0;
   writes = 0;
-  private at = 0;
-  private seed = 1;
-  private store!: MemorySlotStore;
-  private limiter!: SlotRateLimiter;
+  private readonly keys = new Map<string, KeySlots>();
   /** Until when each Map of slots lives: its TTL after the last write to it. */
   private readonly mapsUntil = new Map<string, number>();
 
-  constructor() {
-    this.forget();
-  }
-
-  /** A new instance and an empty Sync (the next conversation's keys, when every rule counts per conversation). */
+  /** Forgets every key (the next conversation's, when every rule counts per conversation). */
   forget(): void {
-    this.store = new MemorySlotStore({ now: () => this.at });
+    this.keys.clear();
     this.mapsUntil.clear();
-    this.seed = 1;
-    const counted: SlotStore = {
-      list: (...args) => {
-        this.reads += 1;
-        return this.store.list(...args);
-      },
-      take: async (group, key, takenAt, seen, ttlSeconds, writer) => {
-        const { map } = groupParts(group);
-        this.writes += (this.mapsUntil.get(map) ?? -Infinity) > this.at ? 1 : 3;
-        const taken = await this.store.take(group, key, takenAt, seen, ttlSeconds, writer);
-        if (taken !== 'lost') this.mapsUntil.set(map, this.at + ttlSeconds * 1000);
-        return taken;
-      },
-    };
-    // A fixed sequence for the limiter's random choices: the same history gives the same counts.
-    const random = () => (this.seed = (this.seed * 48_271) % 2_147_483_647) / 2_147_483_647;
-    this.limiter = new SlotRateLimiter(counted, { now: () => this.at, random });
   }
 
-  /**
-   * One decision at `at`, as the webhook's rate gate makes it: every rule's slots read at once, then,
-   * unless one refused on reads or `readsOnly` (another rule refused the action), a slot taken per rule.
-   */
-  async decide(at: number, keys: readonly RuleKey[], readsOnly: boolean): Promise<void> {
-    this.at = at;
-    const ids = keys.map(({ rule, key }) => ({ id: slotsId(rule.name, rule.window, key), window: rule.window }));
-    const reservations: Reservation[] = await Promise.all(ids.map(({ id, window }) => this.limiter.reserve(id, window)));
-    if (readsOnly || reservations.some((r) => r.kind === 'denied')) return;
-    await Promise.all(ids.map(({ id, window }, i) => this.limiter.commit(id, window, reservations[i]!)));
+  /** One decision at `at` that the rules in `keys` count: `admitted` when every rule admits it. */
+  decide(at: number, keys: readonly RuleKey[], admitted: boolean): void {
+    for (const { rule, key } of keys) {
+      const known = this.keys.get(slotsId(rule.name, rule.window, key));
+      if (known && known.taken >= rule.window.limit && at - known.last >= rule.window.windowMs + LIFETIME_MARGIN_MS / 2) this.reads += 1;
+    }
+    if (!admitted) return;
+    for (const { rule, key } of keys) {
+      const id = slotsId(rule.name, rule.window, key);
+      const ttlMs = ttlOf(rule.window) * 1000;
+      const known = this.keys.get(id);
+      const map = known?.map ?? groupParts(SlotRateLimiter.groupOf(id, rule.window, 0)).map;
+      this.writes += (this.mapsUntil.get(map) ?? -Infinity) > at ? 1 : 3;
+      this.mapsUntil.set(map, at + ttlMs);
+      this.keys.set(id, { last: at, taken: Math.min(rule.window.limit, (known?.taken ?? 0) + 1), map });
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * (src/guard/rate/slot-limiter.ts, store/slot-store.ts), identity tally (src/guard/facts/identity-tally.ts,
  * post-event.ts) and rejection counters (src/guard/runtime/rejection-counter.ts), in the JSON, on
  * the terminal and on the page; and what it cannot count, said with why. The rate rules' requests are
- * those of the guard's slot limiter as one warm instance: each expected count says which request it is.
+ * those one warm instance of the guard's slot limiter sends: each expected count says which request it is.
  */
 import { savedConversation } from '../../src/audit/history';
 import { formatReport } from '../../src/audit/format';
@@ -51,7 +51,7 @@ async function audit(): Promise<AuditReport> {
   await auditor.add(history());
   auditor.addIdentity({ kind: 'identity', service: SERVICE, identity: 'agent-1', conversations: 1 });
   auditor.addIdentity({ kind: 'identity', service: SERVICE, identity: 'agent-2', conversations: 5 });
-  return await auditor.finish({ from: at('00:00:00'), to: at('23:59:59') }, SERVICE);
+  return auditor.finish({ from: at('00:00:00'), to: at('23:59:59') }, SERVICE);
 }
 
 it('counts the Function executions and the reads and writes each decision would send to Sync', async () => {
@@ -61,16 +61,17 @@ it('counts the Function executions and the reads and writes each decision would 
   expect(report.cost.functionExecutions).toEqual({ onConversationAdd: 1, onParticipantAdd: 3, onMessageAdd: 10, onParticipantAdded: 2 });
   expect(report.perDay).toEqual([expect.objectContaining({ day: '2026-03-02', executions: report.cost.functionExecutions })]);
   expect(report.cost.syncRequests).toEqual({
-    // The instance reads nothing while it knows a key: new keys are taken to be new, and a key at its
-    // limit is refused from what it knows (the agent's third message, the fifth in one second). Ten
-    // minutes on, what it knows of the conversation's slots may have expired: it reads one group.
+    // One warm instance (src/audit/sync-cost.ts) reads nothing while it knows a key: a new key is taken
+    // to be new, and one at its limit is refused from what it knows (the agent's third message, the
+    // fifth in one second). Ten minutes on, what it knows of the conversation's slots, all created by
+    // then, may have expired: it reads them.
     rateReads: 1,
-    // A slot created or updated per rule admitting a message; a write into a Map not alive costs
-    // three (the create Sync answers 404, the Map, the create again): the agent's first message (bot
-    // and burst, each a new Map: 3 + 3), its second (1 + 1), the customer's (1), the four in one
-    // second (1, 1, then burst's second group, in another Map: 3, then 1), the last (its Map expired
-    // 5 minutes after its last write: 3).
-    rateWrites: 6 + 2 + 1 + (1 + 1 + 3 + 1) + 3,
+    // A slot created or updated per rule admitting a message, and two more (the create Sync answers
+    // 404, then the Map) when the Map of the key's slots has had no write for its lifetime: the agent's
+    // first message (bot and burst, each a new Map: 3 + 3), its second (1 + 1), the customer's (1), the
+    // four in one second (1 each: a key's Map creations are counted for its first group's), the last
+    // (its Map expired 5 minutes after its last write: 3).
+    rateWrites: 6 + 2 + 1 + 4 + 3,
     // agent-1: read by its pre-event, written when admitted, read by its post-event; agent-2: read by
     // its pre-event only (refused). The SMS customer has no tally.
     identityTallyReads: 3,
@@ -83,7 +84,7 @@ it('counts the Function executions and the reads and writes each decision would 
     rejectionCountReads: 3,
     rejectionCountWrites: 3,
     rejectionLogWrites: 3,
-    total: 32,
+    total: 30,
   });
   // agent-2 never reached the identity check: MAX_PARTICIPANTS refused it first.
   expect(report.notReconstructible.identityLimitNotChecked).toBe(0);
@@ -92,9 +93,9 @@ it('counts the Function executions and the reads and writes each decision would 
 it('shows the cost on the terminal and on the page, and says what it cannot count and why', async () => {
   const report = await audit();
   const text = formatReport(report);
-  expect(text).toContain('What it would have cost (an estimate; docs/audit.md, "What it would cost"): 16 Function executions (the pre-event webhooks, and the onParticipantAdded post-event), 32 Sync requests.');
+  expect(text).toContain('What it would have cost (an estimate; docs/audit.md, "What it would cost"): 16 Function executions (the pre-event webhooks, and the onParticipantAdded post-event), 30 Sync requests.');
   expect(text).toMatch(/\n {2}day {9}onConversationAdd {2}onParticipantAdd {2}onMessageAdd {2}onParticipantAdded {4}total\n {2}2026-03-02 +1 +3 +10 +2 +16\n {2}all +1 +3 +10 +2 +16\n/);
-  expect(text).toContain('  Sync: rate rules reads 1, writes 18; identity tallies reads 3, writes 1; participant page indexes reads 0, writes 0; rejection counts reads 3, writes 3, rejection log writes 3 (per instance that rejects).');
+  expect(text).toContain('  Sync: rate rules reads 1, writes 16; identity tallies reads 3, writes 1; participant page indexes reads 0, writes 0; rejection counts reads 3, writes 3, rejection log writes 3 (per instance that rejects).');
 
   expect(report.notReconstructible.notCounted).toEqual([
     {
@@ -107,9 +108,9 @@ it('shows the cost on the terminal and on the page, and says what it cannot coun
   for (const gap of report.notReconstructible.notCounted) expect(text).toContain(`  Not counted, ${gap.what}: ${gap.why}`);
 
   const html = renderHtml(report);
-  expect(html).toContain('<p id="cost-summary">16 Function executions (the pre-event webhooks, and the onParticipantAdded post-event), 32 Sync requests');
+  expect(html).toContain('<p id="cost-summary">16 Function executions (the pre-event webhooks, and the onParticipantAdded post-event), 30 Sync requests');
   expect(html).toContain('<tr><th>2026-03-02</th><td class="n">1</td><td class="n">3</td><td class="n">10</td><td class="n">2</td><td class="n">16</td></tr>');
-  expect(html).toContain('<tr><th>rate rules</th><td class="n">1</td><td class="n">18</td></tr>');
+  expect(html).toContain('<tr><th>rate rules</th><td class="n">1</td><td class="n">16</td></tr>');
   expect(html).toContain('<li class="not-counted">Not counted, participants who left without writing: the Participants list holds');
 });
 
@@ -117,7 +118,7 @@ it('names no rule among what it cannot count when every rate rule counts per con
   const env = { RATE_LIMIT_ACTIONS_PER_CONVERSATION: '3/1s', STATUS_COUNTERS: 'off' };
   const auditor = new Auditor(parseSettings(env), env);
   await auditor.add(history());
-  const report = await auditor.finish({ from: at('00:00:00'), to: at('23:59:59') }, SERVICE);
+  const report = auditor.finish({ from: at('00:00:00'), to: at('23:59:59') }, SERVICE);
   expect(report.notReconstructible.notCounted[0]).toEqual({
     what: 'actions in conversations created before 2026-03-02T00:00:00Z',
     why: 'Twilio lists conversations by the date they were created, and the audit reads those created in the window: a conversation created earlier is not read, so its messages and joins in the window are neither judged nor counted.',
@@ -133,7 +134,7 @@ it('counts the page index of a participant list longer than one page: read by th
   const messages = [{ sid: 'IM0', index: 0, author: 'agent-0', participant_sid: 'MB0', date_created: at('10:05:00'), body: 'a'.repeat(1700), attributes: '{}' }];
   const auditor = new Auditor(parseSettings(env), env);
   await auditor.add(savedConversation({ sid: 'CH2', chat_service_sid: SERVICE, date_created: at('10:00:00'), attributes: '{}' }, participants, messages));
-  const report = await auditor.finish({ from: at('00:00:00'), to: at('23:59:59') }, SERVICE);
+  const report = auditor.finish({ from: at('00:00:00'), to: at('23:59:59') }, SERVICE);
   expect(report.rules).toEqual([]);
   expect(report.cost.syncRequests).toMatchObject({
     // The 102nd join's decision (101 listed), the 101st and 102nd joins' post-events, the message's decision.

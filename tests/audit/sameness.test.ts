@@ -91,7 +91,7 @@ it('gives the functions\' answer for the last join and the message of random con
       const auditor = new Auditor(parseSettings(runtimeEnv(emu, LIMITS)));
       const reader = new Reader({ accountSid: events.ACCOUNT_SID, authToken: 'x', baseUrl: emu.url, concurrency: 4 });
       await readHistory(reader, { from: '2026-03-02T00:00:00Z', to: '2026-03-03T00:00:00Z', service: CHAT_SERVICE_SID }, 4, new Set(), (c) => auditor.add(c));
-      const report = await auditor.finish({ from: '2026-03-02T00:00:00Z', to: '2026-03-03T00:00:00Z' }, CHAT_SERVICE_SID);
+      const report = auditor.finish({ from: '2026-03-02T00:00:00Z', to: '2026-03-03T00:00:00Z' }, CHAT_SERVICE_SID);
 
       expect(auditVerdict(report, joined)).toEqual(joinAnswer.sort());
       expect(auditVerdict(report, messageSid)).toEqual(messageAnswer.sort());
