@@ -56,10 +56,11 @@ history on the bundled emulator.
   --html <file>         also write the report as one self-contained page
   --save <file>         keep what was read, one conversation per line (no message bodies;
                         identities and addresses as stand-ins keyed by <file>.key); a run
-                        restarted with the same file skips the conversations it holds
+                        restarted with the same file skips the conversations it holds, and
+                        reads again one whose line a stopped run left cut short
   --keep-addresses      with --save, keep identities and addresses as they are
   --replay <file>       judge a saved history again, with no request
-  --concurrency <n>     requests in flight at most (default 10)
+  --concurrency <n>     requests in flight, and conversations held in memory, at most (default 10)
   --seed <n>            the generated history's seed, offline (default 1)
   --show-addresses      do not mask phone numbers and e-mail addresses in the report
   -h, --help            this text
