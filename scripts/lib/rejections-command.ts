@@ -139,12 +139,13 @@ export async function rejections(args: CommandLine<typeof OPTIONS>, out: Out, de
     limit,
     maxPages: SCRIPT_PAGES,
   });
-  const answer = searchAnswer(found);
+  const answer = searchAnswer(found, settings.REJECTION_LOG);
   out.log(values.json ? JSON.stringify(answer, null, 2) : formatRejections(answer, limit));
   return answer.complete ? 0 : 1;
 }
 
-const cell = (text: string | undefined) => (text ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ');
+// Control characters (an identity or file name may hold ESC sequences) never reach the terminal.
+const cell = (text: string | undefined) => (text ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\|/g, '\\|').replace(/\s+/g, ' ');
 const truncate = (text: string, width: number) => (text.length <= width ? text : `${text.slice(0, width - 1)}…`);
 
 /** The records as a Markdown table (columns padded, so it reads as plain text too), then the dropped count and why the search is incomplete. */

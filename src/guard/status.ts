@@ -12,6 +12,7 @@ import { countsDocumentName } from './stats/recorder';
 import { emptyCounts, merge, perHour, totals, type RejectionCounts, type Totals } from './stats/counts';
 import type { LogQuery, LogSearch } from './rejection-log/search';
 import type { LogRecord } from './rejection-log/record';
+import { maskText } from './rejection-log/mask';
 import { parseLogQuery } from './rejection-log/query';
 
 export interface StatusRequest {
@@ -161,12 +162,18 @@ async function searched(settings: Settings | undefined, query: LogQuery, deps: S
     deadline.clear();
   }
   if (found.incomplete) deps.log({ warning: 'status: rejection log search incomplete', error: found.incomplete });
-  return searchAnswer(found);
+  return searchAnswer(found, settings.REJECTION_LOG);
 }
 
-/** A log search as /status answers it, and as `npm run rejections -- --json` prints it. */
-export function searchAnswer(found: LogSearch): SearchAnswer {
-  const records = found.records.map((record) => ({ ...record, at: new Date(record.at).toISOString() }));
+/**
+ * A log search as /status answers it, and as `npm run rejections -- --json` prints it. Under
+ * REJECTION_LOG=masked what is shown is masked again: records kept while the log was `full` (for up
+ * to REJECTION_LOG_TTL) are then shown masked too. Masking a masked record changes nothing.
+ */
+export function searchAnswer(found: LogSearch, privacy: Settings['REJECTION_LOG']): SearchAnswer {
+  const shown = (record: LogRecord): LogRecord =>
+    privacy === 'full' ? record : { ...record, reason: maskText(record.reason), ...(record.author !== undefined && { author: maskText(record.author) }) };
+  const records = found.records.map((record) => ({ ...shown(record), at: new Date(record.at).toISOString() }));
   return { records, dropped: found.dropped, complete: found.complete, ...(found.incomplete && { incomplete: found.incomplete }) };
 }
 

@@ -192,3 +192,19 @@ describe('STATUS_PASSWORD shorter than 16 characters', () => {
     }
   });
 });
+
+describe('GET /status, the rejection log', () => {
+  /** A record kept while REJECTION_LOG was full. */
+  const kept = { at: NOW - 1000, instance: 'i1', event: 'onParticipantAdd', outcome: 'reject' as const, rule: 'participant.identity.conversations', reason: 'identity "ann@example.org" is in 1,001 conversations', conversationSid: 'CH1', author: 'ann@example.org', channel: 'web' };
+  const withLog = (): StatusDeps => ({ ...deps(), searchLog: async () => ({ records: [kept], dropped: 0, complete: true, requests: 1 }) });
+
+  it('shows records kept while the log was full masked, once it is masked again', async () => {
+    const answer = await handleStatus({ event: { conversation: 'CH1', request: { headers: { authorization: signedIn }, cookies: {} } }, env: env(), path: '/status' }, withLog());
+    expect(answer.body.records).toEqual([{ ...kept, at: new Date(NOW - 1000).toISOString(), author: 'a•••@example.org', reason: 'identity "a•••@example.org" is in 1,001 conversations' }]);
+  });
+
+  it('shows them as kept under full', async () => {
+    const answer = await handleStatus({ event: { conversation: 'CH1', request: { headers: { authorization: signedIn }, cookies: {} } }, env: env({ REJECTION_LOG: 'full' }), path: '/status' }, withLog());
+    expect(answer.body.records).toEqual([{ ...kept, at: new Date(NOW - 1000).toISOString() }]);
+  });
+});

@@ -28,26 +28,52 @@ export function countryCodeOf(digits: string): string {
   return digits.slice(0, 3);
 }
 
-/** An E.164 number (`+` and 8 to 15 digits), or a bare run of 10 to 15 digits (a number without its `+`). */
-const PHONE = /(?<![\w+])(?:\+\d{8,15}|\d{10,15})(?!\w)/g;
 /**
- * Anything of the form local@domain.tld, stopping at characters that end a word in a sentence. Every
- * part is bounded (a local part has at most 64 characters, a label 63: RFC 5321 and RFC 1035), so
- * the search is linear in the text's length: unbounded, a long text without `@` (an Author of
- * 100,000 characters) would be scanned to its end from every position.
+ * A number with its `+`: 8 to 15 digits, single separators allowed between them (`+1 (555) 123-4567`,
+ * `+44 7700 900123`), wherever it stands (`user+15551234567` too). Every repetition is bounded, so
+ * the search is linear in the text's length.
  */
-const EMAIL = /[^\s"'<>()[\],;:@•]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z])/g;
+const INTERNATIONAL = /(?<!\d)\+\d(?:[ .()-]{0,2}\d){7,14}(?!\d)/g;
+/**
+ * A number without its `+`, standing as a word: a run of 10 to 15 digits, or a North American one
+ * with separators (`(555) 123-4567`, `555-123-4567`). A run of digits inside a word is not taken for
+ * one: SIDs (`CH0123456789…`) are made of such runs.
+ */
+const NATIONAL = /(?<![\w+])(?:\d{10,15}|\(\d{3}\) ?\d{3}[ .-]?\d{4}|\d{3}[ .-]\d{3}[ .-]\d{4})(?!\w)/g;
+
+/** A character a local part (before `@`) may hold here: anything but what ends a word in a sentence. */
+const LOCAL_CHARACTER = /[^\s"'<>()[\],;:@•]/;
+/** The domain after an `@`: labels of letters (any script), digits and hyphens, and a top-level domain. */
+const DOMAIN = /^[\p{L}\p{N}-]{1,63}(?:\.[\p{L}\p{N}-]{1,63}){0,8}\.\p{L}{2,24}(?![\p{L}\p{N}])/u;
+/** The longest domain {@link DOMAIN} can match, so it is only ever tried on a slice. */
+const MAX_DOMAIN_CHARS = 9 * 64 + 25;
 
 function maskPhone(number: string): string {
-  if (!number.startsWith('+')) return `${HIDDEN}${number.slice(-4)}`;
-  const digits = number.slice(1);
-  const code = countryCodeOf(digits);
-  return `+${code}${HIDDEN}${digits.slice(-4)}`;
+  const digits = number.replace(/\D/g, '');
+  if (!number.startsWith('+')) return `${HIDDEN}${digits.slice(-4)}`;
+  return `+${countryCodeOf(digits)}${HIDDEN}${digits.slice(-4)}`;
 }
 
-function maskEmail(address: string): string {
-  const at = address.lastIndexOf('@');
-  return `${[...address.slice(0, at)][0] ?? ''}${HIDDEN_LOCAL}${address.slice(at)}`;
+/**
+ * Every e-mail address masked, its whole local part however long: found from each `@` outward, never
+ * by a pattern that could scan the text again from every position, so a text of any length is read
+ * in one pass.
+ */
+function maskEmails(text: string): string {
+  let masked = '';
+  let copied = 0;
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    if (at < copied) continue;
+    const domain = DOMAIN.exec(text.slice(at + 1, at + 1 + MAX_DOMAIN_CHARS));
+    if (!domain) continue;
+    let start = at;
+    while (start > copied && LOCAL_CHARACTER.test(text[start - 1]!)) start -= 1;
+    if (start === at) continue;
+    const first = String.fromCodePoint(text.codePointAt(start)!);
+    masked += `${text.slice(copied, start)}${first}${HIDDEN_LOCAL}@${domain[0]}`;
+    copied = at + 1 + domain[0].length;
+  }
+  return masked + text.slice(copied);
 }
 
 /**
@@ -55,10 +81,10 @@ function maskEmail(address: string): string {
  * (`whatsapp:+1…` keeps its prefix) and the sentences that may quote them.
  */
 export function maskText(text: string): string {
-  return text.replace(EMAIL, maskEmail).replace(PHONE, maskPhone);
+  return maskEmails(text).replace(INTERNATIONAL, maskPhone).replace(NATIONAL, maskPhone);
 }
 
 /** Whether `text` holds a phone number or an e-mail address that {@link maskText} would mask. */
 export function holdsContactDetails(text: string): boolean {
-  return new RegExp(EMAIL.source).test(text) || new RegExp(PHONE.source).test(text);
+  return maskText(text) !== text;
 }

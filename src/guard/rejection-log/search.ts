@@ -43,6 +43,25 @@ export interface LogSearch {
   requests: number;
 }
 
+/**
+ * Whether a shard's reading can stop: it holds `limit` matches, and the `limit`-th newest of them is
+ * no older than the last item read. Items further on were flushed no later than that item, and hold
+ * nothing newer than their flush; a batch an instance held a long time may still hold records newer
+ * than others found, and is then read before the search stops.
+ */
+function enough(found: readonly LogRecord[], limit: number, lastKey: string | undefined): boolean {
+  if (found.length < limit || lastKey === undefined) return false;
+  const newest = found.map((record) => record.at).sort((a, b) => b - a);
+  return newest[limit - 1]! >= keyTimeOf(lastKey);
+}
+
+type Held = { records: LogRecord[]; dropped: number };
+
+/** The records held before and after the reads (both), and the larger count of drops (it only grows until a flush takes it). */
+function mergeHeld(before: Held | undefined, after: Held | undefined): Held {
+  return { records: [...(before?.records ?? []), ...(after?.records ?? [])], dropped: Math.max(before?.dropped ?? 0, after?.dropped ?? 0) };
+}
+
 /** `work`, or the signal's reason once it aborts: what a shard read until then is kept. */
 function orAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
@@ -89,6 +108,7 @@ export function matches(record: LogRecord, query: LogQuery, from: number): boole
  */
 export async function searchLog(query: LogQuery, options: LogSearchOptions): Promise<LogSearch> {
   const from = Math.max(query.since ?? Number.NEGATIVE_INFINITY, options.now - options.ttlMs);
+  const heldBefore = options.unflushed?.();
   let requests = 0;
   const problems: string[] = [];
   const perShard = await Promise.all(
@@ -106,7 +126,7 @@ export async function searchLog(query: LogQuery, options: LogSearchOptions): Pro
             dropped += batch.dropped;
             found.push(...batch.records.filter((record) => matches(record, query, from)));
           }
-          if (found.length >= options.limit || !page.next) return { found, dropped };
+          if (!page.next || enough(found, options.limit, page.items.at(-1)?.key)) return { found, dropped };
           if (pages >= options.maxPages) {
             problems.push(`only the newest ${pages * LOG_PAGE_SIZE} batches of Sync Map ${map} were read`);
             return { found, dropped };
@@ -120,7 +140,9 @@ export async function searchLog(query: LogQuery, options: LogSearchOptions): Pro
       return { found, dropped };
     }),
   );
-  const here = options.unflushed?.() ?? { records: [], dropped: 0 };
+  // What this instance holds, taken before the reads and after them: a batch whose write lands
+  // while Sync is read is in one of the two (the same record twice is shown once, below).
+  const here = mergeHeld(heldBefore, options.unflushed?.());
   const seen = new Set<string>();
   const records = [...perShard.flatMap((s) => s.found), ...here.records.filter((record) => matches(record, query, from))]
     .filter((record) => {

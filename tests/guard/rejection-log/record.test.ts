@@ -47,10 +47,13 @@ describe('keptRecord', () => {
     expect(keptRecord(record, 5, 'i1', 'full')).toEqual({ ...record, at: 5, instance: 'i1' });
   });
 
-  it('clips long fields, after masking, so a clipped number is never left half shown', () => {
-    const kept = keptRecord({ ...record, author: `${'a'.repeat(200)}+15551234567`, reason: 'x'.repeat(1000) }, 5, 'i1', 'masked');
-    expect(kept.author!.length).toBeLessThanOrEqual(120);
+  it('clips long fields after masking, so a number across the bound is never left half shown', () => {
+    // The number straddles the 120-character bound: masked first, it is cut as dots, never as digits.
+    const kept = keptRecord({ ...record, author: `${'a '.repeat(56)}+15551234567`, reason: 'x'.repeat(1000) }, 5, 'i1', 'masked');
+    expect(kept.author).toBe(`${'a '.repeat(56)}+1•••••…`);
     expect(kept.reason.length).toBe(400);
     expect(kept.reason.endsWith('…')).toBe(true);
+    // Unmasked (full), the same bound shows the digits it reaches.
+    expect(keptRecord({ ...record, author: `${'a '.repeat(56)}+15551234567` }, 5, 'i1', 'full').author).toBe(`${'a '.repeat(56)}+155512…`);
   });
 });

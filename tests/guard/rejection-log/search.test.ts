@@ -88,6 +88,40 @@ describe('searchLog', () => {
     expect(capped.incomplete).toBe(`The search is incomplete: only the newest ${2 * LOG_PAGE_SIZE} batches of Sync Map guard_rejection_log_0 were read.`);
   });
 
+  it('reads on past `limit` matches while later pages may hold newer records: a batch an instance held an hour is flushed late', async () => {
+    const store = new MemoryLogStore();
+    // Page 2 (older flush keys): a record of 5 minutes ago. Page 1: 100 batches flushed since, the
+    // newest of them holding 50 records an idle instance kept for an hour.
+    await write(store, [[record(NOW - 5 * 60_000)]]);
+    await write(store, Array.from({ length: 99 }, (_, i) => [record(NOW - 4 * 60_000 + i, { conversationSid: CONVERSATIONS[1] })]));
+    const log = new RejectionLog(() => 0);
+    log.add(Array.from({ length: 50 }, (_, i) => record(NOW - 60 * 60_000 + i, { instance: log.instance })));
+    await log.flush({ store, shards: 1, ttlSeconds: 3600, now: NOW });
+    const found = await searchLog({ conversation: CONVERSATIONS[0] }, options(store, { limit: 40 }));
+    expect(found.records[0]!.at).toBe(NOW - 5 * 60_000);
+    expect(found.records).toHaveLength(40);
+    expect(found.requests).toBe(2);
+  });
+
+  it('finds a batch whose write lands while Sync is being read: held before the reads, in Sync after them', async () => {
+    const store = new MemoryLogStore();
+    await store.createMap('guard_rejection_log_0');
+    const log = new RejectionLog(() => 0);
+    log.add([record(NOW - 1, { instance: log.instance })]);
+    const landing: LogStore = {
+      append: (...args) => store.append(...args),
+      createMap: (map) => store.createMap(map),
+      // Sync answers the listing before the write lands; the write lands before the search looks here again.
+      newest: async (map, size) => {
+        const page = await store.newest(map, size);
+        await log.flush({ store, shards: 1, ttlSeconds: 60, now: NOW });
+        return page;
+      },
+    };
+    const found = await searchLog({}, options(landing, { unflushed: () => log.unflushed() }));
+    expect(found.records.map((r) => r.at)).toEqual([NOW - 1]);
+  });
+
   it('says which shard could not be read, and answers with the others', async () => {
     const store = new MemoryLogStore();
     await write(store, [[record(NOW - 1)]], 2);
