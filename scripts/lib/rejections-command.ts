@@ -47,7 +47,7 @@ records: time, outcome, rule, conversation, author, channel and reason, then how
 dropped at the per-flush cap. Read-only. It reads the Sync service SYNC_SERVICE_SID with ACCOUNT_SID
 and AUTH_TOKEN; with TWILIO_API_BASE_URL, that origin instead (the local emulator); with neither
 credentials nor TWILIO_API_BASE_URL, the emulator npm start runs on EMULATOR_PORT (default 4010).
-Records an instance has not flushed yet (at most STATUS_FLUSH_INTERVAL old) are not in Sync yet.
+Records an instance holds for its next flush (about one per STATUS_FLUSH_INTERVAL) are not in Sync yet.
 
 Filters (every one given must match):
   --conversation <CH…>  one conversation

@@ -25,6 +25,30 @@ const MIN_FLUSH_MS = 100;
 const RECORDER = Symbol.for('conversations-limits-guard.rejection-recorder.v2');
 const recorder: RejectionRecorder = ((globalThis as { [RECORDER]?: RejectionRecorder })[RECORDER] ??= new RejectionRecorder());
 
+/** Flushes an instance may make one after another after a quiet spell: then one per STATUS_FLUSH_INTERVAL. */
+const FLUSH_BURST = 3;
+
+/**
+ * When an instance may flush: a token bucket of {@link FLUSH_BURST} flushes, refilled at one per
+ * STATUS_FLUSH_INTERVAL. A flood still costs one flush per interval; but the few rejections of a
+ * quiet instance go to Sync in their own decisions, instead of waiting for a decision an interval
+ * after the last flush, which may never come before Twilio stops the instance.
+ */
+class FlushSchedule {
+  private tokens = FLUSH_BURST;
+  private at: number | undefined;
+
+  take(now: number, intervalMs: number): boolean {
+    if (this.at !== undefined) this.tokens = Math.min(FLUSH_BURST, this.tokens + Math.max(0, now - this.at) / intervalMs);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+const schedule = new FlushSchedule();
+
 /** The rejections this instance counted that Sync does not hold yet (see {@link RejectionRecorder.unflushed}). */
 export function unflushedRejections(): RejectionCounts {
   return recorder.unflushed();
@@ -44,8 +68,9 @@ export function countRejection(rejection: Rejection | undefined, at: number = Da
  * because a Functions instance may be frozen once it has answered; it is bounded so the answer still
  * reaches Twilio in time, and never throws.
  *
- * Cost: per instance per STATUS_FLUSH_INTERVAL, one Sync read and one conditional write for the
- * counts, and one item create for the log (two more, once, when the log Map does not exist yet),
+ * Cost: per instance, at most one flush per STATUS_FLUSH_INTERVAL on average (a few at once after a
+ * quiet spell, see {@link FlushSchedule}): one Sync read and one conditional write for the counts,
+ * and beside them one item create for the log (two more, once, when the log Map does not exist yet),
  * added to the decision that happens to flush.
  */
 export async function flushRejections(context: Environment, log: Logger, startedAt: number, now: () => number = Date.now): Promise<void> {
@@ -58,12 +83,13 @@ export async function flushRejections(context: Environment, log: Logger, started
   }
   if (settings.STATUS_COUNTERS === 'off') recorder.discard();
   if (settings.REJECTION_LOG === 'off') rejectionLog.discard();
-  const at = now();
-  const counts = recorder.due(at, settings.STATUS_FLUSH_INTERVAL);
-  const records = rejectionLog.due(at, settings.STATUS_FLUSH_INTERVAL);
+  // Both go together whenever either is due: one flush, not two, for the counts and the log.
+  const counts = recorder.pending;
+  const records = rejectionLog.pending;
   if (!counts && !records) return;
+  const at = now();
   const budget = Math.min(FLUSH_BUDGET_MS, ANSWER_BY_MS - (at - startedAt));
-  if (budget < MIN_FLUSH_MS) return;
+  if (budget < MIN_FLUSH_MS || !schedule.take(at, settings.STATUS_FLUSH_INTERVAL)) return;
   const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   const services = servicesFor(context, settings);
   const flushes: Promise<void>[] = [];
