@@ -340,10 +340,11 @@ function renderLog(answer, search) {
   const what = search
     ? `${plural(records.length, 'record', 'records')} matching ${describeSearch(search)}, newest first${records.length >= 100 ? ' (the newest 100)' : ''}.`
     : records.length === 0
-      ? 'No rejections kept.'
-      : `The latest ${plural(records.length, 'rejection', 'rejections')} of every instance, newest first${records.length >= 100 ? ' (at most 100: search to find older ones)' : ''}.`;
+      ? 'No records kept.'
+      : `The latest ${plural(records.length, 'record', 'records')} of every instance (rejected, annotated or undecided), newest first${records.length >= 100 ? ' (at most 100: search to find older ones)' : ''}.`;
+  // Drops are counted per batch, not per conversation or rule: a search can only say how many the batches it read had.
   const dropped = answer.dropped > 0
-    ? ` ${plural(answer.dropped, 'record was', 'records were')} dropped (more than an instance keeps per flush) and ${answer.dropped === 1 ? 'is' : 'are'} not listed.`
+    ? ` The batches read had ${plural(answer.dropped, 'record', 'records')} more, dropped (more than an instance keeps per flush): ${answer.dropped === 1 ? 'it is' : 'they are'} counted, not listed.`
     : '';
   summary.textContent = what + dropped;
   incomplete.hidden = answer.complete !== false;

@@ -146,7 +146,7 @@ export function statusPageTests(world: () => BrowserWorld) {
       const authors = await page.locator('#recent td.author').allTextContents();
       expect(authors).toEqual(expect.arrayContaining(['+1•••••0001', 'whatsapp:+1•••••0002', '+1•••••4321', 'a•••@example.com', 'm•••@example.com']));
       expect(await page.locator('#recent tr[data-rule="participant.identity.conversations"] td.reason').textContent()).toContain('identity "m•••@example.com"');
-      expect(await page.locator('#log-summary').textContent()).toBe(`The latest ${scenario.sent.length} rejections of every instance, newest first.`);
+      expect(await page.locator('#log-summary').textContent()).toBe(`The latest ${scenario.sent.length} records of every instance (rejected, annotated or undecided), newest first.`);
       expect(await page.locator('#log-note').textContent()).toContain('Phone numbers keep their country code and last 4 digits');
       expect(await page.locator('#log-all').isHidden()).toBe(true);
       // Nowhere on the page, text or markup, is a number or an address as it was sent.
