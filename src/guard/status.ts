@@ -128,7 +128,7 @@ async function report(request: StatusRequest, deps: StatusDeps): Promise<Answer>
     flushInterval: valueOf(configuration, 'STATUS_FLUSH_INTERVAL'),
     shards: Number(valueOf(configuration, 'STATUS_SHARDS')),
     unflushedHere: counted.unflushedHere,
-    note: 'Each instance adds its counts to Sync at most once per flush interval. The counts include those the instance answering has not flushed yet; the most recent rejections of other instances may not be counted yet.',
+    note: 'Each instance adds its counts to Sync about once per flush interval (after a quiet spell, its first three at once). The counts include those the instance answering has not flushed yet; the most recent rejections of other instances may not be counted yet.',
   };
   body.rejections = counted.rejections;
   body.log = { privacy: valueOf(configuration, 'REJECTION_LOG'), keptFor: valueOf(configuration, 'REJECTION_LOG_TTL'), ...recent };
