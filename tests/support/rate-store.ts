@@ -109,3 +109,54 @@ export class HangingSlotStore implements SlotStore {
     return this.hang();
   }
 }
+
+/** A request a {@link HeldSlotStore} holds: what it asks, and `release` to send it on. */
+export interface HeldSlotCall {
+  op: 'list' | 'take';
+  group: string;
+  key?: string;
+  /** For takes: the version written on (undefined for a create). */
+  seen?: SlotVersion;
+  release: () => void;
+}
+
+/**
+ * A store whose requests wait, while `holding` says so, until the test releases them one by one: the
+ * test chooses the order in which Sync answers. A held request reaches the store only once released,
+ * as a request held on its way to Sync is applied only then.
+ */
+export class HeldSlotStore implements SlotStore {
+  readonly held: HeldSlotCall[] = [];
+  holding: (call: Omit<HeldSlotCall, 'release'>) => boolean = () => false;
+
+  constructor(readonly raw: SlotStore) {}
+
+  /** The held request that matches, taken off the list (the test then releases it). */
+  take1(match: (call: HeldSlotCall) => boolean): HeldSlotCall {
+    const at = this.held.findIndex(match);
+    if (at < 0) throw new Error(`no such request held: ${JSON.stringify(this.held.map(({ op, group, key }) => ({ op, group, key })))}`);
+    return this.held.splice(at, 1)[0]!;
+  }
+
+  releaseAll(): void {
+    this.holding = () => false;
+    for (const call of this.held.splice(0)) call.release();
+  }
+
+  private async gate(call: Omit<HeldSlotCall, 'release'>): Promise<void> {
+    if (this.holding(call)) await new Promise<void>((release) => this.held.push({ ...call, release }));
+  }
+
+  async list(group: string, size?: number): Promise<Slot[]> {
+    await this.gate({ op: 'list', group });
+    return this.raw.list(group, size);
+  }
+
+  async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string, onMissing?: () => void): Promise<SlotVersion | 'lost'> {
+    await this.gate({ op: 'take', group, key, seen });
+    return this.raw.take(group, key, takenAt, seen, ttlSeconds, writer, onMissing);
+  }
+}
+
+/** Every promise chain a test set going (on in-memory stores, nothing but microtasks) has run as far as it can. */
+export const settled = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -75,7 +75,12 @@ function scopeOf(id: string): string {
   return second < 0 ? '' : id.slice(0, second);
 }
 
-export type Reservation = { kind: 'denied'; retryAfterMs: number; requests: number } | { kind: 'candidate'; group: number; requests: number };
+/**
+ * `denied`: every slot of the key was seen taken, `retryAfterMs` until the first frees. `candidate`: a
+ * group with a free slot, or none named when the reads could not show the limit reached (a view a
+ * lost race left stale, one forgotten meanwhile): commit looks again.
+ */
+export type Reservation = { kind: 'denied'; retryAfterMs: number; requests: number } | { kind: 'candidate'; group?: number; requests: number };
 
 export type Outcome = { admitted: true; requests: number } | { admitted: false; retryAfterMs: number; requests: number; contended?: boolean };
 
@@ -138,7 +143,9 @@ export class SlotRateLimiter {
     const sizes = SlotRateLimiter.layout(window);
     const { group, requests } = await this.groupWithRoom(id, window, sizes);
     if (group !== undefined) return { kind: 'candidate', group, requests };
-    return { kind: 'denied', retryAfterMs: this.waitForRoom(id, window, sizes), requests };
+    const wait = this.limitReached(id, window, sizes);
+    // Not every group was seen full: not the limit. Commit looks again, and answers contended if it cannot tell.
+    return wait === undefined ? { kind: 'candidate', requests } : { kind: 'denied', retryAfterMs: wait, requests };
   }
 
   /**
@@ -160,7 +167,11 @@ export class SlotRateLimiter {
         const next = await this.groupWithRoom(id, window, sizes);
         requests += next.requests;
         group = next.group;
-        if (group === undefined) return { admitted: false, retryAfterMs: this.waitForRoom(id, window, sizes), requests };
+        if (group === undefined) {
+          // Refused as the limit only when every group was seen full; otherwise another attempt, or contended.
+          const wait = this.limitReached(id, window, sizes);
+          if (wait !== undefined) return { admitted: false, retryAfterMs: wait, requests };
+        }
         continue;
       }
       const inFlight = this.claimsOf(id, group, window);
@@ -192,14 +203,18 @@ export class SlotRateLimiter {
       const [key, slot] = free[Math.floor(this.random() * free.length)]!;
       const now = this.now();
       const taking = group;
+      // The view the write goes by: a lost race (or a failure) shows that one stale, not a view a read
+      // made while the write was in flight.
+      const basedOn = this.view(id, group, window)!;
       // What the write shows is learnt as it settles, before any decision waiting for it resumes. A
       // write that failed (Sync throttled, failing, late) leaves the group to be read before the next
-      // write: a failure found by a read reaches the insurance limiter before any rule writes.
+      // write that goes by the same view: a failure found by a read reaches the insurance limiter
+      // before any rule writes.
       const confirm = () => this.confirm(id, taking, window);
       const claim = this.store.take(SlotRateLimiter.groupOf(id, window, group), key, now, slot.version, ttlOf(window), this.id, confirm).then(
-        (taken) => (this.learn(id, taking, window, key, now, taken), taken),
+        (taken) => (this.learn(id, taking, window, key, now, taken, basedOn), taken),
         (error: unknown) => {
-          this.learn(id, taking, window, key, now, 'lost');
+          this.learn(id, taking, window, key, now, 'lost', basedOn);
           throw error;
         },
       );
@@ -250,10 +265,20 @@ export class SlotRateLimiter {
     return { requests };
   }
 
-  /** With every slot known taken: the exact wait until the first one frees. */
-  private waitForRoom(id: string, window: Window, sizes: number[]): number {
-    const freeAt = sizes.flatMap((_, group) => [...(this.view(id, group, window)?.slots.values() ?? [])].map((slot) => this.freeAt(slot, window)));
-    return Math.max(1, Math.min(...freeAt) - this.now());
+  /**
+   * The limit, shown: when every group's view is there, not stale, and has no free slot, the exact
+   * wait until the first slot frees. Undefined otherwise (a view forgotten or left stale by a lost
+   * race says nothing of the slots; a slot free by now is room): contention, never the limit.
+   */
+  private limitReached(id: string, window: Window, sizes: number[]): number | undefined {
+    let first = Infinity;
+    for (let group = 0; group < sizes.length; group++) {
+      const view = this.view(id, group, window);
+      if (!view || view.stale) return undefined;
+      for (const slot of view.slots.values()) first = Math.min(first, this.freeAt(slot, window));
+    }
+    const wait = first - this.now();
+    return wait > 0 ? Math.max(1, wait) : undefined;
   }
 
   /**
@@ -328,14 +353,18 @@ export class SlotRateLimiter {
     view.confirmed?.resolve();
   }
 
-  /** What a write showed: a slot this instance now holds, or a group it must read again. */
-  private learn(id: string, group: number, window: Window, key: string, takenAt: number, taken: SlotVersion | 'lost'): void {
-    const view = this.view(id, group, window);
-    if (!view) return;
+  /**
+   * What a write showed: a slot this instance now holds, or that the view it went by (`basedOn`) was
+   * stale. Only that view: one a read made while the write was in flight is newer than what the write
+   * found, and stays usable.
+   */
+  private learn(id: string, group: number, window: Window, key: string, takenAt: number, taken: SlotVersion | 'lost', basedOn: GroupView): void {
     if (taken === 'lost') {
-      view.stale = true;
+      basedOn.stale = true;
       return;
     }
+    const view = this.view(id, group, window);
+    if (!view) return;
     view.slots.set(key, { takenAt, writer: this.id, version: taken, seenAt: takenAt });
     this.confirm(id, group, window);
   }

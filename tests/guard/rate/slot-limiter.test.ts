@@ -8,12 +8,12 @@
 import fc from 'fast-check';
 import { startEmulator, type Emulator } from '../../../emulator';
 import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline';
-import { BUCKETS, SKEW_MARGIN_MS, SlotRateLimiter, slotsId, ttlOf, type Outcome } from '../../../src/guard/rate/slot-limiter';
+import { BUCKETS, SKEW_MARGIN_MS, SlotRateLimiter, slotsId, ttlOf, type Outcome, type Reservation } from '../../../src/guard/rate/slot-limiter';
 import type { Window } from '../../../src/guard/rate/window';
 import { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
 import { groupParts, slotGroup, type SlotStore } from '../../../src/guard/store/slot-store';
 import { emulatorSlotStore, mostInAnyWindow } from '../../support/rate-emulator';
-import { manualClock, RecordingSlotStore, seededRandom } from '../../support/rate-store';
+import { HeldSlotStore, manualClock, RecordingSlotStore, seededRandom, settled } from '../../support/rate-store';
 import { waitFor } from '../../support/wait';
 
 const decide = async (limiter: SlotRateLimiter, id: string, window: Window) => limiter.commit(id, window, await limiter.reserve(id, window));
@@ -221,6 +221,127 @@ describe('several instances sharing one store, each with its own memory', () => 
       ),
       { seed: 20261129, numRuns: 300 },
     );
+  });
+});
+
+describe('what a write that lost shows: only the view it went by is stale, and the limit is only ever what was seen', () => {
+  // 9/1s: three groups of three slots. With random() always 0 every shuffle is [1, 2, 0] and the
+  // first free slot is tried: Y = 1 (this instance fills it), X = 2 (raced for), Z = 0 (full).
+  const window: Window = { limit: 9, windowMs: 1_000 };
+  const [Z, Y, X] = [0, 1, 2];
+  const id = 'CH-raced';
+  const groupName = (g: number) => SlotRateLimiter.groupOf(id, window, g);
+  const TTL = ttlOf(window);
+
+  /**
+   * D1 and D2 write on X (their writes held); another instance takes both slots first; D2's 412 comes
+   * back and D2 reads X again (held); then D3 reserves: X stale, Z never read, Y known full, so it
+   * reads X (joining D2's read) and Z at once, both held. D1's write is still held.
+   */
+  async function raced() {
+    const clock = manualClock();
+    const t0 = clock.now();
+    const raw = new MemorySlotStore({ now: clock.now });
+    // Another instance: X's slots taken 1.1 s ago (free now), Z's just now (full for a second).
+    for (const key of ['0', '1', '2']) {
+      await raw.take(groupName(X), key, t0 - 1_100, undefined, TTL, 'w');
+      await raw.take(groupName(Z), key, t0, undefined, TTL, 'w');
+    }
+    const store = new HeldSlotStore(raw);
+    const limiter = new SlotRateLimiter(store, { now: clock.now, random: () => 0 });
+    for (let i = 0; i < 3; i++) expect(await decide(limiter, id, window)).toMatchObject({ admitted: true });
+    // D1: assumes X new, its create loses (409), it reads X and writes slot 0 over the version it read: held.
+    store.holding = (call) => call.op === 'take' && call.seen !== undefined;
+    const d1 = decide(limiter, id, window);
+    await settled();
+    const d1Write = store.take1((c) => c.group === groupName(X) && c.key === '0');
+    // D2: X known with room, slot 0 claimed by D1: writes slot 1, held.
+    const d2 = decide(limiter, id, window);
+    await settled();
+    const d2Write = store.take1((c) => c.group === groupName(X) && c.key === '1');
+    const taker = (key: string) => raw.list(groupName(X)).then((slots) => raw.take(groupName(X), key, t0, slots.find((s) => s.key === key), TTL, 'w'));
+    await taker('0');
+    await taker('1');
+    store.holding = () => true;
+    d2Write.release();
+    await settled();
+    const xRead = store.take1((c) => c.op === 'list' && c.group === groupName(X));
+    let reservation: Reservation | undefined;
+    const d3 = limiter.reserve(id, window).then((r) => (reservation = r));
+    await settled();
+    const zRead = store.take1((c) => c.op === 'list' && c.group === groupName(Z));
+    expect(store.held.filter((c) => c.op === 'list')).toEqual([]);
+    const finish = async () => {
+      store.releaseAll();
+      d1Write.release();
+      await Promise.all([d1, d2, d3]);
+    };
+    return { limiter, store, d1Write, xRead, zRead, d3, reservation: () => reservation, finish };
+  }
+
+  test('a write\'s late 412 does not make stale the view a newer read produced: a reservation that read X with room and Z full gets X, not "the limit, retry in 1 ms"', async () => {
+    const { store, d1Write, xRead, zRead, d3, reservation, finish } = await raced();
+    // X's new read: slot 2 still free. Then D1's 412 comes back, then Z reads full.
+    xRead.release();
+    await settled();
+    store.holding = () => true;
+    d1Write.release();
+    await settled();
+    zRead.release();
+    await d3;
+    expect(reservation()).toEqual({ kind: 'candidate', group: X, requests: 2 });
+    await finish();
+  });
+
+  test('a view forgotten (least recently used) between its read and the check is not counted full: no refusal as the limit until commit has seen every group again', async () => {
+    const { limiter, xRead, zRead, d3, reservation, finish } = await raced();
+    xRead.release();
+    await settled();
+    // 5,000 other keys' first reservations (no request) push X's and Y's views out of memory.
+    for (let i = 0; i < 5_000; i++) await limiter.reserve(`CH-other-${i}`, window);
+    zRead.release();
+    await d3;
+    expect(reservation()).toEqual({ kind: 'candidate', requests: 2 });
+    await finish();
+    // Meanwhile D2 took X's last slot: commit reads what it had forgotten, and only then refuses, as the limit.
+    const outcome = await limiter.commit(id, window, reservation()!);
+    expect(outcome).toMatchObject({ admitted: false, retryAfterMs: 1_000 });
+    expect(outcome.admitted || outcome.contended).toBeFalsy();
+  });
+});
+
+describe('a key taken to be new whose bucket Map is not there (404)', () => {
+  test('the decisions waiting on the first create send theirs at the 404, while the Map is being created, not once that create is answered', async () => {
+    const window: Window = { limit: 3, windowMs: 10_000 };
+    const raw = new MemorySlotStore();
+    const sent: string[] = [];
+    let answerMapCreation = () => undefined as void;
+    let mapCreation: Promise<void> | undefined;
+    // As SyncSlotStore: the first create meets 404 and says so (onMissing), then creates the Map
+    // (held here); a create sent meanwhile joins that creation before it goes out.
+    const store: SlotStore = {
+      list: (group, size) => raw.list(group, size),
+      take: async (group, key, takenAt, seen, ttl, writer, onMissing) => {
+        sent.push(`create ${key}`);
+        if (!mapCreation) {
+          mapCreation = new Promise<void>((resolve) => (answerMapCreation = resolve));
+          sent.push('404');
+          onMissing?.();
+        }
+        await mapCreation;
+        return raw.take(group, key, takenAt, seen, ttl, writer);
+      },
+    };
+    const limiter = new SlotRateLimiter(store, { now: manualClock().now });
+    const decisions = Promise.all(Array.from({ length: 3 }, () => decide(limiter, 'CH-new', window)));
+    await settled();
+    // The Map's creation is still held: the two others' creates went out right after the 404.
+    expect(sent).toHaveLength(4);
+    expect(sent[1]).toBe('404');
+    expect(sent.filter((request) => request !== '404').sort()).toEqual(['create 0', 'create 1', 'create 2']);
+    answerMapCreation();
+    expect(await decisions).toEqual(Array.from({ length: 3 }, () => ({ admitted: true, requests: 1 })));
+    expect((await raw.list(SlotRateLimiter.groupOf('CH-new', window, 0))).map((slot) => slot.key).sort()).toEqual(['0', '1', '2']);
   });
 });
 
