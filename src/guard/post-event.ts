@@ -1,4 +1,4 @@
-import type { Twilio } from 'twilio';
+import twilio, { type RequestClient, type Twilio } from 'twilio';
 import { settingsFor, type Environment } from './config/load';
 import type { RawEvent } from './event/parse';
 import { IdentityTally, tallyPolicy } from './facts/identity-tally';
@@ -6,9 +6,10 @@ import { conversationService, listParticipants, refreshParticipantPages } from '
 import { ALLOW, type Answer } from './http/answer';
 import { authenticate } from './http/authenticate';
 import type { Logger } from './log';
-import { forEachLimited } from './concurrency';
+import { forEachLimited, InFlightLimit } from './concurrency';
 import { DeadlineExceededError, withDeadline } from './deadline';
 import type { DocumentStore } from './store/document-store';
+import type { TwilioRequest, TwilioResponse } from './twilio/request-client';
 
 export interface PostEventDeps {
   log: Logger;
@@ -23,8 +24,9 @@ export interface PostEventDeps {
 export const POST_EVENT_BUDGET_MS = 4000;
 
 /**
- * Twilio requests the post-event function holds at once: closing a conversation of 1000 participants
- * must not trip the account's REST concurrency limit (20429) and starve the decisions.
+ * Twilio requests the post-event function holds at once, Conversations and Sync together: closing a
+ * conversation of 1000 participants, or walking a participant list beside the tally work, must not
+ * trip the account's REST concurrency limit (20429) and starve the decisions.
  */
 export const MAX_REQUESTS_IN_FLIGHT = 10;
 
@@ -48,15 +50,20 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
     const settings = settingsFor(request.env);
     if (!conversationSid) return ALLOW;
     await withDeadline(POST_EVENT_BUDGET_MS, async () => {
+      // Every request below, the list's pages and the tallies' alike, shares one bound.
+      const inFlight = new InFlightLimit(MAX_REQUESTS_IN_FLIGHT);
+      let limited: { client: Twilio; store: DocumentStore } | undefined;
+      const client = () => (limited ??= { client: limitedClient(deps.client(), inFlight), store: limitedStore(deps.store(), inFlight) }).client;
+      const store = () => (client(), limited!.store);
       let service: Promise<string> | undefined;
       const tally = async (identity: string) => {
-        service ??= conversationService(deps.client(), conversationSid, serviceSid);
-        return new IdentityTally(deps.store(), deps.client(), identity, await service);
+        service ??= conversationService(client(), conversationSid, serviceSid);
+        return new IdentityTally(store(), client(), identity, await service);
       };
       // A participant added or removed may change the participant list's page URLs: the page index the
       // decisions read is walked and rewritten here, off their path (one request for a conversation of
       // one page, which keeps no index).
-      const refreshPages = () => refreshParticipantPages(deps.client(), deps.store(), conversationSid, serviceSid);
+      const refreshPages = () => refreshParticipantPages(client(), store(), conversationSid, serviceSid);
       switch (eventType) {
         case 'onParticipantAdded': {
           // Also the moment to rebuild a missing, old or near-limit tally: a post-event has no
@@ -81,9 +88,9 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
           // Only closing, or reopening, changes what counts: active and inactive both do.
           const closed = text(event, 'StateTo') === 'closed';
           if (!closed && text(event, 'StateFrom') !== 'closed') break;
-          const participants = await listParticipants(deps.client(), conversationSid, serviceSid, deps.store);
+          const participants = await listParticipants(client(), conversationSid, serviceSid, store);
           const identities = participants.filter((p) => p.channel === 'web' && p.identity).map((p) => p.identity!);
-          // Each tally update is a read and a write in sequence: this many hold a request at once.
+          // Each tally update is a read and a write in sequence: this many are under way at once.
           await forEachLimited(identities, MAX_REQUESTS_IN_FLIGHT, async (id) => {
             const identityTally = await tally(id);
             return closed ? identityTally.forget(conversationSid) : identityTally.record(conversationSid);
@@ -107,4 +114,28 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
 async function both(pages: Promise<unknown>, tallies: () => Promise<void>): Promise<void> {
   const [first, second] = await Promise.allSettled([pages, tallies()]);
   for (const result of [second, first]) if (result.status === 'rejected') throw result.reason;
+}
+
+/**
+ * The post-event's view of the REST client: the same credentials, region, edge and HTTP client (the
+ * emulator's base URL included), each request waiting for room under `inFlight`.
+ */
+function limitedClient(client: Twilio, inFlight: InFlightLimit): Twilio {
+  const http = client.httpClient as unknown as { request(opts: TwilioRequest): Promise<TwilioResponse> };
+  const httpClient = { request: (opts: TwilioRequest) => inFlight.run(() => http.request(opts)) };
+  return twilio(client.username, client.password, {
+    accountSid: client.accountSid,
+    ...(client.region && { region: client.region }),
+    ...(client.edge && { edge: client.edge }),
+    httpClient: httpClient as unknown as RequestClient,
+  });
+}
+
+/** A document store whose every request waits for room under `inFlight`. */
+function limitedStore(store: DocumentStore, inFlight: InFlightLimit): DocumentStore {
+  return {
+    get: (name) => inFlight.run(() => store.get(name)),
+    create: (name, data, ttlSeconds) => inFlight.run(() => store.create(name, data, ttlSeconds)),
+    replace: (name, data, revision, ttlSeconds) => inFlight.run(() => store.replace(name, data, revision, ttlSeconds)),
+  };
 }

@@ -47,13 +47,17 @@ export interface RemoteJudge {
  * ChatServiceSid is missing, or when a rate rule counts a chat join (its tally write then waits for the
  * rate write; with no rate rule on the join, the tally write goes out at once). A participant list of more
  * than one page takes up to two more: its page index is read beside page 2, then the pages it names at
- * once (facts/participant-pages.ts).
+ * once (facts/participant-pages.ts). A chat join, which reads its tally in the first round anyway, reads
+ * the index there too, beside page 1: every later page then goes out in the second round, a round trip
+ * fewer (a join to 999 participants: page 1, index and tally; pages 2 to 10; the tally write).
  */
 export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
   let participants: Promise<ParticipantFact[]> | undefined;
   // Without ChatServiceSid (older payloads) the conversation's default-service URL is used; a
   // conversation of another service then answers 404 and the guard answers per FAIL_MODE.
-  const participantsOf = (event: MessageAdd | ParticipantAdd) => (participants ??= listParticipants(deps.client(), event.conversationSid, event.chatServiceSid, deps.store));
+  // A chat join reads its identity tally in its first round: it reads the page index there too.
+  const participantsOf = (event: MessageAdd | ParticipantAdd, indexAtOnce = false) =>
+    (participants ??= listParticipants(deps.client(), event.conversationSid, event.chatServiceSid, deps.store, { indexAtOnce }));
 
   return {
     async confirmAuthor(event) {
@@ -106,7 +110,7 @@ async function settleWithinDeadline(tally: IdentityTally, conversationSid: strin
   }
 }
 
-type Participants = (event: MessageAdd | ParticipantAdd) => Promise<ParticipantFact[]>;
+type Participants = (event: MessageAdd | ParticipantAdd, indexAtOnce?: boolean) => Promise<ParticipantFact[]>;
 
 async function judgeMessage(event: MessageAdd, policy: ContentPolicy, settings: Settings, deps: RemoteDeps, participantsOf: Participants): Promise<RemoteVerdict> {
   // Recipients matter only if the message would break some channel's delivery limits, and not at all
@@ -125,7 +129,7 @@ async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps:
   const tally = counted ? conversationService(client, event.conversationSid, event.chatServiceSid).then((sid) => new IdentityTally(deps.store(), client, event.identity!, sid)) : undefined;
   const policy = tallyPolicy(settings);
   const [participants, identity, pending] = await Promise.all([
-    participantsOf(event),
+    participantsOf(event, counted),
     // The identity count alone failing (REST too) leaves the other rules to decide first.
     tally?.then((t) => t.count(event.conversationSid, policy)).then(
       (count) => ({ count }),

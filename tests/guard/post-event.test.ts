@@ -3,7 +3,9 @@ import { startEmulator, type Emulator } from '../../emulator';
 import type { Settings } from '../../src/guard/config/variables';
 import type { ParticipantAdd } from '../../src/guard/event/types';
 import { conversationKey, tallyKeys, type TallyData } from '../../src/guard/facts/identity-tally';
-import { handlePostEvent } from '../../src/guard/post-event';
+import { pageIndexCache } from '../../src/guard/facts/participant-pages';
+import { handlePostEvent, MAX_REQUESTS_IN_FLIGHT } from '../../src/guard/post-event';
+import { syncName } from '../../src/guard/store/names';
 import { RateGate } from '../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../src/guard/rate/memory-limiter';
 import { SlotRateLimiter } from '../../src/guard/rate/slot-limiter';
@@ -12,6 +14,7 @@ import { remoteJudge } from '../../src/guard/remote';
 import type { SyncDocumentStore } from '../../src/guard/store/sync-document-store';
 import { ACCOUNT_SID, CHAT_SERVICE_SID } from '../support/events';
 import { twilioSignature, AUTH_TOKEN } from '../support/twilio-request';
+import { RoundClient } from '../support/rounds';
 import { expectViolation } from '../support/violations';
 import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, RESOLVED_DEFAULT_SERVICE, seedIdentityConversations, seedMembers, syncRequests, writeTally } from '../support/state-emulator';
 
@@ -162,6 +165,30 @@ describe('onConversationStateUpdated', () => {
     expect(emulator.inFlight().peak).toBeGreaterThan(1);
     expect(emulator.inFlight().peak).toBeLessThanOrEqual(10);
     expect(await stored('member-99')).toEqual([]);
+  });
+});
+
+describe('requests in flight', () => {
+  test('onParticipantAdded walks a list of 1000 beside a tally rebuild: the walk and the tally share one bound of 10 requests at once', async () => {
+    const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, sid, { chat: 1000 });
+    seedIdentityConversations(emulator, 'bob', 3, { serviceSid: CHAT_SERVICE_SID });
+    // A stale index that names ten pages no page names any more: every one of them is asked for early.
+    const pagesIndex = syncName('pages', CHAT_SERVICE_SID, sid);
+    await store.create(pagesIndex, { queries: Array.from({ length: 10 }, (_, i) => `PageSize=100&Page=${i + 1}&PageToken=PAstale${i}`) });
+    pageIndexCache.clear();
+    const rounds = new RoundClient(emulator.url);
+    const roundClient = rounds.client();
+    const roundStore = emulatorStore(roundClient);
+    const { result } = await rounds.run(() =>
+      handlePostEvent({ event: added(sid, 'bob', CHAT_SERVICE_SID), env: UNSIGNED, path: PATH }, { log: (line) => logs.push(line), client: () => roundClient, store: () => roundStore }),
+    );
+    expect(result).toEqual({ status: 200, body: {} });
+    expect(logs).toContainEqual(expect.objectContaining({ event: 'onParticipantAdded', outcome: 'recorded' }));
+    // Each round is the requests waiting at once.
+    expect(Math.max(...rounds.rounds.map((r) => r.length))).toBe(MAX_REQUESTS_IN_FLIGHT);
+    expect(await stored('bob', CHAT_SERVICE_SID)).toHaveLength(4);
+    expect((await store.get<{ queries: string[] }>(pagesIndex))?.data.queries.every((q) => !q.includes('stale'))).toBe(true);
   });
 });
 

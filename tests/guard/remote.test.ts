@@ -3,6 +3,8 @@ import { startEmulator, type Emulator } from '../../emulator';
 import type { Settings } from '../../src/guard/config/variables';
 import type { MessageAdd, ParticipantAdd } from '../../src/guard/event/types';
 import { conversationKey, tallyKeys } from '../../src/guard/facts/identity-tally';
+import { pageIndexCache } from '../../src/guard/facts/participant-pages';
+import { refreshParticipantPages } from '../../src/guard/facts/participants';
 import { RateGate } from '../../src/guard/rate/gate';
 import { MemoryRateLimiter } from '../../src/guard/rate/memory-limiter';
 import { SlotRateLimiter } from '../../src/guard/rate/slot-limiter';
@@ -13,8 +15,9 @@ import { AUTHORS, CHAT_SERVICE_SID } from '../support/events';
 import { file, files } from '../support/media';
 import { parseSettings } from '../../src/guard/config/load';
 import { textOfChars } from '../support/settings';
+import { RoundClient } from '../support/rounds';
 import { expectViolation } from '../support/violations';
-import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, RESOLVED_DEFAULT_SERVICE, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
+import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, RESOLVED_DEFAULT_SERVICE, seedIdentityConversations, seedMembers, syncRequests, writeTally } from '../support/state-emulator';
 
 let emulator: Emulator;
 let client: Twilio;
@@ -260,6 +263,33 @@ describe('onParticipantAdd', () => {
   test('without ChatServiceSid, a conversation of another service (404 at the default URL) is no decision: the error reaches FAIL_MODE', async () => {
     const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
     await expect(judge(chatJoin(sid), settings)).rejects.toThrow();
+  });
+
+  test('a chat join with its tally kept: 999 participants with the page index in three rounds (page 1, index and tally; pages 2 to 10; the tally write), 50 in two', async () => {
+    const inService = { chatServiceSid: CHAT_SERVICE_SID };
+    const large = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, large, { chat: 999 });
+    await refreshParticipantPages(client, store, large, CHAT_SERVICE_SID);
+    const small = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, small, { chat: 50 });
+    await writeTally(store, 'bob', { keys: '', verifiedAt: Date.now() }, CHAT_SERVICE_SID);
+    pageIndexCache.clear(); // the decision's instance is not the post-event's
+    const rounds = new RoundClient(emulator.url);
+    const roundClient = rounds.client();
+    const roundStore = emulatorStore(roundClient);
+    const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(roundClient, 'default')), new MemoryRateLimiter(), () => undefined, 2000);
+    const decide = (sid: string) => remoteJudge(remoteSettings(), { client: () => roundClient, store: () => roundStore, rate, log: () => undefined }).judge(chatJoin(sid, 'bob', inService), 'judge', new AbortController().signal);
+
+    const joined = await rounds.run(() => decide(large));
+    expect(joined.result.violation).toBeUndefined();
+    expect(joined.rounds).toBe(3);
+    expect(rounds.rounds.map((r) => r.length)).toEqual([3, 9, 1]);
+    expect(rounds.rounds[2]).toEqual([expect.stringMatching(/^POST .*\/Documents\/guard_identity_/)]);
+
+    const toSmall = await rounds.run(() => decide(small));
+    expect(toSmall.result.violation).toBeUndefined();
+    expect(toSmall.rounds).toBe(2);
+    expect(rounds.rounds.map((r) => r.length)).toEqual([3, 1]); // page 1, the tally and the (absent) index; the tally write
   });
 
   test('round one reads participants, tally and rate counters at once; the writes follow', async () => {

@@ -155,12 +155,19 @@ describe('the page index of participant lists', () => {
   const pagesIndex = (sid: string) => syncName('pages', CHAT_SERVICE_SID, sid);
   const index = async (sid: string) => (await store.get<{ queries: string[] }>(pagesIndex(sid)))?.data.queries;
 
-  test('onParticipantAdded of an SMS participant writes the index of a conversation of 250; of 3, nothing is written to Sync', async () => {
+  test('onParticipantAdded of an SMS participant writes the index of a conversation of 450; of 250 (three pages, where it saves no round trip) and of 3, nothing is written to Sync', async () => {
     const large = seedConversation();
-    seedMembers(emulator, large, { chat: 240, sms: 10 });
+    seedMembers(emulator, large, { chat: 440, sms: 10 });
     const res = await runtime.post(POST_EVENT_PATH, postEvent('onParticipantAdded', large, { 'MessagingBinding.Address': '+15550001111', ParticipantSid: 'MB' + '4'.repeat(32) }));
     expect(res.logs).toContainEqual(expect.objectContaining({ event: 'onParticipantAdded', outcome: 'recorded' }));
-    expect(await index(large)).toHaveLength(2);
+    expect(await index(large)).toHaveLength(4);
+
+    const three = seedConversation();
+    seedMembers(emulator, three, { chat: 240, sms: 10 });
+    emulator.clearLog();
+    await runtime.post(POST_EVENT_PATH, postEvent('onParticipantAdded', three, { 'MessagingBinding.Address': '+15550001113', ParticipantSid: 'MB' + '6'.repeat(32) }));
+    expect(emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST')).toEqual([]);
+    expect(await index(three)).toBeUndefined();
 
     const small = seedConversation();
     seedMembers(emulator, small, { chat: 2, sms: 1 });
@@ -190,7 +197,7 @@ describe('the page index of participant lists', () => {
 
   test('Sync failing for the index: the tally is still kept, the failure logged, the answer 200 {}', async () => {
     const sid = seedConversation();
-    seedMembers(emulator, sid, { chat: 150 });
+    seedMembers(emulator, sid, { chat: 450 });
     await tally('bob', []);
     emulator.injectFault({ kind: 'status', status: 503, product: 'sync', pathIncludes: pagesIndex(sid) });
     const res = await runtime.post(POST_EVENT_PATH, added(sid, 'bob'));

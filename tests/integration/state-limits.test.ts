@@ -9,6 +9,7 @@ import { POST_EVENT_PATH } from '../support/fuzz-webhook';
 import { files, mediaField, file } from '../support/media';
 import { PRE_EVENT_PATH, startRuntime, type Runtime, type RuntimeResponse } from '../support/runtime';
 import { textOfChars } from '../support/settings';
+import { waitFor } from '../support/wait';
 import { conversationsRequests, emulatorClient, emulatorStore, freshNumber, RESOLVED_DEFAULT_SERVICE, runtimeEnv, seedIdentityConversations, seedMembers, syncRequests } from '../support/state-emulator';
 
 /** The 403 body a developer reads, with both numbers in its message. */
@@ -234,24 +235,32 @@ describe('large conversations: the caps stay exact with the page index the post-
   }
   const indexWrites = (sid: string) => emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && `${e.path} ${e.object ?? ''}`.includes(pagesIndex(sid)));
 
-  test('999, 1000 and 1001 participants: the 1000th joins, the 1001st is refused, each page read once and pages 3 to 10 asked for while page 2 is unanswered', async () => {
+  test('999, 1000 and 1001 participants: the 1000th joins in three round trips, the 1001st is refused, each page read once', async () => {
     const sid = seedConversation();
     seedMembers(emulator, sid, { chat: 989, sms: 10 });
     await postEvent(sid, 'onParticipantAdded', { Identity: 'member-last' });
     expect(indexWrites(sid)).toHaveLength(1);
 
-    // Twilio holds page 1, then every later page: pages 3 to 10 are all asked for while page 2 is still
-    // unanswered, so the decision waits for three round trips (page 1; page 2 beside the index; the rest).
+    // Twilio holds page 1 and the index: a chat join reads the index beside page 1 (and its tally).
+    // Then it holds every later page: pages 2 to 10 are all asked for before any is answered, and the
+    // tally write follows them: three round trips.
     emulator.clearLog();
     const first = emulator.hold({ product: 'conversations', pathIncludes: `/Conversations/${sid}/Participants` });
+    const index = emulator.hold({ product: 'sync', method: 'GET', pathIncludes: pagesIndex(sid) });
     const deciding = decider.post(PRE_EVENT_PATH, join(sid, 'newcomer'));
-    await first.arrived(1);
+    await Promise.all([first.arrived(1), index.arrived(1)]);
+    expect(first.waiting).toBe(1);
     const later = emulator.hold({ product: 'conversations', pathIncludes: `/Conversations/${sid}/Participants` });
     first.release();
+    index.release();
     await later.arrived(9);
     expect(later.waiting).toBe(9);
+    expect(emulator.log.filter((e) => e.method === 'POST')).toEqual([]);
     later.release();
     expectAllowed(await deciding);
+    // The tally write, the third round, went out once the last page was answered.
+    const answered = Math.max(...participantPages(sid).map((e) => e.at + e.ms));
+    expect(emulator.log.filter((e) => e.method === 'POST').map((e) => e.at >= answered)).toEqual([true]);
     const pages = participantPages(sid);
     expect(pages).toHaveLength(10);
     expect(new Set(pages.map((e) => e.query.PageToken ?? '')).size).toBe(10);
@@ -315,8 +324,12 @@ describe('large conversations: the caps stay exact with the page index the post-
     const stored = await store.get<{ queries: string[] }>(pagesIndex(sid));
     expect(stored?.data.queries).toHaveLength(9);
 
-    emulator.injectFault({ kind: 'status', status: 503, product: 'sync', pathIncludes: pagesIndex(sid) });
+    // Sync throttles the index (its per-document limit, never retried): the list is read in sequence.
+    emulator.clearLog();
+    emulator.injectFault({ kind: 'status', status: 429, code: 54009, product: 'sync', pathIncludes: pagesIndex(sid) });
     expectRejected(await decider.post(PRE_EVENT_PATH, join(sid, 'newcomer')), { code: 'participant.count', limit: 1000, actual: 1001 });
+    // The decision may answer before the index read does: the next one must not share that read.
+    await waitFor(() => syncRequests(emulator).some((e) => e.path.includes(pagesIndex(sid)) && e.status === 429), { what: 'the throttled index read' });
     emulator.clearFaults();
 
     // Someone with Sync access writes URLs of their own: the guard never sends its credentials there.

@@ -52,23 +52,42 @@ function walkParticipants(client: Twilio, conversationSid: string, serviceSid: s
   );
 }
 
+export interface ListOptions {
+  /**
+   * Read the page index at once, beside page 1, rather than once page 1 names a next page: for a
+   * decision that waits on a Sync read in its first round anyway (a chat join reads its identity
+   * tally), so that every later page goes out in the second round. It costs a Sync read (answered by
+   * the instance's cache within a second of the last) even for a conversation of one page.
+   */
+  indexAtOnce?: boolean;
+}
+
 /**
  * Every participant of a conversation, from the Conversations REST API (service-scoped when the
  * webhook named a ChatServiceSid). With `store`, a conversation of more than one page reads its pages
  * at once where the page index the post-event function keeps still names them (three round trips in
- * sequence for 1000 participants instead of ten); the list is the same as read in sequence.
+ * sequence for 1000 participants instead of ten, two with `indexAtOnce`); the list is the same as read
+ * in sequence.
  */
-export async function listParticipants(client: Twilio, conversationSid: string, serviceSid?: string, store?: () => DocumentStore): Promise<ParticipantFact[]> {
-  // The index is made only when a second page is there to read: a conversation of one page never touches Sync.
-  const pages = store && (() => new ParticipantPageIndex(store(), conversationSid, serviceSid));
+export async function listParticipants(client: Twilio, conversationSid: string, serviceSid?: string, store?: () => DocumentStore, options: ListOptions = {}): Promise<ParticipantFact[]> {
+  let pages: (() => ParticipantPageIndex) | undefined;
+  if (store && options.indexAtOnce) {
+    const index = new ParticipantPageIndex(store(), conversationSid, serviceSid);
+    index.load().catch(() => undefined); // its failure is the walk's to ignore, if it asks
+    pages = () => index;
+  } else if (store) {
+    // The index is made only when a second page is there to read: a conversation of one page never touches Sync.
+    pages = () => new ParticipantPageIndex(store(), conversationSid, serviceSid);
+  }
   const { items } = await walkParticipants(client, conversationSid, serviceSid, pages);
   return items.map((p) => toFact(p.identity ?? undefined, p.messagingBinding as Binding | null));
 }
 
 /**
- * Walks the participant list with its page index and stores the page URLs followed when they changed:
- * what the post-event function does after a participant is added or removed, so the next decision
- * reads every page at once. A conversation of one page stores nothing.
+ * Walks the participant list with its page index and stores the page URLs followed when they changed
+ * (or renews an unchanged index's TTL once a day): what the post-event function does after a
+ * participant is added or removed, so the next decision reads every page at once. A conversation of
+ * one page makes no Sync request; one of fewer than four pages stores nothing (MIN_INDEXED_PAGES).
  */
 export async function refreshParticipantPages(client: Twilio, store: DocumentStore, conversationSid: string, serviceSid: string | undefined): Promise<'written' | 'unchanged' | 'contended'> {
   const index = new ParticipantPageIndex(store, conversationSid, serviceSid);

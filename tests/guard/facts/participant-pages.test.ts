@@ -1,6 +1,6 @@
 import type { Twilio } from 'twilio';
 import { startEmulator, type Emulator } from '../../../emulator';
-import { walkPages, type ListPage } from '../../../src/guard/facts/participant-pages';
+import { MAX_REMEMBERED_PAGES, PAGE_INDEX_RENEW_AFTER_MS, pageIndexCache, PageIndexCache, ParticipantPageIndex, walkPages, type ListPage, type PageIndexData } from '../../../src/guard/facts/participant-pages';
 import { countNonChat, listParticipants, refreshParticipantPages } from '../../../src/guard/facts/participants';
 import { syncName } from '../../../src/guard/store/names';
 import type { SyncDocumentStore } from '../../../src/guard/store/sync-document-store';
@@ -184,7 +184,12 @@ describe('participant lists with the page index, on the emulator', () => {
     store = emulatorStore(client);
   });
   afterAll(() => emulator.close());
-  beforeEach(() => emulator.reset());
+  beforeEach(() => {
+    emulator.reset();
+    pageIndexCache.clear();
+  });
+  /** What a decision on another instance finds: nothing of this instance's cache. */
+  const anotherInstance = () => pageIndexCache.clear();
 
   const indexName = (sid: string, service = CHAT_SERVICE_SID) => syncName('pages', service, sid);
 
@@ -206,16 +211,123 @@ describe('participant lists with the page index, on the emulator', () => {
     expect(JSON.stringify(index?.data).length).toBeLessThan(1024);
 
     emulator.clearLog();
+    anotherInstance();
     const warm = await rounds.run(() => listParticipants(rounds.client(), sid, CHAT_SERVICE_SID, () => roundStore));
     expect(warm.rounds).toBe(3);
     expect(warm.result).toEqual(cold.result);
     expect(conversationsRequests(emulator)).toHaveLength(10);
     expect(syncRequests(emulator)).toHaveLength(1);
-    expect(rounds.rounds[1]).toHaveLength(2); // page 1 beside the index
-    expect(rounds.rounds[2]).toHaveLength(8); // pages 2 to 9 at once
+    expect(rounds.rounds[1]).toHaveLength(2); // page 2 beside the index
+    expect(rounds.rounds[2]).toHaveLength(8); // pages 3 to 10 at once
 
     // Nothing changed: the next refresh writes nothing.
     expect(await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID)).toBe('unchanged');
+  });
+
+  test('read at once (a chat join, which reads Sync in its first round anyway): 1000 participants in two rounds, and one of one page in one', async () => {
+    const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, sid, { chat: 1000 });
+    await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID);
+    anotherInstance();
+    const rounds = new RoundClient(emulator.url);
+    const roundStore = emulatorStore(rounds.client());
+    const warm = await rounds.run(() => listParticipants(rounds.client(), sid, CHAT_SERVICE_SID, () => roundStore, { indexAtOnce: true }));
+    expect(warm.result).toHaveLength(1000);
+    expect(warm.rounds).toBe(2);
+    // Page 1 beside the index.
+    expect(rounds.rounds[0]).toHaveLength(2);
+    expect(rounds.rounds[0]).toEqual(expect.arrayContaining([expect.stringContaining(`/Documents/${indexName(sid)}`), expect.stringContaining('/Participants?PageSize=100')]));
+    expect(rounds.rounds[1]).toHaveLength(9); // pages 2 to 10 at once
+
+    const small = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, small, { chat: 20 });
+    const one = await rounds.run(() => listParticipants(rounds.client(), small, CHAT_SERVICE_SID, () => roundStore, { indexAtOnce: true }));
+    expect(one.result).toHaveLength(20);
+    expect(one.rounds).toBe(1);
+  });
+
+  test('the instance keeps what it read of an index for a second: a burst of listings reads it once, and once more after the second', async () => {
+    const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, sid, { chat: 1000 });
+    await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID);
+    anotherInstance();
+    emulator.clearLog();
+    const listings = await Promise.all(Array.from({ length: 5 }, () => listParticipants(client, sid, CHAT_SERVICE_SID, () => store)));
+    expect(listings.every((l) => l.length === 1000)).toBe(true);
+    await listParticipants(client, sid, CHAT_SERVICE_SID, () => store);
+    // The post-event walk on this instance reads it from the cache too, and writes nothing: it is unchanged.
+    expect(await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID)).toBe('unchanged');
+    expect(syncRequests(emulator)).toHaveLength(1);
+
+    let now = 0;
+    const cache = new PageIndexCache(1000, 2, () => now);
+    const reads: string[] = [];
+    const load = (name: string) => () => (reads.push(name), Promise.resolve(undefined));
+    await cache.get('a', load('a'));
+    now = 999;
+    await cache.get('a', load('a'));
+    expect(reads).toEqual(['a']);
+    now = 1000;
+    await cache.get('a', load('a'));
+    expect(reads).toEqual(['a', 'a']);
+    // Bounded: the oldest entry goes first.
+    await cache.get('b', load('b'));
+    await cache.get('c', load('c'));
+    expect(cache.size).toBe(2);
+    await cache.get('a', load('a'));
+    expect(reads).toEqual(['a', 'a', 'b', 'c', 'a']);
+  });
+
+  test('an unchanged index is written again once it is a day old, so its 30-day TTL starts anew', async () => {
+    const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, sid, { chat: 500 });
+    expect(await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID)).toBe('written');
+    const first = (await store.get<PageIndexData>(indexName(sid)))!;
+    const followed = first.data.queries.map((q) => `${emulator.url}/v1/Services/${CHAT_SERVICE_SID}/Conversations/${sid}/Participants?${q}`.replace(emulator.url, 'https://conversations.twilio.com'));
+    const written = first.data.written!;
+    // Stored with an hour left to live: only a write renews it.
+    await store.replace(indexName(sid), first.data, first.revision, 3600);
+    const expiry = async () => (await client.sync.v1.services('default').documents(indexName(sid)).fetch()).dateExpires!.getTime();
+    const DAY = 24 * 3600 * 1000;
+    const at = (ms: number) => new ParticipantPageIndex(store, sid, CHAT_SERVICE_SID, new PageIndexCache(), () => ms);
+    expect(await at(written + PAGE_INDEX_RENEW_AFTER_MS - 1).save(followed)).toBe('unchanged');
+    expect(await expiry()).toBeLessThan(Date.now() + DAY);
+    expect(await at(written + PAGE_INDEX_RENEW_AFTER_MS).save(followed)).toBe('written');
+    const renewed = (await store.get<PageIndexData>(indexName(sid)))!;
+    expect(renewed.data).toEqual({ queries: first.data.queries, written: written + PAGE_INDEX_RENEW_AFTER_MS });
+    expect(await expiry()).toBeGreaterThan(Date.now() + 29 * DAY);
+  });
+
+  test('fewer than four pages keep no index: the index would save no round trip there', async () => {
+    const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, sid, { chat: 300 });
+    expect(await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID)).toBe('unchanged');
+    expect(syncRequests(emulator).filter((e) => e.method === 'POST')).toHaveLength(0);
+    expect(await store.get(indexName(sid))).toBeUndefined();
+    seedMembers(emulator, sid, { chat: 1 });
+    expect(await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID)).toBe('written');
+    expect((await store.get<PageIndexData>(indexName(sid)))?.data.queries).toHaveLength(3);
+
+    // A list that shrank below four pages empties its index: no decision reads pages that are gone.
+    const members = seedMembers(emulator, sid, { chat: 0 });
+    expect(members).toHaveLength(0);
+    const list = client.conversations.v1.services(CHAT_SERVICE_SID).conversations(sid).participants;
+    for (const p of (await list.list({ pageSize: 100 })).slice(0, 2)) await list(p.sid).remove();
+    expect(await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID)).toBe('written');
+    expect((await store.get<PageIndexData>(indexName(sid)))?.data.queries).toEqual([]);
+    expect(await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID)).toBe('unchanged');
+  });
+
+  test(`an index names at most ${MAX_REMEMBERED_PAGES} pages: with the page walked, 10 requests at once`, async () => {
+    const sid = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, sid, { chat: 1000 });
+    // A stale index of ten pages no page names any more.
+    await store.create(indexName(sid), { queries: Array.from({ length: 10 }, (_, i) => `PageSize=100&Page=${i + 1}&PageToken=PAstale${i}`) });
+    const rounds = new RoundClient(emulator.url);
+    const roundStore = emulatorStore(rounds.client());
+    const listed = await rounds.run(() => listParticipants(rounds.client(), sid, CHAT_SERVICE_SID, () => roundStore, { indexAtOnce: true }));
+    expect(listed.result).toHaveLength(1000);
+    expect(Math.max(...rounds.rounds.map((r) => r.length))).toBe(10); // page 2 and nine remembered
   });
 
   test('a participant removed mid-list since the index was written: the list is still exact, and the refresh rewrites the index', async () => {
@@ -224,11 +336,13 @@ describe('participant lists with the page index, on the emulator', () => {
     await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID);
     await client.conversations.v1.services(CHAT_SERVICE_SID).conversations(sid).participants(members[350]!).remove();
 
+    anotherInstance();
     const listed = await listParticipants(client, sid, CHAT_SERVICE_SID, () => store);
     expect(listed).toHaveLength(999);
     expect(new Set(listed.map((p) => p.identity)).size).toBe(999);
     expect(await refreshParticipantPages(client, store, sid, CHAT_SERVICE_SID)).toBe('written');
 
+    anotherInstance();
     const rounds = new RoundClient(emulator.url);
     const roundStore = emulatorStore(rounds.client());
     const warm = await rounds.run(() => listParticipants(rounds.client(), sid, CHAT_SERVICE_SID, () => roundStore));
@@ -248,17 +362,22 @@ describe('participant lists with the page index, on the emulator', () => {
     expect(syncRequests(emulator)).toHaveLength(0);
   });
 
-  test('the index is kept per URL the list is read at: the default-service path has its own', async () => {
+  test('the index is kept per URL the list is read at: the default-service path has its own, and saves its rounds', async () => {
     const sid = emulator.seed.conversation({});
-    seedMembers(emulator, sid, { chat: 250 });
-    await refreshParticipantPages(client, store, sid, undefined);
-    expect((await store.get<{ queries: string[] }>(syncName('pages', '', sid)))?.data.queries).toHaveLength(2);
-    expect(await store.get(indexName(sid))).toBeUndefined();
+    seedMembers(emulator, sid, { chat: 450 });
     const rounds = new RoundClient(emulator.url);
     const roundStore = emulatorStore(rounds.client());
+    const cold = await rounds.run(() => listParticipants(rounds.client(), sid, undefined, () => roundStore));
+    expect(cold.rounds).toBe(5);
+
+    await refreshParticipantPages(client, store, sid, undefined);
+    expect((await store.get<{ queries: string[] }>(syncName('pages', '', sid)))?.data.queries).toHaveLength(4);
+    expect(await store.get(indexName(sid))).toBeUndefined();
+    anotherInstance();
     const listed = await rounds.run(() => listParticipants(rounds.client(), sid, undefined, () => roundStore));
-    expect(listed.result).toHaveLength(250);
+    expect(listed.result).toEqual(cold.result);
     expect(listed.rounds).toBe(3);
+    expect(rounds.rounds[2]).toHaveLength(3); // pages 3 to 5 at once, from the default-service path's own index
   });
 
   test('Sync failing: the list is read in sequence, the same', async () => {
