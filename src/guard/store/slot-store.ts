@@ -1,4 +1,5 @@
 import type { Twilio } from 'twilio';
+import { StoreUnavailableError } from './document-store';
 import { codeOf, statusOf, storeFailure } from './failure';
 import { SharedWork } from './shared-work';
 
@@ -99,6 +100,8 @@ const PAGE_SIZE = 100;
 
 /** Maps a list found missing, remembered at most this many at once (they are created right after). */
 const MAX_MISSING = 10_000;
+/** Groups whose slot a create found existing (409), remembered at most this many at once (read right after). */
+const MAX_EXISTING = 10_000;
 
 /** Sync's codes for a lost race, whatever the status they come with: item key taken, unique name taken, stale revision. */
 const CONFLICT_CODES = new Set([54208, 54301, 54205, 54103]);
@@ -112,12 +115,18 @@ const isMissing = (error: unknown) => statusOf(error) === 404 || MISSING_CODES.h
  * Slot groups as items of Twilio Sync Maps, addressed by unique name. A group is read as one page of
  * its Map's items listed from its prefix (`From`, in lexicographic key order, as ListSyncMapItem
  * documents): a group's item keys share the prefix, so they come first, and items of other groups
- * that follow on the page are left out. Nothing counts on that order: a slot left off the page is
- * only not known, and its conditional write finds out.
+ * that follow on the page are left out. The count does not rest on that order: a slot left off the
+ * page is only not known, and its conditional write finds out. Progress does: a listing that did
+ * not start at the prefix would show a cold instance the slots its creates meet (409) as never
+ * created, again and again. So a read sent after a create met an existing slot must list that slot,
+ * or it fails (StoreUnavailableError): the decision goes to the insurance limiter, logged, instead
+ * of racing for slots it cannot see until its time is up.
  */
 export class SyncSlotStore implements SlotStore {
   /** Maps a list found missing: their first take creates the Map before the item. */
   private readonly missing = new Set<string>();
+  /** By group: the key of a slot a create found existing (409), which the group's next read must list. */
+  private readonly existing = new Map<string, string>();
   /** Map creations in flight: concurrent takes of one instance share one, each within its own deadline. */
   private readonly creating = new SharedWork<void>();
 
@@ -132,19 +141,27 @@ export class SyncSlotStore implements SlotStore {
 
   async list(group: string, size = PAGE_SIZE): Promise<Slot[]> {
     const { map, prefix } = groupParts(group);
+    // A slot this read must find: one a create met (409) before the read was sent.
+    const existing = this.existing.get(group);
+    this.existing.delete(group);
+    let slots: Slot[];
     try {
       const page = await this.maps(map).syncMapItems.page({ pageSize: Math.min(PAGE_SIZE, Math.max(1, size)), order: 'asc', ...(prefix !== '' && { from: prefix, bounds: 'inclusive' as const }) });
       this.missing.delete(map);
-      return page.instances
+      slots = page.instances
         .filter((item) => item.key.startsWith(prefix))
         .map((item) => slotOf(item.key.slice(prefix.length), item.data, { ...versionOf(item), updated: dateOf(item.dateUpdated) }));
     } catch (error) {
-      if (isMissing(error)) {
-        this.markMissing(map);
-        return [];
-      }
-      throw storeFailure(error, 'read', group);
+      if (!isMissing(error)) throw storeFailure(error, 'read', group);
+      this.markMissing(map);
+      slots = [];
     }
+    if (existing !== undefined && !slots.some((slot) => slot.key === existing)) {
+      // Sync did not list the group from its prefix (or the slot was removed in between, after its
+      // TTL: rare, and only sends one decision to the insurance limiter).
+      throw new StoreUnavailableError(`Sync read of ${group} failed: listing from the group's prefix omitted an existing slot (${existing})`);
+    }
+    return slots;
   }
 
   async take(group: string, key: string, takenAt: number, seen: SlotVersion | undefined, ttlSeconds: number, writer?: string, onMissing?: () => void): Promise<SlotVersion | 'lost'> {
@@ -176,9 +193,15 @@ export class SyncSlotStore implements SlotStore {
       return versionOf(created);
     } catch (error) {
       // 409: created by another; 412: written by another; 404: removed since it was read.
+      if (seen === undefined && isConflict(error)) this.markExisting(group, key);
       if (isConflict(error) || isMissing(error)) return 'lost';
       throw storeFailure(error, 'write', `${group}/${key}`);
     }
+  }
+
+  private markExisting(group: string, key: string): void {
+    if (this.existing.size >= MAX_EXISTING) this.existing.clear();
+    this.existing.set(group, key);
   }
 
   private markMissing(map: string): void {

@@ -11,8 +11,13 @@ import { DeadlineExceededError, withDeadline } from '../../../src/guard/deadline
 import { StoreUnavailableError } from '../../../src/guard/store/document-store';
 import { MemorySlotStore } from '../../../src/guard/store/memory-slot-store';
 import { syncName } from '../../../src/guard/store/names';
-import { NO_ONE, slotGroup, type SlotStore, type SlotVersion } from '../../../src/guard/store/slot-store';
+import type { Twilio } from 'twilio';
+import { SlotRateLimiter } from '../../../src/guard/rate/slot-limiter';
+import { groupParts, NO_ONE, slotGroup, SyncSlotStore, type SlotStore, type SlotVersion } from '../../../src/guard/store/slot-store';
+import { twilioClientFor } from '../../../src/guard/twilio/client';
+import { ACCOUNT_SID } from '../../support/events';
 import { emulatorSlotStore } from '../../support/rate-emulator';
+import { AUTH_TOKEN } from '../../support/twilio-request';
 import { waitFor } from '../../support/wait';
 
 let emu: Emulator;
@@ -219,6 +224,56 @@ describe('SyncSlotStore: what only Sync does', () => {
     const read = emu.log.filter((e) => e.method === 'GET');
     expect(read).toHaveLength(1);
     expect(read[0]!.query).toMatchObject({ From: 'aaaa.0.', PageSize: '3', Order: 'asc' });
+  });
+
+  describe('a listing that does not start at the group\'s prefix (Twilio\'s pages do not say what `From` does when no item has that key)', () => {
+    /**
+     * twilio-node against the emulator, except that Map item listings with `From` either ignore it
+     * (listing from the Map's first key) or are answered 404, as a Sync that reads `From` otherwise might.
+     */
+    function fromBroken(answer: 'ignored' | 404): Twilio {
+      const client = twilioClientFor({ ACCOUNT_SID, AUTH_TOKEN }, emu.url);
+      const services = (sid: string) => {
+        const service = client.sync.v1.services(sid);
+        const syncMaps = Object.assign(
+          (map: string) => {
+            const items = service.syncMaps(map).syncMapItems;
+            const page = async ({ from, bounds, ...rest }: { from?: string; bounds?: string; pageSize?: number; order?: 'asc' | 'desc' }) => {
+              if (from !== undefined && answer === 404) throw Object.assign(new Error('The requested resource was not found'), { status: 404, code: 20404 });
+              return items.page(rest);
+            };
+            return { syncMapItems: Object.assign((key: string) => items(key), { create: items.create.bind(items), page }) };
+          },
+          { create: service.syncMaps.create.bind(service.syncMaps) },
+        );
+        return { syncMaps };
+      };
+      return { sync: { v1: { services } } } as unknown as Twilio;
+    }
+
+    test.each(['ignored', 404] as const)('From %s: a read after a create met an existing slot (409) and not listing it fails, and sends the decision to the insurance limiter instead of racing on', async (answer) => {
+      const window = { limit: 3, windowMs: 10_000 };
+      const id = 'CH-cold';
+      const group = SlotRateLimiter.groupOf(id, window, 0);
+      // A group of another key before this one's in the bucket, and this key's three slots, taken by another instance 20 s ago.
+      const { map, prefix } = groupParts(group);
+      const healthy = emulatorSlotStore(emu);
+      for (const key of ['0', '1', '2']) await healthy.take(slotGroup(map, '0.0.'), key, now, undefined, TTL, 'x');
+      for (const key of ['0', '1', '2']) await healthy.take(group, key, now - 20_000, undefined, TTL, 'x');
+      expect(prefix > '0.0.').toBe(true);
+      const broken = new SyncSlotStore(fromBroken(answer), 'default');
+      // At the store: a read with no 409 before it is taken as it comes; after one, it must list that slot.
+      expect(await broken.list(group, 3)).toEqual([]);
+      expect(await broken.take(group, '1', now, undefined, TTL, 'b')).toBe('lost');
+      await expect(broken.list(group, 3)).rejects.toThrow(new StoreUnavailableError(`Sync read of ${group} failed: listing from the group's prefix omitted an existing slot (1)`));
+      // Through the limiter: a cold instance's create meets 409, its read fails, and the decision
+      // ends there (the gate hands it to the insurance limiter and FAIL_MODE, and logs it).
+      const from = emu.log.length;
+      const limiter = new SlotRateLimiter(new SyncSlotStore(fromBroken(answer), 'default'), { now: () => now });
+      await expect(limiter.commit(id, window, await limiter.reserve(id, window))).rejects.toThrow(StoreUnavailableError);
+      // (A 404 to the listing never reaches the emulator's log.)
+      expect(emu.log.slice(from).map((e) => `${e.method} ${e.status}`)).toEqual(answer === 'ignored' ? ['POST 409', 'GET 200'] : ['POST 409']);
+    });
   });
 
   test('a request abandoned when its time is up says so (not "undefined / 23", the DOMException code of a timeout)', async () => {
