@@ -128,10 +128,14 @@ export class SlotRateLimiter {
    * shared by two windows, so every write to one sets the same CollectionTtl.
    */
   static groupOf(id: string, window: Window, g: number): string {
-    const buckets = Math.max(BUCKETS, SlotRateLimiter.layout(window).length);
+    const sizes = SlotRateLimiter.layout(window);
+    const buckets = Math.max(BUCKETS, sizes.length);
     const digest = createHash('sha256').update(JSON.stringify([id])).digest('hex').slice(0, 32);
     const bucket = (parseInt(digest.slice(0, 8), 16) + g) % buckets;
-    return slotGroup(syncName('rate', scopeOf(id), `${window.limit}/${window.windowMs}`, `${bucket}/${buckets}`), `${digest}.${g}.`);
+    // The layout (slots per group) names the Maps too: a change of SLOT_TAKES_PER_GROUP_PER_SECOND or
+    // MAX_SLOTS_PER_GROUP that regroups a window's slots starts fresh Maps, never a prefix shared by
+    // two layouts (a group of the old one could hold keys the new one's page would leave off).
+    return slotGroup(syncName('rate', scopeOf(id), `${window.limit}/${window.windowMs}`, `${bucket}/${buckets}`, sizes.join(',')), `${digest}.${g}.`);
   }
 
   /**
