@@ -2,7 +2,7 @@ import type { Twilio } from 'twilio';
 import { startEmulator, type Emulator } from '../../emulator';
 import type { Settings } from '../../src/guard/config/variables';
 import type { MessageAdd, ParticipantAdd } from '../../src/guard/event/types';
-import { conversationKey, IdentityTally, tallyKeys } from '../../src/guard/facts/identity-tally';
+import { conversationKey, IdentityTally, tallyKeys, type TallyData } from '../../src/guard/facts/identity-tally';
 import { pageIndexCache } from '../../src/guard/facts/participant-pages';
 import { refreshParticipantPages } from '../../src/guard/facts/participants';
 import { RateGate } from '../../src/guard/rate/gate';
@@ -265,20 +265,29 @@ describe('onParticipantAdd', () => {
     await expect(judge(chatJoin(sid), settings)).rejects.toThrow();
   });
 
-  test('a chat join with its tally kept: 999 participants with the page index in three rounds (page 1, index and tally; pages 2 to 10; the tally write), 50 in two', async () => {
-    const inService = { chatServiceSid: CHAT_SERVICE_SID };
+  /**
+   * Conversations of 999 (with its page index) and 50 chat participants, `identity`'s tally as given,
+   * and a decision on a join of `identity` whose requests are counted in rounds.
+   */
+  async function chatJoinsCountingRounds(identity: string, tallyData: TallyData) {
     const large = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
     seedMembers(emulator, large, { chat: 999 });
     await refreshParticipantPages(client, store, large, CHAT_SERVICE_SID);
     const small = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
     seedMembers(emulator, small, { chat: 50 });
-    await writeTally(store, 'bob', { keys: '', verifiedAt: Date.now() }, CHAT_SERVICE_SID);
+    await writeTally(store, identity, tallyData, CHAT_SERVICE_SID);
     pageIndexCache.clear(); // the decision's instance is not the post-event's
     const rounds = new RoundClient(emulator.url);
     const roundClient = rounds.client();
     const roundStore = emulatorStore(roundClient);
     const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(roundClient, 'default')), new MemoryRateLimiter(), () => undefined, 2000);
-    const decide = (sid: string) => remoteJudge(remoteSettings(), { client: () => roundClient, store: () => roundStore, rate, log: () => undefined }).judge(chatJoin(sid, 'bob', inService), 'judge', new AbortController().signal);
+    const decide = (sid: string) =>
+      remoteJudge(remoteSettings(), { client: () => roundClient, store: () => roundStore, rate, log: () => undefined }).judge(chatJoin(sid, identity, { chatServiceSid: CHAT_SERVICE_SID }), 'judge', new AbortController().signal);
+    return { large, small, rounds, decide };
+  }
+
+  test('a chat join with its tally kept: 999 participants with the page index in three rounds (page 1, index and tally; pages 2 to 10; the tally write), 50 in two', async () => {
+    const { large, small, rounds, decide } = await chatJoinsCountingRounds('bob', { keys: '', verifiedAt: Date.now() });
 
     const joined = await rounds.run(() => decide(large));
     expect(joined.result.violation).toBeUndefined();
@@ -293,20 +302,8 @@ describe('onParticipantAdd', () => {
   });
 
   test('a chat join whose tally the post-event keeps, far from the limit: no tally write, so 50 participants in one round and 999 in two', async () => {
-    const inService = { chatServiceSid: CHAT_SERVICE_SID };
-    const large = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
-    seedMembers(emulator, large, { chat: 999 });
-    await refreshParticipantPages(client, store, large, CHAT_SERVICE_SID);
-    const small = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
-    seedMembers(emulator, small, { chat: 50 });
     // The post-event recorded one of carol's joins a minute ago.
-    await writeTally(store, 'carol', { keys: '', verifiedAt: Date.now(), keptAt: Date.now() - 60_000 }, CHAT_SERVICE_SID);
-    pageIndexCache.clear();
-    const rounds = new RoundClient(emulator.url);
-    const roundClient = rounds.client();
-    const roundStore = emulatorStore(roundClient);
-    const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(roundClient, 'default')), new MemoryRateLimiter(), () => undefined, 2000);
-    const decide = (sid: string) => remoteJudge(remoteSettings(), { client: () => roundClient, store: () => roundStore, rate, log: () => undefined }).judge(chatJoin(sid, 'carol', inService), 'judge', new AbortController().signal);
+    const { large, small, rounds, decide } = await chatJoinsCountingRounds('carol', { keys: '', verifiedAt: Date.now(), keptAt: Date.now() - 60_000 });
 
     const toSmall = await rounds.run(() => decide(small));
     expect(toSmall.result.violation).toBeUndefined();
