@@ -19,6 +19,8 @@ import { SlotRateLimiter, slotsId } from '../src/guard/rate/slot-limiter';
 import { groupParts } from '../src/guard/store/slot-store';
 import { EmulatorProcess } from './emulator-process';
 import { mostInAnyWindow } from './most-in-window';
+import { roundTrips } from './round-trips';
+import { capacity } from './capacity';
 import { guardInstance, percentile } from './guard-instance';
 import { seedAuditHistory } from './audit-history';
 import { rejectionLogFlood } from './rejection-log-flood';
@@ -40,18 +42,6 @@ async function requestsOf(emulator: EmulatorProcess, work: () => Promise<unknown
   return { conversations: log.filter((e) => e.product === 'conversations').length, sync: log.filter((e) => e.product === 'sync').length, inSequence: Math.round(ms / LATENCY_MS), roundTrips: roundTrips(log) };
 }
 
-/**
- * Round trips in sequence, from the emulator's log rather than a clock in this busy process: a request
- * is one round after the latest round of the requests answered before it arrived (its own CPU time, the
- * parsing of 1000 participants included, adds none).
- */
-function roundTrips(log: Array<{ product: string; at: number; ms: number }>): number {
-  const requests = log.filter((e) => e.product === 'conversations' || e.product === 'sync').sort((a, b) => a.at - b.at);
-  const rounds: number[] = [];
-  requests.forEach((e, i) => (rounds[i] = 1 + Math.max(0, ...requests.slice(0, i).map((q, j) => (q.at + q.ms <= e.at ? rounds[j]! : 0)))));
-  return Math.max(0, ...rounds);
-}
-
 async function latencies(decide: () => Promise<{ ms: number }>, samples: number) {
   const ms: number[] = [];
   for (let i = 0; i < samples; i++) ms.push((await decide()).ms);
@@ -67,6 +57,7 @@ const SECTIONS: Array<[string, (e: EmulatorProcess) => Promise<void>]> = [
   ['counters', rejectionCounters],
   ['log-flood', (emulator) => rejectionLogFlood(emulator, LATENCY_MS)],
   ['audit', auditHistory],
+  ['capacity', (emulator) => capacity(emulator, LATENCY_MS)],
 ];
 
 const USAGE = `Usage: npm run bench
@@ -74,9 +65,11 @@ const USAGE = `Usage: npm run bench
 Builds dist/, then times the pre-event function's decisions in-process, as a warm instance makes
 them, against the Twilio API emulator in its own process, and prints Markdown tables: remote requests
 per decision, latency at injected remote latencies, the rate limiter's bursts, steady streams and
-Sync cost, writes after a deadline, post-event work, the rejection counters and log under a flood, and
-\`npm run audit\` reading a generated history and replaying it at three sizes (time, peak RSS). Takes
-a few minutes; the figures of docs/performance.md come from it.
+Sync cost, writes after a deadline, post-event work, the rejection counters and log under a flood,
+\`npm run audit\` reading a generated history and replaying it at three sizes (time, peak RSS), and
+each kind of decision's execution time with the decisions a second it allows under Twilio's 30
+Function executions at once (capacity). Takes a few minutes; the figures of docs/performance.md come
+from it.
 
 Environment:
   BENCH_ONLY=<section,…>        Run some sections only: ${SECTIONS.map(([name]) => name).join(', ')}.
@@ -147,9 +140,9 @@ async function decisionLatency(emulator: EmulatorProcess) {
     ['onMessageAdd text, 10 participants', () => guard.decide(message(small))],
     ['onMessageAdd photo, 10 participants', () => guard.decide(message(small, { Media: photo }))],
     ['onMessageAdd photo, 1000 participants', () => guard.decide(message(large, { Media: photo }))],
-    ['onParticipantAdd, 10 participants', () => guard.decide(participant(small, `new-${n++}`))],
-    ['onParticipantAdd, identity in 900 conversations', () => guard.decide(participant(small, 'agent-900'))],
-    ['onParticipantAdd, 1000 participants', () => guard.decide(participant(large, `new-${n++}`))],
+    ['onParticipantAdd, 10 participants, a new identity each time (its tally built)', () => guard.decide(participant(small, `new-${n++}`))],
+    ['onParticipantAdd, identity in 900 conversations, this one already in its tally', () => guard.decide(participant(small, 'agent-900'))],
+    ['onParticipantAdd, 1000 participants, no page index', () => guard.decide(participant(large, `new-${n++}`))],
     ['onConversationAdd', () => guard.decide(conversation(n++))],
   ];
   console.log(`## Decision latency, ${LATENCY_MS} ms injected per remote request (${samples} sequential decisions each)\n`);
