@@ -68,7 +68,7 @@ export async function capacity(emulator: EmulatorProcess, latencyMs: number): Pr
   for (const identity of ['agent-600', 'rated-600', 'post-600']) await seedIdentity(emulator, identity, 600);
   await seedIdentity(emulator, 'agent-970', 970);
   // Tallies kept as on a configured account: each identity's first join builds its tally, and the
-  // post-event that follows it stamps it as kept by the post-event (untimed).
+  // post-event that follows it (untimed).
   for (const identity of ['agent-600', 'agent-970', 'rated-600', 'post-600']) {
     await (identity === 'rated-600' ? rated : defaults).decide(participant(small, identity));
     await post({ EventType: 'onParticipantAdded', ConversationSid: small, Identity: identity, ParticipantSid: `MB${'0'.repeat(32)}` });
@@ -108,7 +108,7 @@ export async function capacity(emulator: EmulatorProcess, latencyMs: number): Pr
         { name: 'onMessageAdd from SMS, 2,000 characters, `INBOUND_POLICY=annotate` (the list read; annotated)', run: () => defaults.decide(inbound(small, smsBody)) },
         { name: 'the same message, `INBOUND_POLICY=ignore` (no list read; let through untouched)', run: () => ignoring.decide(inbound(small, smsBody)) },
         { name: 'onParticipantAdd, SMS, 10 participants (the list read)', run: (i) => defaults.decide(smsJoin(smalls[i]!, i)) },
-        { name: 'onParticipantAdd, chat, 10 participants, identity in 600, tally kept by the post-event', run: (i) => defaults.decide(participant(smalls[i]!, 'agent-600')) },
+        { name: 'onParticipantAdd, chat, 10 participants, identity in 600, tally kept', run: (i) => defaults.decide(participant(smalls[i]!, 'agent-600')) },
         { name: 'onParticipantAdd, chat, 10 participants, new identity (tally built)', run: (i) => defaults.decide(participant(smalls[i]!, `newcomer-${i}`)) },
         { name: 'onParticipantAdd, chat, 1000 participants, page index kept (rejected)', run: (i) => defaults.decide(participant(indexed1000, `joiner-${i}`)) },
         { name: 'onParticipantAdd, chat, identity in 970 (within 50 of its cap: counted exactly)', run: (i) => defaults.decide(participant(smalls[i]!, 'agent-970')) },
@@ -127,7 +127,7 @@ export async function capacity(emulator: EmulatorProcess, latencyMs: number): Pr
             for (let i = 0; i < 30; i++) await rated.decide(message(full));
           },
         },
-        { name: 'onParticipantAdd, chat, 10 participants, identity in 600, tally kept by the post-event', run: (i) => rated.decide(participant(smalls[i]!, 'rated-600')) },
+        { name: 'onParticipantAdd, chat, 10 participants, identity in 600, tally kept', run: (i) => rated.decide(participant(smalls[i]!, 'rated-600')) },
       ],
     ],
     [

@@ -58,7 +58,7 @@ export async function handlePostEvent(request: { event: RawEvent; env: Environme
       let service: Promise<string> | undefined;
       const tally = async (identity: string) => {
         service ??= conversationService(client(), conversationSid, serviceSid);
-        return new IdentityTally(store(), client(), identity, await service, Date.now, 'post-event');
+        return new IdentityTally(store(), client(), identity, await service);
       };
       // A participant added or removed may change the participant list's page URLs: the page index the
       // decisions read is walked and rewritten here, off their path (one request for a conversation of

@@ -148,9 +148,6 @@ async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps:
   // turns an admitted join into FAIL_MODE's answer. A join a rate rule refuses is not recorded, but a
   // tally this decision rebuilt is still written (without it): its retries then need no new listing.
   const rateViolation = await deps.rate.commit(pending);
-  // A tally the post-event keeps, read far from the limit, records this join through the post-event
-  // once it has happened: nothing to write here, and the answer one round trip sooner.
-  const keptElsewhere = identity && 'count' in identity && identity.count.keptByPostEvent === true;
-  if (tally && !keptElsewhere) await tally.then((t) => settleWithinDeadline(t, rateViolation ? undefined : event.conversationSid, settings, deps.log));
+  if (tally) await tally.then((t) => settleWithinDeadline(t, rateViolation ? undefined : event.conversationSid, settings, deps.log));
   return { violation: rateViolation, notes: [] };
 }

@@ -68,19 +68,6 @@ describe('onParticipantAdded / onParticipantRemoved', () => {
     expect(logs).toContainEqual(expect.objectContaining({ event: 'onParticipantAdded', conversation: sid, outcome: 'recorded' }));
   });
 
-  test('Added stamps the tally as kept by the post-event (keptAt), even a join a decision recorded first; a second within the minute writes nothing', async () => {
-    const sid = emulator.seed.conversation({});
-    await tally('erin', [sid]);
-    expect((await readTally(store, 'erin', RESOLVED_DEFAULT_SERVICE))!.keptAt).toBeUndefined();
-    await post(added(sid, 'erin'));
-    const kept = (await readTally(store, 'erin', RESOLVED_DEFAULT_SERVICE))!.keptAt;
-    expect(kept).toBeGreaterThan(Date.now() - 60_000);
-    emulator.clearLog();
-    await post(added(sid, 'erin'));
-    expect(syncRequests(emulator).filter((e) => e.method === 'POST' && e.path.includes('/Documents/guard_identity_'))).toEqual([]);
-    expect((await readTally(store, 'erin', RESOLVED_DEFAULT_SERVICE))!.keptAt).toBe(kept);
-  });
-
   test('Added twice (a retried webhook) counts once', async () => {
     const sid = emulator.seed.conversation({});
     await tally('bob', []);

@@ -2,7 +2,7 @@ import type { Twilio } from 'twilio';
 import { startEmulator, type Emulator } from '../../emulator';
 import type { Settings } from '../../src/guard/config/variables';
 import type { MessageAdd, ParticipantAdd } from '../../src/guard/event/types';
-import { conversationKey, IdentityTally, tallyKeys, type TallyData } from '../../src/guard/facts/identity-tally';
+import { conversationKey, tallyKeys, type TallyData } from '../../src/guard/facts/identity-tally';
 import { pageIndexCache } from '../../src/guard/facts/participant-pages';
 import { refreshParticipantPages } from '../../src/guard/facts/participants';
 import { RateGate } from '../../src/guard/rate/gate';
@@ -299,34 +299,6 @@ describe('onParticipantAdd', () => {
     expect(toSmall.result.violation).toBeUndefined();
     expect(toSmall.rounds).toBe(2);
     expect(rounds.rounds.map((r) => r.length)).toEqual([3, 1]); // page 1, the tally and the (absent) index; the tally write
-  });
-
-  test('a chat join whose tally the post-event keeps, far from the limit: no tally write, so 50 participants in one round and 999 in two', async () => {
-    // The post-event recorded one of carol's joins a minute ago.
-    const { large, small, rounds, decide } = await chatJoinsCountingRounds('carol', { keys: '', verifiedAt: Date.now(), keptAt: Date.now() - 60_000 });
-
-    const toSmall = await rounds.run(() => decide(small));
-    expect(toSmall.result.violation).toBeUndefined();
-    expect(toSmall.rounds).toBe(1);
-    const joined = await rounds.run(() => decide(large));
-    expect(joined.result.violation).toBeUndefined();
-    expect(joined.rounds).toBe(2);
-    expect([...rounds.rounds.flat()].filter((request) => request.startsWith('POST'))).toEqual([]);
-    // The joins reach the tally through the post-event, which stamps it again.
-    const postEventTally = new IdentityTally(store, client, 'carol', CHAT_SERVICE_SID, Date.now, 'post-event');
-    await postEventTally.record(small);
-    expect(tallyKeys((await readTally(store, 'carol', CHAT_SERVICE_SID))!)).toEqual([conversationKey(small)]);
-    expect((await readTally(store, 'carol', CHAT_SERVICE_SID))!.keptAt).toBeGreaterThan(Date.now() - 60_000);
-  });
-
-  test('a tally the post-event last kept longer ago than IDENTITY_TALLY_MAX_AGE is written by the decision, as one no post-event keeps', async () => {
-    const inService = { chatServiceSid: CHAT_SERVICE_SID };
-    const small = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
-    seedMembers(emulator, small, { chat: 5 });
-    await writeTally(store, 'dave', { keys: '', verifiedAt: Date.now(), keptAt: Date.now() - 2 * 3_600_000 }, CHAT_SERVICE_SID);
-    const rate = new RateGate(() => new SlotRateLimiter(new SyncSlotStore(client, 'default')), new MemoryRateLimiter(), () => undefined, 2000);
-    await remoteJudge(remoteSettings(), { client: () => client, store: () => store, rate, log: () => undefined }).judge(chatJoin(small, 'dave', inService), 'judge', new AbortController().signal);
-    expect(tallyKeys((await readTally(store, 'dave', CHAT_SERVICE_SID))!)).toEqual([conversationKey(small)]);
   });
 
   test('round one reads participants, tally and rate counters at once; the writes follow', async () => {

@@ -17,12 +17,6 @@ export interface TallyData {
   keys: string;
   /** When the set was last rebuilt from the REST API (epoch ms). */
   verifiedAt: number;
-  /**
-   * When the post-event function last recorded a join or a departure in it (epoch ms): while that is
-   * recent, joins reach the tally through the post-event, and a decision far from the limit need not
-   * write it (see {@link IdentityCount.keptByPostEvent}).
-   */
-  keptAt?: number;
 }
 
 const KEY_LENGTH = 10;
@@ -60,12 +54,6 @@ export interface IdentityCount {
   includes: boolean;
   /** Whether the count came from the REST API rather than the tally. */
   exact: boolean;
-  /**
-   * The count came from a tally the post-event function recorded a join or departure in within
-   * IDENTITY_TALLY_MAX_AGE: it records this join too, once it has happened, so the decision need
-   * not write the tally (and answers one round trip sooner).
-   */
-  keptByPostEvent?: boolean;
 }
 
 /** Attempts at a conditional write before giving up on a contended tally. */
@@ -77,17 +65,12 @@ export class IdentityTally {
   /** The exact set counted by {@link count}, written by {@link settle} with the rest of the decision. */
   private rebuilt?: TallyData;
 
-  /**
-   * `keeper`: who writes through this tally. The post-event function stamps `keptAt` on what it
-   * writes; a decision keeps the stamp it found.
-   */
   constructor(
     private readonly store: DocumentStore,
     private readonly client: Twilio,
     private readonly identity: string,
     private readonly serviceSid: string | undefined,
     private readonly now: () => number = Date.now,
-    private readonly keeper: 'decision' | 'post-event' = 'decision',
   ) {
     this.name = syncName('identity', serviceSid || 'default', identity);
   }
@@ -108,17 +91,14 @@ export class IdentityTally {
     const data = this.current?.data;
     const keys = data && isWellFormed(data) ? tallyKeys(data) : undefined;
     const farFromLimit = keys !== undefined && keys.length < policy.limit - policy.exactMargin;
-    if (farFromLimit && this.now() - data!.verifiedAt <= policy.maxAgeMs) {
-      const keptByPostEvent = typeof data!.keptAt === 'number' && this.now() - data!.keptAt <= policy.maxAgeMs;
-      return { count: keys.length, includes: keys.includes(key), exact: false, ...(keptByPostEvent && { keptByPostEvent }) };
-    }
+    if (farFromLimit && this.now() - data!.verifiedAt <= policy.maxAgeMs) return { count: keys.length, includes: keys.includes(key), exact: false };
     const listing = listCountedConversations(this.client, this.identity, this.serviceSid);
     // An identity with thousands of (closed) conversations takes many pages. When the rebuild was
     // only due to age and the old tally is far from the limit, the old tally answers past the budget.
     const exact = farFromLimit && policy.rebuildBudgetMs !== undefined ? await waitAtMost(listing, policy.rebuildBudgetMs) : await listing;
     if (exact === undefined) return { count: keys!.length, includes: keys!.includes(key), exact: false };
     const exactKeys = exact.map(conversationKey);
-    this.rebuilt = { keys: unique(exactKeys).join(''), verifiedAt: this.now(), ...(typeof data?.keptAt === 'number' && { keptAt: data.keptAt }) };
+    this.rebuilt = { keys: unique(exactKeys).join(''), verifiedAt: this.now() };
     return { count: exactKeys.length, includes: exactKeys.includes(key), exact: true };
   }
 
@@ -159,10 +139,6 @@ export class IdentityTally {
       (stored) => {
         const before = isWellFormed(stored) ? stored : undefined;
         const next = change(before);
-        if (next === undefined) return undefined;
-        // The post-event stamps what it writes, even when the set is unchanged (a join a decision
-        // recorded first): from then on it keeps the tally, and decisions far from the limit need not.
-        if (this.keeper === 'post-event') return next === before && isRecent(before.keptAt, this.now()) ? undefined : { ...next, keptAt: this.now() };
         return next === before ? undefined : next;
       },
       { attempts: WRITE_ATTEMPTS, current: this.current, backoff: jitter },
@@ -171,9 +147,6 @@ export class IdentityTally {
     return result.outcome;
   }
 }
-
-/** A stamp younger than a minute is not renewed: a flood of post-events rewrites an unchanged tally at most once a minute. */
-const isRecent = (keptAt: number | undefined, now: number) => typeof keptAt === 'number' && now - keptAt < 60_000;
 
 function isWellFormed(data: unknown): data is TallyData {
   const d = data as TallyData | undefined;
