@@ -62,7 +62,7 @@ export async function decidePreEvent(request: PreEventRequest, deps: PreEventDep
   } catch (error) {
     // Unreachable by design; a throw here would become a 500, which rejects the action.
     const closed = readOne(request.env, 'GUARD_MODE') !== 'shadow' && readOne(request.env, 'FAIL_MODE') === 'closed';
-    const line = { event: String(request.event?.EventType ?? 'unknown'), outcome: closed ? ('fail-closed' as const) : ('fail-open' as const), error: describeError(error) };
+    const line = { event: typeof request.event?.EventType === 'string' ? request.event.EventType : 'unknown', outcome: closed ? ('fail-closed' as const) : ('fail-open' as const), error: describeError(error) };
     try {
       deps.log(line);
     } catch {

@@ -62,7 +62,8 @@ export function decodeBatch(data: unknown): Batch {
   for (const row of Array.isArray(stored.rows) ? stored.rows : []) {
     if (!Array.isArray(row) || row.length !== 8) continue;
     const [at, event, outcome, rule, reason, conversationSid, author, channel] = row as unknown[];
-    if (!Number.isSafeInteger(at) || !isOutcome(outcome) || typeof rule !== 'string' || typeof event !== 'string') continue;
+    // A time a Date can show (up to 8.64e15 ms): anything else is not what the guard writes.
+    if (!Number.isSafeInteger(at) || Math.abs(at as number) > 8.64e15 || !isOutcome(outcome) || typeof rule !== 'string' || typeof event !== 'string') continue;
     records.push({
       at: at as number,
       instance,

@@ -3,6 +3,9 @@ import type { RawEvent } from '../event/parse';
 import { LOGGED_OUTCOMES } from './record';
 import type { LogQuery } from './search';
 
+/** The longest value a search parameter may have: an identity or address is at most 256 characters (MAX_IDENTITY_CHARS, MAX_ADDRESS_CHARS by default). */
+const MAX_PARAMETER_CHARS = 256;
+
 /** The parameters of a log search, as /status takes them in its query string and the script as flags. */
 export const QUERY_PARAMETERS = ['conversation', 'identity', 'rule', 'outcome', 'since'] as const;
 
@@ -32,6 +35,7 @@ export function parseLogQuery(event: RawEvent, now: number): LogQuery | { error:
     if (typeof raw !== 'string' || raw.trim() === '') return { error: `${name} must be given once, with a value.` };
     // A `+` left unencoded in a query string arrives as a space: `?identity=+1555…` means the number.
     const value = name === 'identity' && /^ \d/.test(raw) ? `+${raw.trim()}` : raw.trim();
+    if (value.length > MAX_PARAMETER_CHARS) return { error: `${name} is ${value.length} characters; a search takes at most ${MAX_PARAMETER_CHARS}.` };
     if (name === 'since') {
       const since = parseSince(value, now);
       if (typeof since === 'object') return since;

@@ -84,16 +84,26 @@ const bare = (address: string) => address.replace(/^[a-z]+:/i, '');
  * and last four digits cannot be told apart (narrow by conversation). A channel prefix is optional.
  */
 export function sameAuthor(kept: string | undefined, wanted: string): boolean {
-  if (kept === undefined) return false;
-  const candidates = new Set([wanted, maskText(wanted)].flatMap((w) => [w, bare(w)]));
-  return candidates.has(kept) || candidates.has(bare(kept));
+  return authorMatcher(wanted)(kept);
 }
 
-export function matches(record: LogRecord, query: LogQuery, from: number): boolean {
+/** {@link sameAuthor} for one wanted author, its forms worked out once for a whole search. */
+function authorMatcher(wanted: string): (kept: string | undefined) => boolean {
+  const candidates = new Set([wanted, maskText(wanted)].flatMap((w) => [w, bare(w)]));
+  return (kept) => kept !== undefined && (candidates.has(kept) || candidates.has(bare(kept)));
+}
+
+/** Whether a record matches `query`, from `from` on; build it once per search (see {@link authorMatcher}). */
+export function matcher(query: LogQuery, from: number): (record: LogRecord) => boolean {
+  const author = query.identity === undefined ? undefined : authorMatcher(query.identity);
+  return (record) => matches(record, query, from, author);
+}
+
+export function matches(record: LogRecord, query: LogQuery, from: number, author = query.identity === undefined ? undefined : authorMatcher(query.identity)): boolean {
   return (
     record.at >= from &&
     (query.conversation === undefined || record.conversationSid === query.conversation) &&
-    (query.identity === undefined || sameAuthor(record.author, query.identity)) &&
+    (author === undefined || author(record.author)) &&
     (query.rule === undefined || record.rule === query.rule) &&
     (query.outcome === undefined || record.outcome === query.outcome)
   );
@@ -109,6 +119,7 @@ export function matches(record: LogRecord, query: LogQuery, from: number): boole
 export async function searchLog(query: LogQuery, options: LogSearchOptions): Promise<LogSearch> {
   const from = Math.max(query.since ?? Number.NEGATIVE_INFINITY, options.now - options.ttlMs);
   const heldBefore = options.unflushed?.();
+  const wanted = matcher(query, from);
   let requests = 0;
   const problems: string[] = [];
   const perShard = await Promise.all(
@@ -124,7 +135,7 @@ export async function searchLog(query: LogQuery, options: LogSearchOptions): Pro
             if (keyTimeOf(item.key) < from) return { found, dropped };
             const batch = decodeBatch(item.data);
             dropped += batch.dropped;
-            found.push(...batch.records.filter((record) => matches(record, query, from)));
+            found.push(...batch.records.filter(wanted));
           }
           if (!page.next || enough(found, options.limit, page.items.at(-1)?.key)) return { found, dropped };
           if (pages >= options.maxPages) {
@@ -144,7 +155,7 @@ export async function searchLog(query: LogQuery, options: LogSearchOptions): Pro
   // while Sync is read is in one of the two (the same record twice is shown once, below).
   const here = mergeHeld(heldBefore, options.unflushed?.());
   const seen = new Set<string>();
-  const records = [...perShard.flatMap((s) => s.found), ...here.records.filter((record) => matches(record, query, from))]
+  const records = [...perShard.flatMap((s) => s.found), ...here.records.filter(wanted)]
     .filter((record) => {
       // A batch written while the search ran may be both in Sync and still held here.
       const id = JSON.stringify(record);

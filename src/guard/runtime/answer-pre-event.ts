@@ -18,7 +18,12 @@ export async function answerPreEvent(context: Environment, event: RawEvent, log:
   const startedAt = Date.now();
   const decision = await decidePreEvent({ event, env: context, path: PRE_EVENT_PATH }, { log, remote: remoteFor(context, log) });
   countRejection(decision.rejection);
-  keepDecision(decision.logged, context);
+  try {
+    keepDecision(decision.logged, context);
+  } catch (error) {
+    // The log is bookkeeping: a failure here must never turn the answer into a 500.
+    log({ warning: 'rejection log: decision not kept', error: error instanceof Error ? error.message : String(error) });
+  }
   await flushRejections(context, log, startedAt);
   return decision.answer;
 }

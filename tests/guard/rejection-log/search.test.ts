@@ -206,3 +206,9 @@ describe('query parameters', () => {
     expect(sameAuthor('agent-7', 'agent-70')).toBe(false);
   });
 });
+
+describe('search limits', () => {
+  it('refuses an identity longer than any the guard keeps, naming the parameter', () => {
+    expect(parseLogQuery({ identity: 'x'.repeat(257) }, NOW)).toEqual({ error: 'identity is 257 characters; a search takes at most 256.' });
+  });
+});
