@@ -150,6 +150,12 @@ export class SyncStore {
     return item;
   }
 
+  /** Removes an item, only if it is still at `ifMatch` when one is given. */
+  deleteItem(map: SyncMap, item: SyncMapItem, ifMatch?: string): void {
+    this.checkRevision(item.revision, ifMatch, 54205, 'Map Item');
+    map.items.delete(item.key);
+  }
+
   /** Map items are ordered by key, as Twilio lists them. */
   listItems(map: SyncMap): SyncMapItem[] {
     const now = this.now();

@@ -201,6 +201,12 @@ export function syncRouter(store: SyncStore, limiter: SyncRateLimiter): Router {
       };
       if (input.data === undefined && input.ttl === undefined && input.collectionTtl === undefined) throw nothingToUpdate();
       return ok(itemJson(s, map, store.updateItem(map, item, input)));
+    })
+    // Twilio: DeleteSyncMapItem answers 204, 404 when the item (or its Map) is not there, and honours If-Match.
+    .add('DELETE', `${items}/:key`, (req, p) => {
+      const { map } = mapFor(req, p.service!, p.id!, 'write');
+      store.deleteItem(map, itemFor(map, p.key!), ifMatch(req));
+      return { status: 204 };
     });
   return router;
 }

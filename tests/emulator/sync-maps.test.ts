@@ -91,6 +91,26 @@ describe('Sync maps', () => {
     expect((await call(emu, 'GET', itemPath('m', 'k'))).body.data).toEqual({ v: 3 });
   });
 
+  it('deletes an item (204), then answers 404 for it, and honours If-Match (412, 54205)', async () => {
+    await createMap('m');
+    const first = await createItem('m', 'k', { v: 1 });
+    await createItem('m', 'other', { v: 1 });
+    const stale = await call(emu, 'DELETE', itemPath('m', 'k'), { headers: { 'If-Match': String(Number(first.body.revision) + 1) } });
+    expect(stale.status).toBe(412);
+    expect(stale.body).toEqual(errorOf(54205, 412));
+
+    const deleted = await call(emu, 'DELETE', itemPath('m', 'k'));
+    expect(deleted.status).toBe(204);
+    expect((await call(emu, 'GET', itemPath('m', 'k'))).status).toBe(404);
+    expect((await call(emu, 'GET', `${MAPS}/m/Items`)).body.items.map((i: { key: string }) => i.key)).toEqual(['other']);
+    const again = await call(emu, 'DELETE', itemPath('m', 'k'));
+    expect(again.status).toBe(404);
+    expect(again.body.code).toBe(20404);
+    expect((await call(emu, 'DELETE', itemPath('missing-map', 'k'))).status).toBe(404);
+    // The key is free again: a create makes a new item.
+    expect((await createItem('m', 'k', { v: 2 })).status).toBe(201);
+  });
+
   it('takes keys with any character when URL-encoded in the path', async () => {
     await createMap('m');
     const key = 'a/b c?d%e#f+g:ü';
