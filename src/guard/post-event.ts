@@ -9,6 +9,7 @@ import type { Logger } from './log';
 import { forEachLimited, InFlightLimit } from './concurrency';
 import { DeadlineExceededError, withDeadline } from './deadline';
 import type { DocumentStore } from './store/document-store';
+import type { KeySetStore } from './store/key-set-store';
 import type { TwilioRequest, TwilioResponse } from './twilio/request-client';
 
 export interface PostEventDeps {
@@ -137,5 +138,15 @@ function limitedStore(store: DocumentStore, inFlight: InFlightLimit): DocumentSt
     get: (name) => inFlight.run(() => store.get(name)),
     create: (name, data, ttlSeconds) => inFlight.run(() => store.create(name, data, ttlSeconds)),
     replace: (name, data, revision, ttlSeconds) => inFlight.run(() => store.replace(name, data, revision, ttlSeconds)),
+    ...(store.keySets && { keySets: limitedKeySets(store.keySets, inFlight) }),
+  };
+}
+
+/** A key set store whose every call waits for room under `inFlight`. */
+function limitedKeySets(keySets: KeySetStore, inFlight: InFlightLimit): KeySetStore {
+  return {
+    keys: (name) => inFlight.run(() => keySets.keys(name)),
+    add: (name, key, ttlSeconds) => inFlight.run(() => keySets.add(name, key, ttlSeconds)),
+    remove: (name, key) => inFlight.run(() => keySets.remove(name, key)),
   };
 }

@@ -38,18 +38,23 @@ export interface RemoteJudge {
 }
 
 /**
- * Reads first, every one at once (participants, identity tally, rate counters), then the pure rules,
- * then the writes: the rate counters, and only once they have admitted a chat join, its identity
- * tally, so a refused action is recorded nowhere (a tally the decision rebuilt is still written, without
- * it; a refusal by a membership rule writes nothing at all). The tally write never changes the verdict:
- * it is waited for only while the deadline allows. A decision waits for two remote requests in sequence (a
- * lost race for a rate slot adds its own); one more when the author must be looked up, when
- * ChatServiceSid is missing, or when a rate rule counts a chat join (its tally write then waits for the
- * rate write; with no rate rule on the join, the tally write goes out at once). A participant list of more
- * than one page takes up to two more: its page index is read beside page 2, then the pages it names at
- * once (facts/participant-pages.ts). A chat join, which reads its tally in the first round anyway, reads
- * the index there too, beside page 1: every later page then goes out in the second round, a round trip
- * fewer (a join to 999 participants: page 1, index and tally; pages 2 to 10; the tally write).
+ * Reads first, every one at once (participants, identity tally and join ledger, rate counters), then
+ * the pure rules, then the writes: the rate counters, and a chat join's identity tally. A chat join is
+ * entered in its identity's join ledger by a create sent beside the reads (one item per conversation,
+ * so simultaneous joins never contend), so a join whose count came from a tally far from the limit
+ * writes nothing after the reads; a join refused by a rule is entered all the same (an over-count until
+ * the tally's next rebuild, see IdentityTally.count). A join whose count was taken exactly writes the
+ * rebuilt tally, with the join once the rate rules admit it, after the reads (a refusal by a membership
+ * rule writes no rebuilt tally). Every tally write is bookkeeping: it never changes the verdict, and is
+ * waited for only while the deadline allows. A decision waits for one or two remote requests in
+ * sequence (a lost race for a rate slot adds its own): one for a chat join with its tally kept, two when
+ * a rate rule counts the action or the tally is rebuilt; one more when the author must be looked up,
+ * when ChatServiceSid is missing, or when a chat join's ledger does not exist yet (its Map is created,
+ * then the item). A participant list of more than one page takes up to two more: its page index is read
+ * beside page 2, then the pages it names at once (facts/participant-pages.ts). A chat join, which reads
+ * its tally in the first round anyway, reads the index there too, beside page 1: every later page then
+ * goes out in the second round, a round trip fewer (a join to 999 participants with its tally kept: page
+ * 1, index, tally, ledger and its entry; pages 2 to 10).
  */
 export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
   let participants: Promise<ParticipantFact[]> | undefined;
@@ -79,9 +84,9 @@ export function remoteJudge(settings: Settings, deps: RemoteDeps): RemoteJudge {
 }
 
 /** Records the join in the tally; a write that fails is logged and the answer stands. */
-async function settleTally(tally: IdentityTally, conversationSid: string | undefined, log: Logger): Promise<true> {
+async function settleTally(tally: IdentityTally, conversationSid: string | undefined, keepRebuilt: boolean, log: Logger): Promise<true> {
   try {
-    const outcome = await tally.settle(conversationSid);
+    const outcome = await tally.settle(conversationSid, keepRebuilt);
     if (outcome === 'contended') log({ warning: 'identity tally not updated: contended; it is recounted when it matters', tally: tally.name });
   } catch (error) {
     log({ warning: 'identity tally not updated; it is recounted when it matters', tally: tally.name, error: error instanceof Error ? error.message : String(error) });
@@ -96,14 +101,14 @@ async function settleTally(tally: IdentityTally, conversationSid: string | undef
  * answered and the write, still in flight, is aborted with the decision's signal, so it never lands
  * after the answer. With no time left, no write is started.
  */
-async function settleWithinDeadline(tally: IdentityTally, conversationSid: string | undefined, settings: Settings, log: Logger): Promise<void> {
+async function settleWithinDeadline(tally: IdentityTally, conversationSid: string | undefined, settings: Settings, log: Logger, keepRebuilt = true): Promise<void> {
   const deadline = currentDeadline();
   const left = deadline ? deadline.at - Date.now() - Math.max(10, settings.DECISION_TIMEOUT * 0.02) : Infinity;
   if (left <= 0) {
     log({ warning: 'identity tally not updated: no time left before the deadline; it is recounted when it matters', tally: tally.name });
     return;
   }
-  const writing = settleTally(tally, conversationSid, log);
+  const writing = settleTally(tally, conversationSid, keepRebuilt, log);
   if (left === Infinity) return void (await writing);
   if ((await waitAtMost(writing, left)) === undefined) {
     log({ warning: 'identity tally not updated in time: its write is abandoned at the answer; it is recounted when it matters', tally: tally.name });
@@ -131,22 +136,29 @@ async function judgeParticipant(event: ParticipantAdd, settings: Settings, deps:
   const [participants, identity, pending] = await Promise.all([
     participantsOf(event, counted),
     // The identity count alone failing (REST too) leaves the other rules to decide first.
-    tally?.then((t) => t.count(event.conversationSid, policy)).then(
+    // The join is entered in the identity's join ledger beside these reads (see IdentityTally.count).
+    tally?.then((t) => t.count(event.conversationSid, policy, true)).then(
       (count) => ({ count }),
       (error: unknown) => ({ error }),
     ),
     deps.rate.reserve(event, settings),
   ]);
   const violation = checkMembership(event, participants, settings, identity && 'count' in identity ? identity.count : undefined);
-  // A refusal writes nothing, not even a rebuilt tally: the next decision rebuilds it if it must.
-  if (violation) return { violation, notes: [] };
+  // A refusal writes nothing more, not even a rebuilt tally: the next decision rebuilds it if it must.
+  // The ledger entry sent beside the reads is waited for all the same (bounded by the deadline), so
+  // that no write lands after the answer: the refused join stays counted until the next rebuild.
+  if (violation) {
+    if (tally) await tally.then((t) => settleWithinDeadline(t, undefined, settings, deps.log, false), () => undefined);
+    return { violation, notes: [] };
+  }
   if (identity && 'error' in identity) throw identity.error;
-  // The tally records the join only once the rate rules admit it (with none on the join, commit makes
-  // no request). A decision FAIL_MODE settles records nothing either: the post-event's
-  // onParticipantAdded records a join that did happen.
-  // Once the verdict is known, the tally write is bookkeeping: it is bounded by the deadline and never
-  // turns an admitted join into FAIL_MODE's answer. A join a rate rule refuses is not recorded, but a
-  // tally this decision rebuilt is still written (without it): its retries then need no new listing.
+  // A rebuilt tally records the join only once the rate rules admit it (with none on the join, commit
+  // makes no request); the ledger entry was sent with the reads, whatever the verdict. A decision
+  // FAIL_MODE settles records nothing in the document: the post-event's onParticipantAdded records a
+  // join that did happen. Once the verdict is known, the tally's writes are bookkeeping: they are
+  // bounded by the deadline and never turn an admitted join into FAIL_MODE's answer. A join a rate rule
+  // refuses is not written to the document, but a tally this decision rebuilt is (without it): its
+  // retries then need no new listing.
   const rateViolation = await deps.rate.commit(pending);
   if (tally) await tally.then((t) => settleWithinDeadline(t, rateViolation ? undefined : event.conversationSid, settings, deps.log));
   return { violation: rateViolation, notes: [] };

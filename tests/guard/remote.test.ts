@@ -17,7 +17,7 @@ import { parseSettings } from '../../src/guard/config/load';
 import { textOfChars } from '../support/settings';
 import { RoundClient } from '../support/rounds';
 import { expectViolation } from '../support/violations';
-import { conversationsRequests, emulatorClient, emulatorStore, readTally, remoteSettings, RESOLVED_DEFAULT_SERVICE, seedIdentityConversations, seedMembers, syncRequests, writeTally } from '../support/state-emulator';
+import { conversationsRequests, createLedger, emulatorClient, emulatorStore, ledgerName, readLedger, readTally, remoteSettings, RESOLVED_DEFAULT_SERVICE, seedIdentityConversations, seedMembers, syncRequests, writeTally } from '../support/state-emulator';
 
 let emulator: Emulator;
 let client: Twilio;
@@ -166,7 +166,7 @@ describe('onParticipantAdd', () => {
     expect(await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE)).toBeUndefined(); // a refusal writes nothing
   });
 
-  describe('a join a rate rule refuses is not recorded in the tally either', () => {
+  describe('a join a rate rule refuses is not written to the tally document (its ledger entry stays, a phantom until the rebuild)', () => {
     const oneJoin = remoteSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/1m' });
 
     test('refused on the rate rule\'s reads: the tally the decision rebuilt is written without the refused join', async () => {
@@ -175,6 +175,8 @@ describe('onParticipantAdd', () => {
       expect(tallyKeys((await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE))!)).toEqual([conversationKey(sid)]);
       expect(await judge(chatJoin(sid, 'carol'), oneJoin)).toMatchObject({ code: 'rate.actions-per-conversation', limit: 1, actual: 2 });
       expect(tallyKeys((await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE))!)).toEqual([]);
+      // Its ledger entry, sent beside the reads, stays: counted until the tally's next rebuild.
+      expect(await readLedger(store, 'carol', RESOLVED_DEFAULT_SERVICE)).toEqual([conversationKey(sid)]);
     });
 
     test('the retries of a refused join with no tally list its conversations once: the rebuilt tally is kept', async () => {
@@ -199,7 +201,7 @@ describe('onParticipantAdd', () => {
       listing.release();
       expect(await joining).toMatchObject({ code: 'rate.actions-per-conversation', limit: 1, actual: 2 });
       // The other's create met no Map (404), created it and the slot; carol's create of it lost (409).
-      expect(emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && e.path.endsWith('/Items')).map((e) => e.status)).toEqual([404, 201, 409]);
+      expect(emulator.log.filter((e) => e.product === 'sync' && e.method === 'POST' && e.path.endsWith('/Items') && e.path.includes('/guard_rate_')).map((e) => e.status)).toEqual([404, 201, 409]);
       // Carol's rebuilt tally (no conversation) is written, without the refused join.
       expect(tallyKeys((await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE))!)).toEqual([]);
     });
@@ -286,19 +288,37 @@ describe('onParticipantAdd', () => {
     return { large, small, rounds, decide };
   }
 
-  test('a chat join with its tally kept: 999 participants with the page index in three rounds (page 1, index and tally; pages 2 to 10; the tally write), 50 in two', async () => {
+  test('a chat join with its tally kept: 999 participants with the page index in two rounds (page 1, index, tally, ledger and its entry; pages 2 to 10), 50 in one', async () => {
     const { large, small, rounds, decide } = await chatJoinsCountingRounds('bob', { keys: '', verifiedAt: Date.now() });
+    await createLedger(client, 'bob', CHAT_SERVICE_SID); // an earlier join created it
 
     const joined = await rounds.run(() => decide(large));
     expect(joined.result.violation).toBeUndefined();
-    expect(joined.rounds).toBe(3);
-    expect(rounds.rounds.map((r) => r.length)).toEqual([3, 9, 1]);
-    expect(rounds.rounds[2]).toEqual([expect.stringMatching(/^POST .*\/Documents\/guard_identity_/)]);
+    expect(joined.rounds).toBe(2);
+    expect(rounds.rounds.map((r) => r.length)).toEqual([5, 9]);
+    expect(rounds.rounds[0]).toContainEqual(expect.stringMatching(/^POST .*\/Maps\/guard_joins_\w+\/Items$/));
+    expect(rounds.rounds[0]).toContainEqual(expect.stringMatching(/^GET .*\/Maps\/guard_joins_\w+\/Items\?PageSize=100$/));
 
     const toSmall = await rounds.run(() => decide(small));
     expect(toSmall.result.violation).toBeUndefined();
-    expect(toSmall.rounds).toBe(2);
-    expect(rounds.rounds.map((r) => r.length)).toEqual([3, 1]); // page 1, the tally and the (absent) index; the tally write
+    expect(toSmall.rounds).toBe(1);
+    expect(rounds.rounds.map((r) => r.length)).toEqual([5]); // page 1, the tally, the (absent) index, the ledger and its entry
+    // No document write: both joins are in the ledger, and count.
+    expect(tallyKeys((await readTally(store, 'bob', CHAT_SERVICE_SID))!)).toEqual([]);
+    expect(await readLedger(store, 'bob', CHAT_SERVICE_SID)).toEqual([conversationKey(large), conversationKey(small)].sort());
+  });
+
+  test('the first chat join of an identity without a ledger creates its Map: two more rounds (the Map, then the item), then one round again', async () => {
+    const { small, rounds, decide } = await chatJoinsCountingRounds('dora', { keys: '', verifiedAt: Date.now() });
+    const first = await rounds.run(() => decide(small));
+    expect(first.result.violation).toBeUndefined();
+    expect(rounds.rounds.map((r) => r.length)).toEqual([5, 1, 1]);
+    expect(rounds.rounds[1]).toEqual([expect.stringMatching(/^POST .*\/Maps$/)]);
+    expect(await readLedger(store, 'dora', CHAT_SERVICE_SID)).toEqual([conversationKey(small)]);
+
+    const other = emulator.seed.conversation({ serviceSid: CHAT_SERVICE_SID });
+    seedMembers(emulator, other, { chat: 3 });
+    expect((await rounds.run(() => decide(other))).rounds).toBe(1);
   });
 
   test('round one reads participants, tally and rate counters at once; the writes follow', async () => {
@@ -312,23 +332,26 @@ describe('onParticipantAdd', () => {
     // Twilio holds the participant list and the Sync reads: they are all out at once, before any write.
     const listing = emulator.hold({ product: 'conversations', pathIncludes: '/Participants' });
     const syncReads = emulator.hold({ product: 'sync', method: 'GET' });
-    // Then it holds the rate write: the tally must wait for its answer.
-    const rateWrite = emulator.hold({ product: 'sync', method: 'POST', pathIncludes: '/Maps' });
+    // Then it holds the rate write.
+    const rateWrite = emulator.hold({ product: 'sync', method: 'POST', pathIncludes: '/guard_rate_' });
 
     const judging = judge(chatJoin(sid, 'bob', inService), withRates);
-    // The identity tally; the rate rule reads nothing of a conversation its instance knows nothing of.
-    await Promise.all([listing.arrived(1), syncReads.arrived(1)]);
-    expect(emulator.log.filter((e) => e.method === 'POST')).toEqual([]);
+    // The identity tally and its ledger; the rate rule reads nothing of a conversation its instance knows nothing of.
+    await Promise.all([listing.arrived(1), syncReads.arrived(2)]);
+    // Only the ledger entry is written beside the reads.
+    const ledgerEntry = (e: { path: string }) => e.path.includes(`/Maps/${ledgerName('bob', RESOLVED_DEFAULT_SERVICE)}/Items`);
+    expect(emulator.log.filter((e) => e.method === 'POST' && !ledgerEntry(e))).toEqual([]);
     listing.release();
     syncReads.release();
     await rateWrite.arrived(1);
-    // The tally records the join only once the rate rule has admitted it.
-    expect(emulator.log.filter((e) => e.path.includes('/Documents') && e.method === 'POST')).toEqual([]);
     rateWrite.release();
     await expect(judging).resolves.toBeUndefined();
     const writes = emulator.log.filter((e) => e.method === 'POST');
-    expect(writes.some((e) => e.path.includes('/Maps'))).toBe(true);
-    expect(writes.some((e) => e.path.includes('/Documents'))).toBe(true);
+    expect(writes.some((e) => e.path.includes('/guard_rate_'))).toBe(true);
+    expect(writes.filter(ledgerEntry)).toHaveLength(1);
+    // The tally is current and far from the limit: the ledger holds the join, the document is not written.
+    expect(writes.some((e) => e.path.includes('/Documents'))).toBe(false);
+    expect(await readLedger(store, 'bob', RESOLVED_DEFAULT_SERVICE)).toContain(conversationKey(sid));
     expect(conversationsRequests(emulator)).toHaveLength(1);
   });
 });

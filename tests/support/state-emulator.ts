@@ -48,6 +48,17 @@ export function runtimeEnv(emulator: Pick<Emulator, 'url'>, overrides: Record<st
 /** The Sync document name of an identity's tally, as the guard names it. */
 export const tallyName = (identity: string, chatServiceSid?: string) => syncName('identity', chatServiceSid || 'default', identity);
 
+/** The Sync Map name of an identity's join ledger, as the guard names it. */
+export const ledgerName = (identity: string, chatServiceSid?: string) => syncName('joins', chatServiceSid || 'default', identity);
+
+/** The conversation keys in an identity's join ledger (none when it has no ledger). */
+export const readLedger = (store: SyncDocumentStore, identity: string, chatServiceSid?: string): Promise<string[]> => store.keySets.keys(ledgerName(identity, chatServiceSid));
+
+/** Creates an identity's (empty) join ledger, as an earlier join would have. */
+export async function createLedger(client: Twilio, identity: string, chatServiceSid?: string, syncServiceSid = 'default'): Promise<void> {
+  await client.sync.v1.services(syncServiceSid).syncMaps.create({ uniqueName: ledgerName(identity, chatServiceSid) });
+}
+
 /** The service the guard keys a tally by when the webhook names none: the conversation's, the default one. */
 export const RESOLVED_DEFAULT_SERVICE = DEFAULT_CONVERSATIONS_SERVICE_SID;
 

@@ -28,6 +28,9 @@ export function tallyKeys(data: TallyData): string[] {
   return keys;
 }
 
+/** What a ledger key looks like: a conversation key. */
+const isKey = (key: string) => /^[0-9a-f]{10}$/.test(key);
+
 export interface TallyPolicy {
   limit: number;
   /** Within this many of the limit the count is taken exactly from the REST API. */
@@ -48,6 +51,16 @@ export function tallyPolicy(settings: Settings): TallyPolicy {
   };
 }
 
+/**
+ * How long a join ledger item lives: twice IDENTITY_TALLY_MAX_AGE. An item is created by a join, and
+ * the document it complements was last rebuilt before that join, or at most moments after it (a
+ * concurrent rebuild that listed the identity's conversations before Twilio added the participant):
+ * that document is due for an exact rebuild IDENTITY_TALLY_MAX_AGE after its rebuild, well before the
+ * item expires. So an item only expires once the join it records is in a rebuilt document, or its
+ * document is old and the next count is exact.
+ */
+export const ledgerTtlSeconds = (policy: TallyPolicy) => Math.ceil((2 * policy.maxAgeMs) / 1000);
+
 export interface IdentityCount {
   /** Counted conversations, the one being joined included if already there. */
   count: number;
@@ -59,11 +72,21 @@ export interface IdentityCount {
 /** Attempts at a conditional write before giving up on a contended tally. */
 const WRITE_ATTEMPTS = 4;
 
+/**
+ * One identity's tally: a Sync document holding its counted conversations as of its last rebuild, and,
+ * when the store keeps key sets, its join ledger: a Sync Map with one item per conversation the
+ * identity joined since, each added by its own create, so simultaneous joins never race for one
+ * document and none is lost. The identity's count is the union of both.
+ */
 export class IdentityTally {
   readonly name: string;
+  /** The join ledger's Map. */
+  readonly ledger: string;
   private current?: StoredDocument<TallyData>;
   /** The exact set counted by {@link count}, written by {@link settle} with the rest of the decision. */
   private rebuilt?: TallyData;
+  /** The ledger entry of the join being decided, sent beside the reads: {@link settle} waits for it. */
+  private entry?: Promise<unknown>;
 
   constructor(
     private readonly store: DocumentStore,
@@ -73,23 +96,40 @@ export class IdentityTally {
     private readonly now: () => number = Date.now,
   ) {
     this.name = syncName('identity', serviceSid || 'default', identity);
+    this.ledger = syncName('joins', serviceSid || 'default', identity);
   }
 
   /**
    * How many counted conversations the identity has. Trusts the tally when it exists, is recent and
    * is not near the limit; otherwise counts exactly (and {@link settle} rewrites the tally), so a lost,
    * repeated or reordered post-event can neither let the cap be crossed nor keep blocking once the
-   * count is exact. Reads only.
+   * count is exact. The document and the ledger are read at once.
+   *
+   * With `join`, the conversation is entered in the ledger by a request sent beside the reads, before
+   * any rule has judged the join: a join another rule refuses stays counted (a phantom) until the
+   * document's next rebuild, which far from the limit changes nothing and near it the exact count
+   * ignores. {@link settle} waits for the entry.
    */
-  async count(conversationSid: string, policy: TallyPolicy): Promise<IdentityCount> {
+  async count(conversationSid: string, policy: TallyPolicy, join = false): Promise<IdentityCount> {
     const key = conversationKey(conversationSid);
-    // An unreadable tally (Sync throttled or failing) is no tally: the count is taken exactly instead.
-    this.current = await this.store.get<TallyData>(this.name).catch((error: unknown) => {
+    const keySets = this.store.keySets;
+    if (join && keySets) {
+      this.entry = keySets.add(this.ledger, key, ledgerTtlSeconds(policy));
+      // Its failure is reported by settle; a decision that ends before settling leaves it unheard.
+      this.entry.catch(() => undefined);
+    }
+    // An unreadable tally or ledger (Sync throttled or failing) is no tally: the count is taken exactly instead.
+    const unreadable = (error: unknown) => {
       if (error instanceof StoreUnavailableError) return undefined;
       throw error;
-    });
+    };
+    const [current, ledger] = await Promise.all([
+      this.store.get<TallyData>(this.name).catch(unreadable),
+      keySets ? keySets.keys(this.ledger).then((keys) => keys.filter(isKey), unreadable) : [],
+    ]);
+    this.current = current;
     const data = this.current?.data;
-    const keys = data && isWellFormed(data) ? tallyKeys(data) : undefined;
+    const keys = data && isWellFormed(data) && ledger ? unique([...tallyKeys(data), ...ledger]) : undefined;
     const farFromLimit = keys !== undefined && keys.length < policy.limit - policy.exactMargin;
     if (farFromLimit && this.now() - data!.verifiedAt <= policy.maxAgeMs) return { count: keys.length, includes: keys.includes(key), exact: false };
     const listing = listCountedConversations(this.client, this.identity, this.serviceSid);
@@ -103,16 +143,27 @@ export class IdentityTally {
   }
 
   /**
-   * Writes what the decision learned, in one conditional write: the set rebuilt by {@link count} if
-   * there is one, plus `joined`, the conversation being joined once every rule has passed.
+   * Writes what the decision learned: the set rebuilt by {@link count} if there is one (unless
+   * `keepRebuilt` is false), plus `joined`, the conversation being joined once every rule has passed,
+   * in one conditional write; and waits for the ledger entry {@link count} sent, whatever the verdict.
+   * A join entered in the ledger needs no document write: with a tally far from the limit, nothing is
+   * written after the reads. A ledger entry that failed fails the settlement, once the write is done.
    */
-  settle(joined?: string): Promise<'written' | 'unchanged' | 'contended'> {
-    const rebuilt = this.rebuilt;
+  async settle(joined?: string, keepRebuilt = true): Promise<'written' | 'unchanged' | 'contended'> {
+    const rebuilt = keepRebuilt ? this.rebuilt : undefined;
     this.rebuilt = undefined;
-    if (!rebuilt) return joined ? this.record(joined) : Promise.resolve('unchanged');
+    const entry = this.entry;
+    this.entry = undefined;
     const key = joined && conversationKey(joined);
-    const data = key && !tallyKeys(rebuilt).includes(key) ? { ...rebuilt, keys: rebuilt.keys + key } : rebuilt;
-    return this.write(() => data);
+    const writing = rebuilt
+      ? this.write(() => (key && !tallyKeys(rebuilt).includes(key) ? { ...rebuilt, keys: rebuilt.keys + key } : rebuilt))
+      : joined && !entry
+        ? this.record(joined)
+        : Promise.resolve('unchanged' as const);
+    const [written, entered] = await Promise.allSettled([writing, entry]);
+    if (written.status === 'rejected') throw written.reason;
+    if (entered.status === 'rejected') throw entered.reason;
+    return written.value === 'unchanged' && entry && joined ? 'written' : written.value;
   }
 
   /** Adds a conversation (idempotent). */
@@ -121,10 +172,16 @@ export class IdentityTally {
     return this.write((data) => (data && !tallyKeys(data).includes(key) ? { ...data, keys: data.keys + key } : data));
   }
 
-  /** Removes a conversation (idempotent). */
-  forget(conversationSid: string): Promise<'written' | 'unchanged' | 'contended'> {
+  /** Removes a conversation (idempotent), from the document and the ledger at once. */
+  async forget(conversationSid: string): Promise<'written' | 'unchanged' | 'contended'> {
     const key = conversationKey(conversationSid);
-    return this.write((data) => (data ? { ...data, keys: tallyKeys(data).filter((k) => k !== key).join('') } : undefined));
+    const [written, removed] = await Promise.allSettled([
+      this.write((data) => (data ? { ...data, keys: tallyKeys(data).filter((k) => k !== key).join('') } : undefined)),
+      this.store.keySets?.remove(this.ledger, key),
+    ]);
+    if (written.status === 'rejected') throw written.reason;
+    if (removed.status === 'rejected') throw removed.reason;
+    return written.value;
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { KeySetStore } from './key-set-store';
+
 /** A JSON document and the revision a conditional write must name. */
 export interface StoredDocument<T> {
   data: T;
@@ -15,6 +17,8 @@ export interface DocumentStore {
   create<T>(name: string, data: T, ttlSeconds?: number): Promise<StoredDocument<T> | 'exists'>;
   /** Writes only if the document is still at `revision`. */
   replace<T>(name: string, data: T, revision: string, ttlSeconds?: number): Promise<StoredDocument<T> | 'conflict' | 'missing'>;
+  /** Sets of keys kept beside the documents (Sync Maps of the same service), when the store has them. */
+  readonly keySets?: KeySetStore;
 }
 
 /** The store answered, but not with data: throttled (429), failing (5xx) or unreachable. */

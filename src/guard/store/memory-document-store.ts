@@ -1,9 +1,11 @@
 import type { DocumentStore, StoredDocument } from './document-store';
+import { MemoryKeySetStore } from './key-set-store';
 
 /** An in-process {@link DocumentStore} with the same revision semantics as Sync; TTL is ignored. */
 export class MemoryDocumentStore implements DocumentStore {
   private readonly documents = new Map<string, StoredDocument<unknown>>();
   private revisions = 0;
+  readonly keySets = new MemoryKeySetStore();
 
   async get<T>(name: string): Promise<StoredDocument<T> | undefined> {
     return this.documents.get(name) as StoredDocument<T> | undefined;

@@ -1,13 +1,18 @@
 import type { Twilio } from 'twilio';
 import type { DocumentStore, StoredDocument } from './document-store';
+import { SyncKeySetStore } from './key-set-store';
 import { codeOf, statusOf as status, storeFailure as unavailable } from './failure';
 
 /** Twilio Sync Documents as a {@link DocumentStore}, addressed by unique name. */
 export class SyncDocumentStore implements DocumentStore {
+  readonly keySets: SyncKeySetStore;
+
   constructor(
     private readonly client: Twilio,
     private readonly serviceSid: string,
-  ) {}
+  ) {
+    this.keySets = new SyncKeySetStore(client, serviceSid);
+  }
 
   private get documents() {
     return this.client.sync.v1.services(this.serviceSid).documents;

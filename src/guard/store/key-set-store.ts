@@ -1,0 +1,118 @@
+import type { Twilio } from 'twilio';
+import { codeOf, statusOf, storeFailure } from './failure';
+
+/**
+ * Named sets of short keys whose members are added and removed one at a time, each by its own request,
+ * so that writers adding different keys never contend: one Sync Map per set, one empty item per key.
+ */
+export interface KeySetStore {
+  /** Every key of the set, none when it does not exist (yet, or any more). */
+  keys(name: string): Promise<string[]>;
+  /**
+   * Adds a key that is removed after `ttlSeconds` (the set itself then lives as long after its last
+   * addition). `exists` when the key was there already, which changes nothing. A missing set is
+   * created first.
+   */
+  add(name: string, key: string, ttlSeconds: number): Promise<'added' | 'exists'>;
+  /** Removes a key; a key or set that is not there is as good. */
+  remove(name: string, key: string): Promise<void>;
+}
+
+/** The largest page of Map items Twilio serves. */
+const PAGE_SIZE = 100;
+
+/** Sync's codes for a name or key taken: Map Item already exists, unique name already exists. */
+const TAKEN_CODES = new Set([54208, 54301]);
+/** Sync's codes for an object that is not there: Map not found, Map Item not found. */
+const MISSING_CODES = new Set([54200, 54201, 20404]);
+const isTaken = (error: unknown) => statusOf(error) === 409 || TAKEN_CODES.has(codeOf(error) ?? 0);
+const isMissing = (error: unknown) => statusOf(error) === 404 || MISSING_CODES.has(codeOf(error) ?? 0);
+
+interface ItemPage {
+  instances: Array<{ key: string }>;
+  nextPage(): Promise<ItemPage | undefined>;
+}
+
+/** Key sets as Twilio Sync Maps, addressed by unique name; every failure is a StoreUnavailableError. */
+export class SyncKeySetStore implements KeySetStore {
+  constructor(
+    private readonly client: Twilio,
+    private readonly serviceSid: string,
+  ) {}
+
+  private get maps() {
+    return this.client.sync.v1.services(this.serviceSid).syncMaps;
+  }
+
+  /** One request for up to 100 keys, one more per further 100. */
+  async keys(name: string): Promise<string[]> {
+    const keys: string[] = [];
+    try {
+      let page: ItemPage | undefined = (await this.maps(name).syncMapItems.page({ pageSize: PAGE_SIZE })) as unknown as ItemPage;
+      while (page) {
+        for (const item of page.instances) keys.push(item.key);
+        page = page.instances.length === 0 ? undefined : await page.nextPage();
+      }
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw storeFailure(error, 'read', name);
+    }
+    return keys;
+  }
+
+  /** One request; two more when the Map is missing (its creation, then the item's again). */
+  async add(name: string, key: string, ttlSeconds: number): Promise<'added' | 'exists'> {
+    const create = async () => {
+      try {
+        await this.maps(name).syncMapItems.create({ key, data: {}, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
+        return 'added' as const;
+      } catch (error) {
+        if (isTaken(error)) return 'exists' as const;
+        throw error;
+      }
+    };
+    try {
+      return await create().catch(async (error: unknown) => {
+        if (!isMissing(error)) throw error;
+        try {
+          await this.maps.create({ uniqueName: name, ttl: ttlSeconds });
+        } catch (mapError) {
+          // Another writer created it first: as good.
+          if (!isTaken(mapError)) throw mapError;
+        }
+        return create();
+      });
+    } catch (error) {
+      throw storeFailure(error, 'write', `${name}/${key}`);
+    }
+  }
+
+  async remove(name: string, key: string): Promise<void> {
+    try {
+      await this.maps(name).syncMapItems(key).remove();
+    } catch (error) {
+      if (!isMissing(error)) throw storeFailure(error, 'delete', `${name}/${key}`);
+    }
+  }
+}
+
+/** An in-process {@link KeySetStore}; TTL is ignored. */
+export class MemoryKeySetStore implements KeySetStore {
+  private readonly sets = new Map<string, Set<string>>();
+
+  async keys(name: string): Promise<string[]> {
+    return [...(this.sets.get(name) ?? [])].sort();
+  }
+
+  async add(name: string, key: string): Promise<'added' | 'exists'> {
+    const set = this.sets.get(name) ?? new Set<string>();
+    this.sets.set(name, set);
+    if (set.has(key)) return 'exists';
+    set.add(key);
+    return 'added';
+  }
+
+  async remove(name: string, key: string): Promise<void> {
+    this.sets.get(name)?.delete(key);
+  }
+}
