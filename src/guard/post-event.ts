@@ -145,7 +145,7 @@ function limitedStore(store: DocumentStore, inFlight: InFlightLimit): DocumentSt
 /** A key set store whose every call waits for room under `inFlight`. */
 function limitedKeySets(keySets: KeySetStore, inFlight: InFlightLimit): KeySetStore {
   return {
-    keys: (name) => inFlight.run(() => keySets.keys(name)),
+    entries: (name) => inFlight.run(() => keySets.entries(name)),
     add: (name, key, ttlSeconds) => inFlight.run(() => keySets.add(name, key, ttlSeconds)),
     remove: (name, key) => inFlight.run(() => keySets.remove(name, key)),
   };

@@ -52,7 +52,7 @@ export const tallyName = (identity: string, chatServiceSid?: string) => syncName
 export const ledgerName = (identity: string, chatServiceSid?: string) => syncName('joins', chatServiceSid || 'default', identity);
 
 /** The conversation keys in an identity's join ledger (none when it has no ledger). */
-export const readLedger = (store: SyncDocumentStore, identity: string, chatServiceSid?: string): Promise<string[]> => store.keySets.keys(ledgerName(identity, chatServiceSid));
+export const readLedger = async (store: SyncDocumentStore, identity: string, chatServiceSid?: string): Promise<string[]> => (await store.keySets.entries(ledgerName(identity, chatServiceSid))).map((e) => e.key);
 
 /** Creates an identity's (empty) join ledger, as an earlier join would have. */
 export async function createLedger(client: Twilio, identity: string, chatServiceSid?: string, syncServiceSid = 'default'): Promise<void> {

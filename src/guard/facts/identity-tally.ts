@@ -31,6 +31,14 @@ export function tallyKeys(data: TallyData): string[] {
 /** What a ledger key looks like: a conversation key. */
 const isKey = (key: string) => /^[0-9a-f]{10}$/.test(key);
 
+/**
+ * A ledger item added this long before its document's rebuild is in the rebuilt document if its join
+ * happened, and is ignored: so a join a rule refused stops counting at the rebuild. The margin covers
+ * the time between a join's entry and Twilio listing its participant (the decision, then Twilio adding
+ * it), and the clocks of Sync and of the instance that rebuilt the document.
+ */
+export const LEDGER_REBUILD_MARGIN_MS = 5 * 60_000;
+
 export interface TallyPolicy {
   limit: number;
   /** Within this many of the limit the count is taken exactly from the REST API. */
@@ -125,11 +133,16 @@ export class IdentityTally {
     };
     const [current, ledger] = await Promise.all([
       this.store.get<TallyData>(this.name).catch(unreadable),
-      keySets ? keySets.keys(this.ledger).then((keys) => keys.filter(isKey), unreadable) : [],
+      keySets ? keySets.entries(this.ledger).catch(unreadable) : [],
     ]);
     this.current = current;
     const data = this.current?.data;
-    const keys = data && isWellFormed(data) && ledger ? unique([...tallyKeys(data), ...ledger]) : undefined;
+    const wellFormed = data && isWellFormed(data) ? data : undefined;
+    // The ledger's keys added since the document's rebuild (or with no date to tell): the joins the
+    // document may lack.
+    const since = (wellFormed?.verifiedAt ?? 0) - LEDGER_REBUILD_MARGIN_MS;
+    const joined = ledger?.filter((e) => isKey(e.key) && (e.added === undefined || e.added >= since)).map((e) => e.key);
+    const keys = wellFormed && joined ? unique([...tallyKeys(wellFormed), ...joined]) : undefined;
     const farFromLimit = keys !== undefined && keys.length < policy.limit - policy.exactMargin;
     if (farFromLimit && this.now() - data!.verifiedAt <= policy.maxAgeMs) return { count: keys.length, includes: keys.includes(key), exact: false };
     const listing = listCountedConversations(this.client, this.identity, this.serviceSid);

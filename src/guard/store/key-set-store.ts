@@ -5,9 +5,15 @@ import { codeOf, statusOf, storeFailure } from './failure';
  * Named sets of short keys whose members are added and removed one at a time, each by its own request,
  * so that writers adding different keys never contend: one Sync Map per set, one empty item per key.
  */
+/** A key of a set, and when it was added (epoch ms, on the store's clock), when the store says. */
+export interface KeyEntry {
+  key: string;
+  added?: number;
+}
+
 export interface KeySetStore {
   /** Every key of the set, none when it does not exist (yet, or any more). */
-  keys(name: string): Promise<string[]>;
+  entries(name: string): Promise<KeyEntry[]>;
   /**
    * Adds a key that is removed after `ttlSeconds` (the set itself then lives as long after its last
    * addition). `exists` when the key was there already, which changes nothing. A missing set is
@@ -29,7 +35,7 @@ const isTaken = (error: unknown) => statusOf(error) === 409 || TAKEN_CODES.has(c
 const isMissing = (error: unknown) => statusOf(error) === 404 || MISSING_CODES.has(codeOf(error) ?? 0);
 
 interface ItemPage {
-  instances: Array<{ key: string }>;
+  instances: Array<{ key: string; dateCreated?: unknown }>;
   nextPage(): Promise<ItemPage | undefined>;
 }
 
@@ -44,13 +50,13 @@ export class SyncKeySetStore implements KeySetStore {
     return this.client.sync.v1.services(this.serviceSid).syncMaps;
   }
 
-  /** One request for up to 100 keys, one more per further 100. */
-  async keys(name: string): Promise<string[]> {
-    const keys: string[] = [];
+  /** One request for up to 100 keys, one more per further 100; `added` is the item's date_created. */
+  async entries(name: string): Promise<KeyEntry[]> {
+    const keys: KeyEntry[] = [];
     try {
       let page: ItemPage | undefined = (await this.maps(name).syncMapItems.page({ pageSize: PAGE_SIZE })) as unknown as ItemPage;
       while (page) {
-        for (const item of page.instances) keys.push(item.key);
+        for (const item of page.instances) keys.push({ key: item.key, ...addedOf(item.dateCreated) });
         page = page.instances.length === 0 ? undefined : await page.nextPage();
       }
     } catch (error) {
@@ -96,19 +102,27 @@ export class SyncKeySetStore implements KeySetStore {
   }
 }
 
+/** A date Sync gave (twilio-node makes it a Date) as epoch ms; nothing when there is none. */
+function addedOf(date: unknown): { added?: number } {
+  const ms = date instanceof Date ? date.getTime() : typeof date === 'string' ? Date.parse(date) : NaN;
+  return Number.isNaN(ms) ? {} : { added: ms };
+}
+
 /** An in-process {@link KeySetStore}; TTL is ignored. */
 export class MemoryKeySetStore implements KeySetStore {
-  private readonly sets = new Map<string, Set<string>>();
+  private readonly sets = new Map<string, Map<string, number>>();
 
-  async keys(name: string): Promise<string[]> {
-    return [...(this.sets.get(name) ?? [])].sort();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async entries(name: string): Promise<KeyEntry[]> {
+    return [...(this.sets.get(name) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, added]) => ({ key, added }));
   }
 
   async add(name: string, key: string): Promise<'added' | 'exists'> {
-    const set = this.sets.get(name) ?? new Set<string>();
+    const set = this.sets.get(name) ?? new Map<string, number>();
     this.sets.set(name, set);
     if (set.has(key)) return 'exists';
-    set.add(key);
+    set.set(key, this.now());
     return 'added';
   }
 
