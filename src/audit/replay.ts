@@ -87,9 +87,15 @@ export interface SyncRequests {
   rateReads: number;
   /** Rate slots created or updated, and their Maps created, by that instance. */
   rateWrites: number;
-  /** Identity tally reads: each chat join the remote rules judge (pre-event), each admitted (post-event). */
+  /**
+   * Identity tally reads: its document and its join ledger, read by each chat join the remote rules
+   * judge (pre-event) and by each admitted (post-event).
+   */
   identityTallyReads: number;
-  /** Identity tally writes: each chat join admitted, and its post-event's when the identity is near the cap. */
+  /**
+   * Identity tally writes: the join ledger's entry of each chat join judged, and the document's write
+   * per join admitted (its post-event's; near the cap the pre-event's too).
+   */
   identityTallyWrites: number;
   /** Participant page index reads: each decision or post-event that lists more than 100 participants. */
   participantPageReads: number;
@@ -137,11 +143,11 @@ interface Candidate {
 
 /** What became of one chat identity's joins. */
 interface IdentityJoins {
-  /** Joins the remote rules judged: each reads the identity's tally. */
+  /** Joins the remote rules judged: each reads the identity's tally and enters its join ledger. */
   judged: number;
   /** Joins that reached the MAX_CONVERSATIONS_PER_IDENTITY check: every rule of the join before it passed. */
   checked: number;
-  /** Joins every rule admitted: each writes the tally, and its post-event reads it. */
+  /** Joins every rule admitted: each one's post-event reads the tally and writes it. */
   admitted: number;
 }
 
@@ -480,10 +486,13 @@ export class Auditor {
     let identityTallyWrites = 0;
     const { MAX_CONVERSATIONS_PER_IDENTITY: cap, IDENTITY_TALLY_EXACT_MARGIN: margin } = this.settings;
     for (const [key, joins] of this.chatJoins) {
-      identityTallyReads += joins.judged + joins.admitted;
-      // Near the cap a post-event counts the identity exactly too, and writes the tally it rebuilt.
+      // The document and the join ledger, each read by a decision and by an admitted join's post-event.
+      identityTallyReads += 2 * (joins.judged + joins.admitted);
+      // A judged join enters its ledger whatever the verdict. The document is written by the post-event
+      // of a join admitted; near the cap the decision counts exactly and writes the tally it rebuilt, and
+      // the post-event, counting exactly too, writes it again.
       const count = this.identityCounts.get(key);
-      identityTallyWrites += joins.admitted * (count !== undefined && count >= cap - margin ? 2 : 1);
+      identityTallyWrites += joins.judged + joins.admitted * (count !== undefined && count >= cap - margin ? 2 : 1);
     }
     const counts = this.flushes.counts.count;
     const requests = {

@@ -72,10 +72,12 @@ it('counts the Function executions and the reads and writes each decision would 
     // four in one second (1 each: a key's Map creations are counted for its first group's), the last
     // (its Map expired 5 minutes after its last write: 3).
     rateWrites: 6 + 2 + 1 + 4 + 3,
-    // agent-1: read by its pre-event, written when admitted, read by its post-event; agent-2: read by
-    // its pre-event only (refused). The SMS customer has no tally.
-    identityTallyReads: 3,
-    identityTallyWrites: 1,
+    // agent-1: its document and join ledger read by its pre-event, which enters the join in the
+    // ledger, and read again by its post-event, which writes the document; agent-2: read by its
+    // pre-event, which enters the join in the ledger (refused: a phantom until the rebuild). The SMS
+    // customer has no tally.
+    identityTallyReads: 2 * 3,
+    identityTallyWrites: 2 + 1,
     // No conversation of more than 100 participants: no page index.
     participantPageReads: 0,
     participantPageWrites: 0,
@@ -84,7 +86,7 @@ it('counts the Function executions and the reads and writes each decision would 
     rejectionCountReads: 3,
     rejectionCountWrites: 3,
     rejectionLogWrites: 3,
-    total: 30,
+    total: 35,
   });
   // agent-2 never reached the identity check: MAX_PARTICIPANTS refused it first.
   expect(report.notReconstructible.identityLimitNotChecked).toBe(0);
@@ -93,9 +95,9 @@ it('counts the Function executions and the reads and writes each decision would 
 it('shows the cost on the terminal and on the page, and says what it cannot count and why', async () => {
   const report = await audit();
   const text = formatReport(report);
-  expect(text).toContain('What it would have cost (an estimate; docs/audit.md, "What it would cost"): 16 Function executions (the pre-event webhooks, and the onParticipantAdded post-event), 30 Sync requests.');
+  expect(text).toContain('What it would have cost (an estimate; docs/audit.md, "What it would cost"): 16 Function executions (the pre-event webhooks, and the onParticipantAdded post-event), 35 Sync requests.');
   expect(text).toMatch(/\n {2}day {9}onConversationAdd {2}onParticipantAdd {2}onMessageAdd {2}onParticipantAdded {4}total\n {2}2026-03-02 +1 +3 +10 +2 +16\n {2}all +1 +3 +10 +2 +16\n/);
-  expect(text).toContain('  Sync: rate rules reads 1, writes 16; identity tallies reads 3, writes 1; participant page indexes reads 0, writes 0; rejection counts reads 3, writes 3, rejection log writes 3 (per instance that rejects).');
+  expect(text).toContain('  Sync: rate rules reads 1, writes 16; identity tallies reads 6, writes 3; participant page indexes reads 0, writes 0; rejection counts reads 3, writes 3, rejection log writes 3 (per instance that rejects).');
 
   expect(report.notReconstructible.notCounted).toEqual([
     {
@@ -108,7 +110,7 @@ it('shows the cost on the terminal and on the page, and says what it cannot coun
   for (const gap of report.notReconstructible.notCounted) expect(text).toContain(`  Not counted, ${gap.what}: ${gap.why}`);
 
   const html = renderHtml(report);
-  expect(html).toContain('<p id="cost-summary">16 Function executions (the pre-event webhooks, and the onParticipantAdded post-event), 30 Sync requests');
+  expect(html).toContain('<p id="cost-summary">16 Function executions (the pre-event webhooks, and the onParticipantAdded post-event), 35 Sync requests');
   expect(html).toContain('<tr><th>2026-03-02</th><td class="n">1</td><td class="n">3</td><td class="n">10</td><td class="n">2</td><td class="n">16</td></tr>');
   expect(html).toContain('<tr><th>rate rules</th><td class="n">1</td><td class="n">16</td></tr>');
   expect(html).toContain('<li class="not-counted">Not counted, participants who left without writing: the Participants list holds');
@@ -141,8 +143,8 @@ it('counts the page index of a participant list longer than one page: read by th
     participantPageReads: 1 + 2 + 1,
     // The 101st join starts the second page.
     participantPageWrites: 1,
-    identityTallyReads: 2 * 102,
-    identityTallyWrites: 102,
+    identityTallyReads: 4 * 102,
+    identityTallyWrites: 2 * 102,
     rateReads: 0,
     rateWrites: 0,
   });
