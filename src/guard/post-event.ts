@@ -146,7 +146,7 @@ function limitedStore(store: DocumentStore, inFlight: InFlightLimit): DocumentSt
 function limitedKeySets(keySets: KeySetStore, inFlight: InFlightLimit): KeySetStore {
   return {
     entries: (name) => inFlight.run(() => keySets.entries(name)),
-    add: (name, key, ttlSeconds) => inFlight.run(() => keySets.add(name, key, ttlSeconds)),
+    add: (name, key, ttlSeconds, stillWanted) => inFlight.run(() => keySets.add(name, key, ttlSeconds, stillWanted)),
     remove: (name, key) => inFlight.run(() => keySets.remove(name, key)),
   };
 }

@@ -166,7 +166,7 @@ describe('onParticipantAdd', () => {
     expect(await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE)).toBeUndefined(); // a refusal writes nothing
   });
 
-  describe('a join a rate rule refuses is not written to the tally document (its ledger entry stays, a phantom until the rebuild)', () => {
+  describe('a join a rate rule refuses is not written to the tally document', () => {
     const oneJoin = remoteSettings({ RATE_LIMIT_ACTIONS_PER_CONVERSATION: '1/1m' });
 
     test('refused on the rate rule\'s reads: the tally the decision rebuilt is written without the refused join', async () => {
@@ -175,8 +175,10 @@ describe('onParticipantAdd', () => {
       expect(tallyKeys((await readTally(store, 'bob', RESOLVED_DEFAULT_SERVICE))!)).toEqual([conversationKey(sid)]);
       expect(await judge(chatJoin(sid, 'carol'), oneJoin)).toMatchObject({ code: 'rate.actions-per-conversation', limit: 1, actual: 2 });
       expect(tallyKeys((await readTally(store, 'carol', RESOLVED_DEFAULT_SERVICE))!)).toEqual([]);
-      // Its ledger entry, sent beside the reads, stays: counted until the tally's next rebuild.
-      expect(await readLedger(store, 'carol', RESOLVED_DEFAULT_SERVICE)).toEqual([conversationKey(sid)]);
+      // Carol had no tally: counted exactly, her join needs no ledger entry (the rebuilt document
+      // records a join admitted); her ledger's Map, found missing, is created empty for her next joins.
+      expect(await readLedger(store, 'carol', RESOLVED_DEFAULT_SERVICE)).toEqual([]);
+      expect(emulator.log.filter((e) => e.method === 'POST' && e.path.endsWith(`/Maps/${ledgerName('carol', RESOLVED_DEFAULT_SERVICE)}/Items`)).map((e) => e.status)).toEqual([404]);
     });
 
     test('the retries of a refused join with no tally list its conversations once: the rebuilt tally is kept', async () => {

@@ -121,11 +121,27 @@ export class IdentityTally {
   async count(conversationSid: string, policy: TallyPolicy, join = false): Promise<IdentityCount> {
     const key = conversationKey(conversationSid);
     const keySets = this.store.keySets;
+    // Whether the count trusted the tally: a ledger found missing is created, and the entry made in
+    // it, only then. An exact count writes the rebuilt document, with the join once it is admitted, and
+    // needs no entry: the Map alone is created, beside that write, for the identity's next joins.
+    let trusted: (yes: boolean) => void = () => undefined;
+    const countTrusted = new Promise<boolean>((resolve) => (trusted = resolve));
     if (join && keySets) {
-      this.entry = keySets.add(this.ledger, key, ledgerTtlSeconds(policy));
+      this.entry = keySets.add(this.ledger, key, ledgerTtlSeconds(policy), () => countTrusted);
       // Its failure is reported by settle; a decision that ends before settling leaves it unheard.
       this.entry.catch(() => undefined);
     }
+    try {
+      const counted = await this.countFrom(key, policy);
+      trusted(!counted.exact);
+      return counted;
+    } finally {
+      trusted(false);
+    }
+  }
+
+  private async countFrom(key: string, policy: TallyPolicy): Promise<IdentityCount> {
+    const keySets = this.store.keySets;
     // An unreadable tally or ledger (Sync throttled or failing) is no tally: the count is taken exactly instead.
     const unreadable = (error: unknown) => {
       if (error instanceof StoreUnavailableError) return undefined;

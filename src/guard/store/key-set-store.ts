@@ -17,9 +17,10 @@ export interface KeySetStore {
   /**
    * Adds a key that is removed after `ttlSeconds` (the set itself then lives as long after its last
    * addition). `exists` when the key was there already, which changes nothing. A missing set is
-   * created first.
+   * created, then the key added to it if `stillWanted` (asked once the set is found missing) resolves
+   * true; otherwise the set is left empty and the answer is `skipped`.
    */
-  add(name: string, key: string, ttlSeconds: number): Promise<'added' | 'exists'>;
+  add(name: string, key: string, ttlSeconds: number, stillWanted?: () => Promise<boolean>): Promise<'added' | 'exists' | 'skipped'>;
   /** Removes a key; a key or set that is not there is as good. */
   remove(name: string, key: string): Promise<void>;
 }
@@ -66,8 +67,8 @@ export class SyncKeySetStore implements KeySetStore {
     return keys;
   }
 
-  /** One request; two more when the Map is missing (its creation, then the item's again). */
-  async add(name: string, key: string, ttlSeconds: number): Promise<'added' | 'exists'> {
+  /** One request; two more when the Map is missing (its creation, then the item's again), one when the item is then no longer wanted. */
+  async add(name: string, key: string, ttlSeconds: number, stillWanted?: () => Promise<boolean>): Promise<'added' | 'exists' | 'skipped'> {
     const create = async () => {
       try {
         await this.maps(name).syncMapItems.create({ key, data: {}, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
@@ -80,13 +81,14 @@ export class SyncKeySetStore implements KeySetStore {
     try {
       return await create().catch(async (error: unknown) => {
         if (!isMissing(error)) throw error;
-        try {
-          await this.maps.create({ uniqueName: name, ttl: ttlSeconds });
-        } catch (mapError) {
-          // Another writer created it first: as good.
-          if (!isTaken(mapError)) throw mapError;
-        }
-        return create();
+        const [wanted] = await Promise.all([
+          stillWanted?.() ?? true,
+          this.maps.create({ uniqueName: name, ttl: ttlSeconds }).catch((mapError: unknown) => {
+            // Another writer created it first: as good.
+            if (!isTaken(mapError)) throw mapError;
+          }),
+        ]);
+        return wanted ? create() : ('skipped' as const);
       });
     } catch (error) {
       throw storeFailure(error, 'write', `${name}/${key}`);
@@ -118,9 +120,11 @@ export class MemoryKeySetStore implements KeySetStore {
     return [...(this.sets.get(name) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, added]) => ({ key, added }));
   }
 
-  async add(name: string, key: string): Promise<'added' | 'exists'> {
+  async add(name: string, key: string, _ttlSeconds?: number, stillWanted?: () => Promise<boolean>): Promise<'added' | 'exists' | 'skipped'> {
     const set = this.sets.get(name) ?? new Map<string, number>();
+    const missing = !this.sets.has(name);
     this.sets.set(name, set);
+    if (missing && stillWanted && !(await stillWanted())) return 'skipped';
     if (set.has(key)) return 'exists';
     set.set(key, this.now());
     return 'added';
