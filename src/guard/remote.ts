@@ -48,10 +48,11 @@ export interface RemoteJudge {
  * rule writes no rebuilt tally). Every tally write is bookkeeping: it never changes the verdict, and is
  * waited for only while the deadline allows. A decision waits for one or two remote requests in
  * sequence (a lost race for a rate slot adds its own): one for a chat join with its tally kept, two when
- * a rate rule counts the action or the tally is rebuilt; one more when the author must be looked up,
- * when ChatServiceSid is missing, or when a chat join's ledger does not exist yet (its Map is created,
- * then the item). A participant list of more than one page takes up to two more: its page index is read
- * beside page 2, then the pages it names at once (facts/participant-pages.ts). A chat join, which reads
+ * a rate rule counts the action or the tally is rebuilt; one more when the author must be looked up or
+ * when ChatServiceSid is missing; two more when a chat join trusted a kept tally whose ledger has
+ * expired (its Map is created, then the item). A participant list of more than one page takes up to
+ * two more: its page index is read beside page 2, then the pages it names at once
+ * (facts/participant-pages.ts). A chat join, which reads
  * its tally in the first round anyway, reads the index there too, beside page 1: every later page then
  * goes out in the second round, a round trip fewer (a join to 999 participants with its tally kept: page
  * 1, index, tally, ledger and its entry; pages 2 to 10).
