@@ -111,7 +111,7 @@ export const VARIABLES = {
   WHATSAPP_MAX_FILES: variable(wholeNumber, { group: 'fan-out', default: '1', description: 'Files in a message delivered to WhatsApp participants.', source: SOURCES.conversationsLimits }),
   WHATSAPP_MAX_FILE_BYTES: variable(wholeNumber, { group: 'fan-out', default: String(16 * MiB), description: 'Bytes per file delivered to WhatsApp.', source: SOURCES.conversationsLimits }),
   IDENTITY_TALLY_EXACT_MARGIN: variable(wholeNumber, { group: 'participant', default: '50', description: 'Within this many of MAX_CONVERSATIONS_PER_IDENTITY, the identity\'s conversations are counted exactly from the REST API instead of the Sync tally.' }),
-  IDENTITY_TALLY_MAX_AGE: variable(duration, { group: 'participant', default: '1h', description: 'A Sync tally of an identity\'s conversations not rebuilt from the REST API for this long is rebuilt before it is trusted.' }),
+  IDENTITY_TALLY_MAX_AGE: variable(duration, { group: 'participant', default: '1h', description: 'A Sync tally of an identity\'s conversations not rebuilt from the REST API for this long is rebuilt before it is trusted; the entries of its join ledger live twice as long.' }),
 
   RATE_LIMIT_ACTIONS_PER_CONVERSATION: variable(rateWindow, { group: 'rate', default: 'off', description: 'Message and participant actions per conversation, <count>/<period> or off. Twilio itself allows 30/1s (429); set a lower rate to refuse floods with a reason.', source: SOURCES.conversationsLimits }),
   RATE_LIMIT_CONVERSATIONS_PER_SERVICE: variable(rateWindow, { group: 'rate', default: 'off', description: 'Conversations created per Conversations service, <count>/<period> or off. Twilio itself allows 30/1s (429).', source: SOURCES.conversationsLimits }),
