@@ -5,7 +5,7 @@ import { codeOf, statusOf, storeFailure } from './failure';
  * Named sets of short keys whose members are added and removed one at a time, each by its own request,
  * so that writers adding different keys never contend: one Sync Map per set, one empty item per key.
  */
-/** A key of a set, and when it was added (epoch ms, on the store's clock), when the store says. */
+/** A key of a set, and when it was last added (epoch ms, on the store's clock), when the store says. */
 export interface KeyEntry {
   key: string;
   added?: number;
@@ -16,7 +16,8 @@ export interface KeySetStore {
   entries(name: string): Promise<KeyEntry[]>;
   /**
    * Adds a key that is removed after `ttlSeconds` (the set itself then lives as long after its last
-   * addition). `exists` when the key was there already, which changes nothing. A missing set is
+   * addition). `exists` when the key was there already: it is added again all the same (its date and
+   * its TTL renewed), so an entry is always as recent as its latest addition. A missing set is
    * created, then the key added to it if `stillWanted` (asked once the set is found missing) resolves
    * true; otherwise the set is left empty and the answer is `skipped`.
    */
@@ -36,7 +37,7 @@ const isTaken = (error: unknown) => statusOf(error) === 409 || TAKEN_CODES.has(c
 const isMissing = (error: unknown) => statusOf(error) === 404 || MISSING_CODES.has(codeOf(error) ?? 0);
 
 interface ItemPage {
-  instances: Array<{ key: string; dateCreated?: unknown }>;
+  instances: Array<{ key: string; dateCreated?: unknown; dateUpdated?: unknown }>;
   nextPage(): Promise<ItemPage | undefined>;
 }
 
@@ -51,13 +52,13 @@ export class SyncKeySetStore implements KeySetStore {
     return this.client.sync.v1.services(this.serviceSid).syncMaps;
   }
 
-  /** One request for up to 100 keys, one more per further 100; `added` is the item's date_created. */
+  /** One request for up to 100 keys, one more per further 100; `added` is the item's date_updated (its last addition). */
   async entries(name: string): Promise<KeyEntry[]> {
     const keys: KeyEntry[] = [];
     try {
       let page: ItemPage | undefined = (await this.maps(name).syncMapItems.page({ pageSize: PAGE_SIZE })) as unknown as ItemPage;
       while (page) {
-        for (const item of page.instances) keys.push({ key: item.key, ...addedOf(item.dateCreated) });
+        for (const item of page.instances) keys.push({ key: item.key, ...addedOf(item.dateUpdated ?? item.dateCreated) });
         page = page.instances.length === 0 ? undefined : await page.nextPage();
       }
     } catch (error) {
@@ -67,15 +68,20 @@ export class SyncKeySetStore implements KeySetStore {
     return keys;
   }
 
-  /** One request; two more when the Map is missing (its creation, then the item's again), one when the item is then no longer wanted. */
+  /**
+   * One request; one more when the key was there (its update, renewing its date_updated and its TTL:
+   * an entry a refused join left, or one from before its set's last rebuild, must count as this
+   * addition), two more when the Map is missing (its creation, then the item's again).
+   */
   async add(name: string, key: string, ttlSeconds: number, stillWanted?: () => Promise<boolean>): Promise<'added' | 'exists' | 'skipped'> {
     const create = async () => {
       try {
         await this.maps(name).syncMapItems.create({ key, data: {}, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
         return 'added' as const;
       } catch (error) {
-        if (isTaken(error)) return 'exists' as const;
-        throw error;
+        if (!isTaken(error)) throw error;
+        await this.maps(name).syncMapItems(key).update({ data: {}, itemTtl: ttlSeconds, collectionTtl: ttlSeconds });
+        return 'exists' as const;
       }
     };
     try {
@@ -125,9 +131,9 @@ export class MemoryKeySetStore implements KeySetStore {
     const missing = !this.sets.has(name);
     this.sets.set(name, set);
     if (missing && stillWanted && !(await stillWanted())) return 'skipped';
-    if (set.has(key)) return 'exists';
+    const had = set.has(key);
     set.set(key, this.now());
-    return 'added';
+    return had ? 'exists' : 'added';
   }
 
   async remove(name: string, key: string): Promise<void> {

@@ -159,3 +159,23 @@ test('a ledger entry Sync refuses (429) is logged and the answer stands', async 
   await expect(join(sid!, 'bob')).resolves.toBeUndefined();
   expect(logs).toEqual([expect.objectContaining({ warning: expect.stringMatching(/identity tally not updated/), error: expect.stringMatching(/429/) })]);
 });
+
+test('a real join to a conversation a refused join entered before the tally was rebuilt counts: the entry is added again, dated anew', async () => {
+  const hour = 3_600_000;
+  await keptTally('bob', [], Date.now() - hour - 60_000);
+  const [full] = conversations(1, 10);
+  // An hour ago, on Sync's clock: bob's join to a full conversation is refused, and entered (a phantom).
+  emulator.setClock(() => Date.now() - hour);
+  const olderTally = remoteSettings({ MAX_CONVERSATIONS_PER_IDENTITY: '60', IDENTITY_TALLY_EXACT_MARGIN: '5', MAX_PARTICIPANTS: '10', IDENTITY_TALLY_MAX_AGE: '2h' });
+  expect(await join(full!, 'bob', olderTally)).toMatchObject({ code: 'participant.count' });
+  emulator.setClock(Date.now);
+  // Now: another join finds the tally old and rebuilds it; the phantom is from before the rebuild.
+  const [other] = conversations(1);
+  await expect(join(other!, 'bob')).resolves.toBeUndefined();
+  emulator.seed.participant(other!, { identity: 'bob' });
+  // A seat frees and bob really joins the first conversation; no post-event records it.
+  const roomy = remoteSettings({ MAX_CONVERSATIONS_PER_IDENTITY: '60', IDENTITY_TALLY_EXACT_MARGIN: '5', MAX_PARTICIPANTS: '20' });
+  await expect(join(full!, 'bob', roomy)).resolves.toBeUndefined();
+  emulator.seed.participant(full!, { identity: 'bob' });
+  expect(await countOf('bob')).toEqual({ count: 2, includes: false, exact: false });
+});
