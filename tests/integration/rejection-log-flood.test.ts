@@ -51,7 +51,7 @@ async function decide(params: Record<string, string>): Promise<PreEventDecision>
 }
 
 /** The instance's log flush has ended (written, or kept for the next one): none is under way. */
-const logFlushEnded = () => !rejectionLog.pending || rejectionLog.due(Number.MAX_SAFE_INTEGER, 0);
+const logFlushEnded = () => !rejectionLog.flushing;
 
 /** GET /status through the function itself (its answer object stands in for the runtime's Twilio.Response). */
 async function status(query: Record<string, string> = {}): Promise<{ status: number; body: any }> {

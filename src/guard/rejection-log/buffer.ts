@@ -35,8 +35,8 @@ export type LogFlushResult = 'nothing' | 'written' | 'kept';
 
 /**
  * The rejection log of one Functions instance. Records wait in memory (at most
- * {@link MAX_RECORDS_PER_FLUSH}; past that they are only counted as dropped) and go to Sync at most
- * once per flush interval, as one item of one of a few log Maps chosen at random, with the count of
+ * {@link MAX_RECORDS_PER_FLUSH}; past that they are only counted as dropped) and go to Sync when the
+ * caller flushes (paced by FlushSchedule, about once per interval), as one item of one of a few log Maps chosen at random, with the count of
  * records dropped since the last batch. The item's key is the flush time, the instance and a
  * sequence number: a write whose outcome is unknown (a 5xx, no answer) is retried under the same key,
  * and Sync refuses a key that exists, so no batch is written twice, and none is lost while it waits.
@@ -47,8 +47,7 @@ export class RejectionLog {
   /** The batch being written, or that waits to be written again under its key. */
   private batch: Written | undefined;
   private sequence = 0;
-  private lastFlush = Number.NEGATIVE_INFINITY;
-  private flushing = false;
+  private writing = false;
   readonly instance = randomBytes(4).toString('hex');
 
   constructor(private readonly random: () => number = Math.random) {}
@@ -65,8 +64,9 @@ export class RejectionLog {
     return this.records.length > 0 || this.dropped > 0 || this.batch !== undefined;
   }
 
-  due(now: number, intervalMs: number): boolean {
-    return this.pending && !this.flushing && now - this.lastFlush >= intervalMs;
+  /** A flush is under way. */
+  get flushing(): boolean {
+    return this.writing;
   }
 
   /**
@@ -91,9 +91,8 @@ export class RejectionLog {
    * arriving meanwhile, up to the cap. Creates the log Map only when Sync answers it is missing.
    */
   async flush({ store, shards, ttlSeconds, now }: LogFlushOptions): Promise<LogFlushResult> {
-    if (this.flushing || !this.pending) return 'nothing';
-    this.flushing = true;
-    this.lastFlush = now;
+    if (this.writing || !this.pending) return 'nothing';
+    this.writing = true;
     try {
       this.batch ??= this.take(shards, now);
       const { shard, key, data } = this.batch;
@@ -107,7 +106,7 @@ export class RejectionLog {
       this.batch = undefined;
       return 'written';
     } finally {
-      this.flushing = false;
+      this.writing = false;
     }
   }
 

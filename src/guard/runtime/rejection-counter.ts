@@ -3,6 +3,7 @@ import { settingsFor } from '../config/load';
 import type { Settings } from '../config/variables';
 import type { Logger } from '../log';
 import type { RejectionCounts } from '../stats/counts';
+import { FlushSchedule } from '../stats/flush-schedule';
 import { RejectionRecorder } from '../stats/recorder';
 import type { Rejection } from '../stats/rejections';
 import { rejectionLog } from './rejection-log';
@@ -24,28 +25,6 @@ const MIN_FLUSH_MS = 100;
  */
 const RECORDER = Symbol.for('conversations-limits-guard.rejection-recorder.v2');
 const recorder: RejectionRecorder = ((globalThis as { [RECORDER]?: RejectionRecorder })[RECORDER] ??= new RejectionRecorder());
-
-/** Flushes an instance may make one after another after a quiet spell: then one per STATUS_FLUSH_INTERVAL. */
-const FLUSH_BURST = 3;
-
-/**
- * When an instance may flush: a token bucket of {@link FLUSH_BURST} flushes, refilled at one per
- * STATUS_FLUSH_INTERVAL. A flood still costs one flush per interval; but the few rejections of a
- * quiet instance go to Sync in their own decisions, instead of waiting for a decision an interval
- * after the last flush, which may never come before Twilio stops the instance.
- */
-class FlushSchedule {
-  private tokens = FLUSH_BURST;
-  private at: number | undefined;
-
-  take(now: number, intervalMs: number): boolean {
-    if (this.at !== undefined) this.tokens = Math.min(FLUSH_BURST, this.tokens + Math.max(0, now - this.at) / intervalMs);
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
 
 const schedule = new FlushSchedule();
 
@@ -69,7 +48,7 @@ export function countRejection(rejection: Rejection | undefined, at: number = Da
  * reaches Twilio in time, and never throws.
  *
  * Cost: per instance, at most one flush per STATUS_FLUSH_INTERVAL on average (a few at once after a
- * quiet spell, see {@link FlushSchedule}): one Sync read and one conditional write for the counts,
+ * quiet spell, see FlushSchedule): one Sync read and one conditional write for the counts,
  * and beside them one item create for the log (two more, once, when the log Map does not exist yet),
  * added to the decision that happens to flush.
  */

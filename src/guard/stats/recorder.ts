@@ -36,9 +36,10 @@ export interface FlushOptions {
 export type FlushResult = 'nothing' | 'written' | 'kept';
 
 /**
- * Rejection counts of one Functions instance. Rejections are counted in memory and added to Sync at
- * most once per flush interval, into one of a few shard documents chosen at random: a flood of
- * rejections costs each instance one read and one write per interval, not one per rejection.
+ * Rejection counts of one Functions instance. Rejections are counted in memory and added to Sync when
+ * the caller flushes (paced by FlushSchedule, about once per interval), into one of a few shard
+ * documents chosen at random: a flood of rejections costs each instance one read and one write per
+ * flush, not one per rejection.
  */
 export class RejectionRecorder {
   private counts: RejectionCounts = emptyCounts();
@@ -48,7 +49,6 @@ export class RejectionRecorder {
   private unconfirmed: Unconfirmed | undefined;
   /** This instance's part of its flush ids: a document keeps the latest id of each instance. */
   private readonly instance = randomBytes(6).toString('base64url');
-  private lastFlush = Number.NEGATIVE_INFINITY;
   private flushing = false;
 
   constructor(private readonly random: () => number = Math.random) {}
@@ -77,11 +77,6 @@ export class RejectionRecorder {
     this.unconfirmed = undefined;
   }
 
-  /** Whether a flush is due: counts are pending, none is in flight, and the last began `intervalMs` ago or more. */
-  due(now: number, intervalMs: number): boolean {
-    return this.pending && !this.flushing && now - this.lastFlush >= intervalMs;
-  }
-
   /**
    * Adds the pending counts to a shard document with a conditional write, which also records the
    * flush's id among the document's latest (one per instance). Counts that could not be written (Sync
@@ -100,7 +95,6 @@ export class RejectionRecorder {
     const taken = this.counts;
     this.counts = emptyCounts();
     this.inFlight = taken;
-    this.lastFlush = now;
     this.flushing = true;
     /** Whether `taken` went to Sync, or waits as unconfirmed, rather than back to pending. */
     let settled = false;
