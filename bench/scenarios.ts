@@ -17,14 +17,13 @@ export async function seedConversation(emulator: EmulatorProcess, chat: number, 
 }
 
 /**
- * What follows Twilio adding a participant to the conversation (an SMS one unless `who` says otherwise):
- * its onParticipantAdded, answered by the post-event function, which keeps the page index of the
- * conversation's participant list, and a chat identity's tally.
+ * What follows Twilio adding an SMS participant to the conversation: its onParticipantAdded, answered by
+ * the post-event function, which keeps the page index of the conversation's participant list.
  */
-export async function participantAdded(emulator: EmulatorProcess, conversationSid: string, who: Record<string, string> = { 'MessagingBinding.Address': '+15550009999' }): Promise<void> {
+export async function participantAdded(emulator: EmulatorProcess, conversationSid: string): Promise<void> {
   const env = { TWILIO_API_BASE_URL: emulator.url, SIGNATURE_CHECK: 'off' };
   const client = twilioClientFor(env, emulator.url);
-  const event = { EventType: 'onParticipantAdded', ConversationSid: conversationSid, ChatServiceSid: SERVICE, ParticipantSid: `MB${'0'.repeat(32)}`, ...who };
+  const event = { EventType: 'onParticipantAdded', ConversationSid: conversationSid, ChatServiceSid: SERVICE, ParticipantSid: `MB${'0'.repeat(32)}`, 'MessagingBinding.Address': '+15550009999' };
   await handlePostEvent({ event, env, path: '/conversations/post-event' }, { log: () => undefined, client: () => client, store: () => new SyncDocumentStore(client, 'default') });
 }
 

@@ -83,8 +83,3 @@ function maskEmails(text: string): string {
 export function maskText(text: string): string {
   return maskEmails(text).replace(INTERNATIONAL, maskPhone).replace(NATIONAL, maskPhone);
 }
-
-/** Whether `text` holds a phone number or an e-mail address that {@link maskText} would mask. */
-export function holdsContactDetails(text: string): boolean {
-  return maskText(text) !== text;
-}

@@ -93,20 +93,15 @@ function authorMatcher(wanted: string): (kept: string | undefined) => boolean {
   return (kept) => kept !== undefined && (candidates.has(kept) || candidates.has(bare(kept)));
 }
 
-/** Whether a record matches `query`, from `from` on; build it once per search (see {@link authorMatcher}). */
-export function matcher(query: LogQuery, from: number): (record: LogRecord) => boolean {
+/** Whether a record matches `query`, from `from` on; built once per search (see {@link authorMatcher}). */
+function matcher(query: LogQuery, from: number): (record: LogRecord) => boolean {
   const author = query.identity === undefined ? undefined : authorMatcher(query.identity);
-  return (record) => matches(record, query, from, author);
-}
-
-export function matches(record: LogRecord, query: LogQuery, from: number, author = query.identity === undefined ? undefined : authorMatcher(query.identity)): boolean {
-  return (
+  return (record) =>
     record.at >= from &&
     (query.conversation === undefined || record.conversationSid === query.conversation) &&
     (author === undefined || author(record.author)) &&
     (query.rule === undefined || record.rule === query.rule) &&
-    (query.outcome === undefined || record.outcome === query.outcome)
-  );
+    (query.outcome === undefined || record.outcome === query.outcome);
 }
 
 /**
